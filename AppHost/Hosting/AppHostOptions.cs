@@ -1,0 +1,54 @@
+namespace Platform.AppHost.Hosting;
+
+/// <summary>
+/// The AppHost's command line: <c>--fresh</c> (wipe the data folder first), <c>--data-dir PATH</c>,
+/// <c>--gateway-port N</c> (0: any free port), <c>--nodes N</c>, <c>--ready-file PATH</c> (written once all is
+/// healthy), <c>--health-timeout SECONDS</c>.
+/// </summary>
+public sealed record AppHostOptions(
+    bool Fresh, string DataDirectory, int GatewayPort, int NodeCount, string? ReadyFile, TimeSpan HealthTimeout)
+{
+    public static AppHostOptions Parse(string[] args)
+    {
+        var fresh = false;
+        string? dataDirectory = null, readyFile = null;
+        var gatewayPort = int.TryParse(Environment.GetEnvironmentVariable("Gateway__Port"), out var envPort) ? envPort : 8080;
+        var nodes = 2;
+        var healthTimeout = TimeSpan.FromSeconds(60);
+
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new AppHostException($"{args[i]} needs a value");
+            int Number(int min, int max)
+            {
+                var name = args[i];
+                return int.TryParse(Value(), out var n) && n >= min && n <= max ? n : throw new AppHostException($"{name} must be a number from {min} to {max}");
+            }
+            switch (args[i])
+            {
+                case "--fresh": fresh = true; break;
+                case "--data-dir": dataDirectory = Value(); break;
+                case "--gateway-port": gatewayPort = Number(0, 65535); break;
+                case "--nodes": nodes = Number(0, 64); break;
+                case "--ready-file": readyFile = Value(); break;
+                case "--health-timeout": healthTimeout = TimeSpan.FromSeconds(Number(1, 3600)); break;
+                default: throw new AppHostException($"unknown argument '{args[i]}' (known: --fresh, --data-dir, --gateway-port, --nodes, --ready-file, --health-timeout)");
+            }
+        }
+
+        return new(fresh, Path.GetFullPath(dataDirectory ?? Path.Combine(FindCheckout(), ".platform")), gatewayPort, nodes,
+            readyFile is null ? null : Path.GetFullPath(readyFile), healthTimeout);
+    }
+
+    /// <summary>The checkout holding Platform.sln above the AppHost's binaries, else the working directory.</summary>
+    static string FindCheckout()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Platform.sln")))
+                return dir.FullName;
+        return Directory.GetCurrentDirectory();
+    }
+}
+
+/// <summary>A failure the AppHost reports as one clear line before exiting non-zero.</summary>
+public sealed class AppHostException(string message) : Exception(message);

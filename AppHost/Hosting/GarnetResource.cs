@@ -1,0 +1,62 @@
+using System.Net.Sockets;
+using System.Text;
+using Garnet;
+
+namespace Platform.AppHost.Hosting;
+
+/// <summary>
+/// The Redis-protocol cache: Microsoft Garnet embedded in the AppHost process, on a free loopback port, so nothing has
+/// to be installed. With <c>ConnectionStrings__cache</c> configured, that server is used instead and nothing starts.
+/// </summary>
+public sealed class GarnetResource(string name, string? externalConnectionString) : Resource(name), IResourceWithConnectionString
+{
+    GarnetServer? server;
+
+    public int Port { get; private set; }
+
+    public string ConnectionString => externalConnectionString ?? $"127.0.0.1:{Port}";
+
+    public override async Task StartAsync(RunContext run, CancellationToken cancellationToken)
+    {
+        if (externalConnectionString is not null)
+        {
+            State = ResourceState.External;
+            return;
+        }
+        State = ResourceState.Starting;
+        Port = Ports.Free();
+        try
+        {
+            server = new GarnetServer(["--bind", "127.0.0.1", "--port", Port.ToString(), "--index", "16m", "--memory", "256m"]);
+            server.Start();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new AppHostException($"{Name}: Garnet did not start: {ex.Message}");
+        }
+        await PingAsync(cancellationToken);
+        State = ResourceState.Running;
+    }
+
+    async Task PingAsync(CancellationToken cancellationToken)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", Port, cancellationToken);
+        var stream = client.GetStream();
+        await stream.WriteAsync("*1\r\n$4\r\nPING\r\n"u8.ToArray(), cancellationToken);
+        var buffer = new byte[16];
+        var read = await stream.ReadAsync(buffer, cancellationToken);
+        if (!Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal))
+            throw new AppHostException($"{Name}: Garnet did not answer PING");
+    }
+
+    public override Task StopAsync()
+    {
+        server?.Dispose();
+        server = null;
+        State = ResourceState.Stopped;
+        return Task.CompletedTask;
+    }
+
+    public override string Describe() => externalConnectionString is not null ? "external (ConnectionStrings__cache)" : $"redis://127.0.0.1:{Port} (embedded Garnet)";
+}

@@ -1,0 +1,164 @@
+using System.Net.Http;
+
+namespace Platform.AppHost.Hosting;
+
+/// <summary>
+/// A .NET project run as <c>dotnet {TargetPath}</c> with two endpoints — <c>http</c> (HTTP/1.1 and 2: REST,
+/// health, metrics) and <c>grpc</c> (HTTP/2 only) — and the Aspire configuration keys for everything it references.
+/// Healthy once <c>/health</c> answers 200; restarted if it exits later, and reported as crash-looping if it keeps exiting.
+/// </summary>
+public sealed class ProjectResource(string name, string projectPath, string targetPath) : Resource(name)
+{
+    const int MaxRestarts = 3;
+    static readonly TimeSpan RestartWindow = TimeSpan.FromSeconds(60);
+    static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
+
+    readonly Dictionary<string, Func<string>> environment = [];
+    readonly List<DateTimeOffset> restarts = [];
+    ChildProcess? process;
+    RunContext? run;
+    volatile bool stopping;
+
+    public int HttpPort { get; private set; } = -1;
+    public int GrpcPort { get; private set; } = -1;
+    public string HttpUrl => $"http://127.0.0.1:{HttpPort}";
+    public string GrpcUrl => $"http://127.0.0.1:{GrpcPort}";
+    public int? ProcessId => process?.Id;
+
+    /// <summary>Fixes the http endpoint's port (0 or negative: a free one is chosen at start).</summary>
+    public ProjectResource WithHttpPort(int port)
+    {
+        HttpPort = port;
+        return this;
+    }
+
+    public ProjectResource WithEnvironment(string key, string value) => WithEnvironment(key, () => value);
+
+    public ProjectResource WithEnvironment(string key, Func<string> value)
+    {
+        environment[key] = value;
+        return this;
+    }
+
+    /// <summary>Injects a connection string as <c>ConnectionStrings__{name}</c>, read when the project starts.</summary>
+    public ProjectResource WithReference(IResourceWithConnectionString resource) =>
+        WithEnvironment($"ConnectionStrings__{resource.Name}", () => resource.ConnectionString);
+
+    /// <summary>Injects another project's endpoints as <c>services__{name}__http__0</c> and <c>services__{name}__grpc__0</c>.</summary>
+    public ProjectResource WithReference(ProjectResource project) =>
+        WithEnvironment($"services__{project.Name}__http__0", () => project.HttpUrl)
+            .WithEnvironment($"services__{project.Name}__grpc__0", () => project.GrpcUrl);
+
+    /// <summary>Chooses the ports still open; called for every project before any starts, so references can resolve.</summary>
+    public void AllocatePorts()
+    {
+        if (HttpPort <= 0) HttpPort = Ports.Free();
+        else if (!Ports.IsFree(HttpPort))
+            throw new AppHostException($"port {HttpPort} for {Name} is already in use; stop what holds it or choose another (--gateway-port N, or 0 for any free port)");
+        GrpcPort = Ports.Free();
+    }
+
+    public override async Task StartAsync(RunContext run, CancellationToken cancellationToken)
+    {
+        this.run = run;
+        if (!File.Exists(targetPath))
+            throw new AppHostException($"{Name}: {targetPath} is missing; build the solution first (dotnet build)");
+        State = ResourceState.Starting;
+        Launch(run);
+        await WaitHealthyAsync(run, cancellationToken);
+        State = ResourceState.Running;
+        _ = SuperviseAsync();
+    }
+
+    void Launch(RunContext run)
+    {
+        var variables = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["DOTNET_ENVIRONMENT"] = "Development",
+            ["DOTNET_gcServer"] = "0",
+            ["Kestrel__Endpoints__http__Url"] = HttpUrl,
+            ["Kestrel__Endpoints__grpc__Url"] = GrpcUrl,
+            ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
+            ["OTEL_SERVICE_NAME"] = Name,
+            ["Auth__SigningKey"] = run.SigningKey,
+            ["Auth__Issuer"] = "platform",
+            ["PLATFORM_PARENT_PID"] = Environment.ProcessId.ToString(),
+            ["Logging__Console__FormatterName"] = "simple",
+            ["Logging__Console__FormatterOptions__SingleLine"] = "true",
+            ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss ",
+        };
+        foreach (var (key, value) in environment) variables[key] = value();
+        // Like `dotnet run`, the project folder is the working directory and so the content root (appsettings.json).
+        process = ChildProcess.Start(Name, DotnetHost.Path, ["exec", targetPath], variables, run.Console, Path.GetDirectoryName(projectPath));
+    }
+
+    async Task WaitHealthyAsync(RunContext run, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + run.Options.HealthTimeout;
+        while (true)
+        {
+            if (process!.Exited.IsCompleted)
+                throw new AppHostException($"{Name} exited with code {process.Exited.Result} before it became healthy; its last lines:{Environment.NewLine}{process.LastLines()}");
+            if (DateTime.UtcNow > deadline)
+                throw new AppHostException($"{Name} did not become healthy within {run.Options.HealthTimeout.TotalSeconds:F0} s ({HttpUrl}/health)");
+            try
+            {
+                using var response = await Probe.GetAsync($"{HttpUrl}/health", cancellationToken);
+                if (response.IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested) { }
+            await Task.Delay(150, cancellationToken);
+        }
+    }
+
+    async Task SuperviseAsync()
+    {
+        while (process is { } current)
+        {
+            var code = await current.Exited;
+            if (stopping || run!.IsStopping) return;
+            var now = DateTimeOffset.UtcNow;
+            restarts.RemoveAll(t => now - t > RestartWindow);
+            if (restarts.Count >= MaxRestarts)
+            {
+                State = ResourceState.Failed;
+                run.Fail(this, $"{Name} is crash-looping: it exited {MaxRestarts + 1} times within {RestartWindow.TotalSeconds:F0} s (last exit code {code})");
+                return;
+            }
+            restarts.Add(now);
+            run.Console.AppHost($"{Name} exited with code {code}; restarting ({restarts.Count}/{MaxRestarts})");
+            current.Dispose();
+            Launch(run);
+        }
+    }
+
+    public override async Task StopAsync()
+    {
+        stopping = true;
+        if (process is null) return;
+        State = ResourceState.Stopping;
+        await process.StopAsync(ChildProcess.SIGTERM, TimeSpan.FromSeconds(10));
+        State = ResourceState.Stopped;
+    }
+
+    public override string Describe() => $"{HttpUrl} (http), {GrpcUrl} (grpc)";
+}
+
+/// <summary>The <c>dotnet</c> executable that runs this AppHost, used to run the projects too.</summary>
+static class DotnetHost
+{
+    public static string Path { get; } = Find();
+
+    static string Find()
+    {
+        var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk)) return fromSdk;
+        // The runtime folder is <dotnet root>/shared/Microsoft.NETCore.App/<version>/.
+        var runtime = System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory();
+        var root = System.IO.Path.GetFullPath(System.IO.Path.Combine(runtime, "..", "..", ".."));
+        var candidate = System.IO.Path.Combine(root, "dotnet");
+        return File.Exists(candidate) ? candidate : "dotnet";
+    }
+}

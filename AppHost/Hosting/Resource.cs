@@ -1,0 +1,37 @@
+namespace Platform.AppHost.Hosting;
+
+/// <summary>Where a resource is in its life.</summary>
+public enum ResourceState { Waiting, Starting, Running, External, Failed, Stopping, Stopped }
+
+/// <summary>Something the AppHost starts, waits for, and stops: a server, a cache, a project.</summary>
+public abstract class Resource(string name)
+{
+    public string Name => name;
+    public List<Resource> Dependencies { get; } = [];
+    public ResourceState State { get; protected set; } = ResourceState.Waiting;
+
+    /// <summary>Starts the resource and returns once it is healthy; throws <see cref="AppHostException"/> if it cannot be.</summary>
+    public abstract Task StartAsync(RunContext run, CancellationToken cancellationToken);
+
+    public abstract Task StopAsync();
+
+    /// <summary>Endpoints and notes for the summary table.</summary>
+    public abstract string Describe();
+}
+
+/// <summary>A resource other resources reach with a connection string (<c>ConnectionStrings__{Name}</c>).</summary>
+public interface IResourceWithConnectionString
+{
+    string Name { get; }
+    string ConnectionString { get; }
+}
+
+/// <summary>The builder calls that wire resources together, as in Aspire.</summary>
+public static class ResourceWiring
+{
+    public static T WaitFor<T>(this T resource, Resource dependency) where T : Resource
+    {
+        resource.Dependencies.Add(dependency);
+        return resource;
+    }
+}

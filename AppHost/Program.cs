@@ -1,0 +1,27 @@
+using Platform.AppHost.Hosting;
+
+// The AppHost drives Linux processes (PostgreSQL under setpriv, POSIX signals, /proc).
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+var db = builder.AddPostgres("postgres").AddDatabase("platformdb");
+var cache = builder.AddGarnet("cache");
+
+var compute = builder.AddProject<Projects.Compute>("compute").WithReference(db).WithReference(cache).WaitFor(db).WaitFor(cache);
+var telemetry = builder.AddProject<Projects.Telemetry>("telemetry").WithReference(db).WithReference(cache).WaitFor(db).WaitFor(cache);
+var scheduler = builder.AddProject<Projects.Scheduler>("scheduler").WithReference(db).WithReference(cache).WithReference(compute).WaitFor(db).WaitFor(cache);
+var tokenomics = builder.AddProject<Projects.Tokenomics>("tokenomics").WithReference(db).WithReference(cache).WaitFor(db).WaitFor(cache);
+var privacy = builder.AddProject<Projects.Privacy>("privacy").WithReference(db).WithReference(cache).WithReference(compute).WaitFor(db).WaitFor(cache);
+
+builder.AddProject<Projects.Gateway>("gateway")
+    .WithHttpPort(builder.Options.GatewayPort)
+    .WithReference(cache)
+    .WithReference(compute).WithReference(telemetry).WithReference(scheduler).WithReference(tokenomics).WithReference(privacy)
+    .WaitFor(compute).WaitFor(telemetry).WaitFor(scheduler).WaitFor(tokenomics).WaitFor(privacy);
+
+builder.AddNodeAgents<Projects.NodeAgent>("node", count: builder.Options.NodeCount)
+    .WithReference(compute).WithReference(telemetry)
+    .WaitFor(compute).WaitFor(telemetry);
+
+return await builder.Build().RunAsync();

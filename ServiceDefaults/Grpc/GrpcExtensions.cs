@@ -1,0 +1,49 @@
+using Grpc.AspNetCore.Server;
+using Grpc.Net.ClientFactory;
+using Microsoft.AspNetCore.Grpc.JsonTranscoding;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Platform.ServiceDefaults.Grpc;
+
+/// <summary>gRPC servers with JSON transcoding, and gRPC clients found through service discovery.</summary>
+public static class GrpcExtensions
+{
+    public static IGrpcServerBuilder AddPlatformGrpc(this IHostApplicationBuilder builder) =>
+        builder.Services
+            .AddGrpc(options => options.EnableDetailedErrors = builder.Environment.IsDevelopment())
+            .AddJsonTranscoding(options => options.JsonSettings = new GrpcJsonSettings
+            {
+                // proto3 JSON: 64-bit integers as strings, so a browser never rounds a token amount.
+                WriteInt64sAsStrings = true,
+            });
+
+    /// <summary>
+    /// Registers <typeparamref name="TClient"/> against <c>http://_grpc.{service}</c>, resolved by service discovery,
+    /// carrying the process's own token (<c>Auth:Token</c>) when it has one. Streaming clients get no resilience
+    /// handler: its timeouts would cut long streams.
+    /// </summary>
+    public static IHttpClientBuilder AddPlatformGrpcClient<TClient>(this IHostApplicationBuilder builder, string service, bool streaming = false)
+        where TClient : class
+    {
+        var client = builder.Services
+            .AddGrpcClient<TClient>(options => options.Address = new Uri($"http://_grpc.{service}"))
+            .AddHttpMessageHandler(services => new BearerTokenHandler(services.GetRequiredService<IConfiguration>()));
+        if (!streaming)
+            client.AddStandardResilienceHandler();
+        return client;
+    }
+}
+
+/// <summary>Adds <c>Authorization: Bearer {Auth:Token}</c> to outgoing calls when the process was given a token.</summary>
+public sealed class BearerTokenHandler(IConfiguration configuration) : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var token = configuration["Auth:Token"];
+        if (!string.IsNullOrEmpty(token) && request.Headers.Authorization is null)
+            request.Headers.Authorization = new("Bearer", token);
+        return base.SendAsync(request, cancellationToken);
+    }
+}

@@ -1,0 +1,21 @@
+using Platform.Compute.Nodes;
+using Platform.ServiceDefaults.Cache;
+using Platform.ServiceDefaults.Data;
+using Platform.ServiceDefaults.Grpc;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddPlatformDatabase<Program>(schema: "compute");
+builder.AddPlatformCache();
+builder.AddPlatformGrpc();
+builder.AddNodeRegistry();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapGrpcService<NodeRegistryService>();
+
+app.Run();
+
+public partial class Program;

@@ -1,0 +1,18 @@
+using Platform.NodeAgent.Identity;
+using Platform.NodeAgent.Metrics;
+using Platform.NodeAgent.Registration;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddNodeIdentity();
+builder.AddNodeRegistration();
+builder.AddMetricShipping();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+
+app.Run();
+
+public partial class Program;

@@ -1,0 +1,54 @@
+using System.Text.RegularExpressions;
+using Platform.ServiceDefaults.Grpc;
+using Platform.Telemetry.Storage;
+using Platform.Telemetry.V1;
+
+namespace Platform.Telemetry.Ingestion;
+
+/// <summary>
+/// Checks a whole batch before anything is written, so a rejected batch stores nothing; names follow the Prometheus
+/// data model, values must be finite, and timestamps must lie in the accepted window.
+/// </summary>
+public static partial class SampleBatchValidator
+{
+    public const int MaxSamplesPerBatch = 10_000;
+    public const int MaxLabelsPerSample = 32;
+    public static readonly TimeSpan MaxAge = TimeSpan.FromHours(1);
+    public static readonly TimeSpan MaxFuture = TimeSpan.FromMinutes(10);
+
+    public static IReadOnlyList<StoredSample> Validate(SampleBatch batch, DateTimeOffset now)
+    {
+        var validation = new RequestValidation()
+            .Require(!string.IsNullOrWhiteSpace(batch.AgentId) && batch.AgentId.Length <= 128, "agent_id", "must be 1-128 characters")
+            .Require(batch.Sequence > 0 && batch.Sequence <= long.MaxValue, "sequence", "must be a positive 63-bit number")
+            .Require(batch.Samples.Count > 0, "samples", "must not be empty")
+            .Require(batch.Samples.Count <= MaxSamplesPerBatch, "samples", $"at most {MaxSamplesPerBatch} samples per batch");
+        validation.ThrowIfInvalid();
+
+        var samples = new List<StoredSample>(batch.Samples.Count);
+        for (var i = 0; i < batch.Samples.Count; i++)
+        {
+            var sample = batch.Samples[i];
+            var field = $"samples[{i}]";
+            var time = DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(sample.TimestampMs, -62135596800000, 253402300799999));
+            validation
+                .Require(MetricName().IsMatch(sample.Name), $"{field}.name", "must match [a-zA-Z_:][a-zA-Z0-9_:]*")
+                .Require(double.IsFinite(sample.Value), $"{field}.value", "must be a finite number (no NaN or Inf)")
+                .Require(time >= now - MaxAge && time <= now + MaxFuture, $"{field}.timestamp_ms",
+                    $"must lie between {MaxAge.TotalMinutes:F0} minutes ago and {MaxFuture.TotalMinutes:F0} minutes ahead")
+                .Require(sample.Labels.Count <= MaxLabelsPerSample, $"{field}.labels", $"at most {MaxLabelsPerSample} labels")
+                .Require(sample.Labels.All(l => LabelName().IsMatch(l.Key) && l.Value.Length <= 1024), $"{field}.labels",
+                    "label names must match [a-zA-Z_][a-zA-Z0-9_]* and values be at most 1024 characters");
+            if (validation.IsValid)
+                samples.Add(new(SeriesKey.From(sample.Name, sample.Labels), time, sample.Value));
+        }
+        validation.ThrowIfInvalid();
+        return samples;
+    }
+
+    [GeneratedRegex("^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$")]
+    private static partial Regex MetricName();
+
+    [GeneratedRegex("^[a-zA-Z_][a-zA-Z0-9_]{0,99}$")]
+    private static partial Regex LabelName();
+}

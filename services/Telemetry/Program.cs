@@ -1,0 +1,24 @@
+using Platform.ServiceDefaults.Cache;
+using Platform.ServiceDefaults.Data;
+using Platform.ServiceDefaults.Grpc;
+using Platform.Telemetry.Ingestion;
+using Platform.Telemetry.Queries;
+using Platform.Telemetry.Storage;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddPlatformDatabase<Program>(schema: "telemetry");
+builder.AddPlatformCache();
+builder.AddPlatformGrpc();
+builder.AddSeriesStorage();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapGrpcService<MetricIngestionService>();
+app.MapGrpcService<MetricQueryService>();
+
+app.Run();
+
+public partial class Program;

@@ -1,0 +1,53 @@
+using Microsoft.AspNetCore.Authorization;
+using Grpc.Core;
+using Platform.ServiceDefaults.Auth;
+using Platform.ServiceDefaults.Grpc;
+using Platform.Telemetry.Storage;
+using Platform.Telemetry.V1;
+
+namespace Platform.Telemetry.Queries;
+
+/// <summary>Metric names and raw samples, for REST (through the gateway) and gRPC callers.</summary>
+public sealed class MetricQueryService(SampleReader reader, TimeProvider clock) : MetricQueries.MetricQueriesBase
+{
+    const int DefaultLimit = 1000;
+    const int MaxLimit = 10_000;
+    static readonly TimeSpan DefaultWindow = TimeSpan.FromMinutes(5);
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<ListMetricNamesResponse> ListMetricNames(ListMetricNamesRequest request, ServerCallContext context)
+    {
+        var response = new ListMetricNamesResponse();
+        response.Names.AddRange(await reader.MetricNamesAsync(context.CancellationToken));
+        return response;
+    }
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<QuerySamplesResponse> QuerySamples(QuerySamplesRequest request, ServerCallContext context)
+    {
+        var now = clock.GetUtcNow();
+        var until = request.UntilMs == 0 ? now : DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(request.UntilMs, 0, 253402300799999));
+        var since = request.SinceMs == 0 ? until - DefaultWindow : DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(request.SinceMs, 0, 253402300799999));
+        new RequestValidation()
+            .Require(!string.IsNullOrWhiteSpace(request.Name), "name", "is required")
+            .Require(request.SinceMs >= 0, "since_ms", "must not be negative")
+            .Require(request.UntilMs >= 0, "until_ms", "must not be negative")
+            .Require(since <= until, "since_ms", "must not be after until_ms")
+            .Require(request.Limit is >= 0 and <= MaxLimit, "limit", $"must be between 1 and {MaxLimit} (0 means {DefaultLimit})")
+            .ThrowIfInvalid();
+
+        var series = await reader.SamplesAsync(
+            request.Name, string.IsNullOrEmpty(request.Node) ? null : request.Node, since, until,
+            request.Limit == 0 ? DefaultLimit : request.Limit, context.CancellationToken);
+
+        var response = new QuerySamplesResponse();
+        foreach (var s in series)
+        {
+            var message = new Series { Name = s.Name };
+            message.Labels.Add(s.Labels);
+            message.Points.AddRange(s.Points.Select(p => new Point { TimestampMs = p.Time.ToUnixTimeMilliseconds(), Value = p.Value }));
+            response.Series.Add(message);
+        }
+        return response;
+    }
+}

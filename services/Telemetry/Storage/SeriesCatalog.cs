@@ -1,0 +1,55 @@
+using System.Collections.Concurrent;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Platform.Telemetry.Storage;
+
+/// <summary>
+/// Maps series keys to ids, creating missing series inside the caller's transaction. Ids are cached only once the
+/// caller reports its commit, so a rolled-back series never leaks into the cache.
+/// </summary>
+public sealed class SeriesCatalog
+{
+    readonly ConcurrentDictionary<string, long> committed = new();
+
+    public async Task<Dictionary<string, long>> ResolveAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<SeriesKey> keys, CancellationToken cancellationToken)
+    {
+        var ids = new Dictionary<string, long>(keys.Count);
+        var missing = new List<SeriesKey>();
+        foreach (var key in keys.DistinctBy(k => k.HashKey))
+        {
+            if (committed.TryGetValue(key.HashKey, out var id)) ids[key.HashKey] = id;
+            else missing.Add(key);
+        }
+        if (missing.Count == 0) return ids;
+
+        // ON CONFLICT makes concurrent creators of the same series converge on one row; the SELECT then reads it
+        // whichever transaction inserted it.
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        var insert = new NpgsqlBatchCommand("""
+            INSERT INTO telemetry.series (name, labels, labels_hash)
+            SELECT * FROM unnest($1::text[], $2::jsonb[], $3::bytea[])
+            ON CONFLICT (labels_hash) DO NOTHING
+            """);
+        insert.Parameters.Add(new() { Value = missing.Select(k => k.Name).ToArray() });
+        insert.Parameters.Add(new() { Value = missing.Select(k => k.LabelsJson).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        insert.Parameters.Add(new() { Value = missing.Select(k => k.Hash).ToArray() });
+        var select = new NpgsqlBatchCommand("SELECT labels_hash, series_id FROM telemetry.series WHERE labels_hash = ANY($1)");
+        select.Parameters.Add(new() { Value = missing.Select(k => k.Hash).ToArray() });
+        batch.BatchCommands.Add(insert);
+        batch.BatchCommands.Add(select);
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            ids[Convert.ToHexString(reader.GetFieldValue<byte[]>(0))] = reader.GetInt64(1);
+        return ids;
+    }
+
+    /// <summary>Called after the transaction that resolved <paramref name="ids"/> committed.</summary>
+    public void Remember(Dictionary<string, long> ids)
+    {
+        foreach (var (hash, id) in ids)
+            committed.TryAdd(hash, id);
+    }
+}
