@@ -1,8 +1,5 @@
 using Platform.AppHost.Hosting;
 
-// The AppHost drives Linux processes (PostgreSQL under setpriv, POSIX signals, /proc).
-[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
-
 var builder = DistributedApplication.CreateBuilder(args);
 
 var db = builder.AddPostgres("postgres").AddDatabase("platformdb");
@@ -25,3 +22,6 @@ builder.AddNodeAgents<Projects.NodeAgent>("node", count: builder.Options.NodeCou
     .WaitFor(compute).WaitFor(telemetry);
 
 return await builder.Build().RunAsync();
+
+// Internal: test projects reference the AppHost next to a service whose Program they host.
+internal partial class Program;

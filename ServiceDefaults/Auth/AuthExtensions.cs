@@ -39,8 +39,8 @@ public static class AuthExtensions
 
         builder.Services.AddSingleton<IAuthorizationHandler, PlatformRoleHandler>();
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(PlatformPolicies.Viewer, p => p.AddRequirements(new PlatformRoleRequirement(UserRole: true, "viewer", "operator", "admin")))
-            .AddPolicy(PlatformPolicies.Operator, p => p.AddRequirements(new PlatformRoleRequirement(UserRole: true, "operator", "admin")))
+            .AddPolicy(PlatformPolicies.Viewer, p => p.AddRequirements(new PlatformRoleRequirement(UserRole: true, "viewer", "operator", "admin", "service")))
+            .AddPolicy(PlatformPolicies.Operator, p => p.AddRequirements(new PlatformRoleRequirement(UserRole: true, "operator", "admin", "service")))
             .AddPolicy(PlatformPolicies.Admin, p => p.AddRequirements(new PlatformRoleRequirement(UserRole: true, "admin")))
             .AddPolicy(PlatformPolicies.Agent, p => p.AddRequirements(new PlatformRoleRequirement(UserRole: false, "agent", "service")));
         return builder;

@@ -1,3 +1,5 @@
+using Google.Protobuf.Reflection;
+using Google.Rpc;
 using Grpc.AspNetCore.Server;
 using Grpc.Net.ClientFactory;
 using Microsoft.AspNetCore.Grpc.JsonTranscoding;
@@ -13,10 +15,12 @@ public static class GrpcExtensions
     public static IGrpcServerBuilder AddPlatformGrpc(this IHostApplicationBuilder builder) =>
         builder.Services
             .AddGrpc(options => options.EnableDetailedErrors = builder.Environment.IsDevelopment())
-            .AddJsonTranscoding(options => options.JsonSettings = new GrpcJsonSettings
+            .AddJsonTranscoding(options =>
             {
                 // proto3 JSON: 64-bit integers as strings, so a browser never rounds a token amount.
-                WriteInt64sAsStrings = true,
+                options.JsonSettings = new GrpcJsonSettings { WriteInt64sAsStrings = true };
+                // Error details (field violations) travel as google.protobuf.Any: the transcoder must know their types.
+                options.TypeRegistry = TypeRegistry.FromMessages(BadRequest.Descriptor, ErrorInfo.Descriptor, PreconditionFailure.Descriptor);
             });
 
     /// <summary>

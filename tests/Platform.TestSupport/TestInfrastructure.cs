@@ -1,0 +1,55 @@
+using Npgsql;
+using Platform.AppHost.Hosting;
+using Platform.ServiceDefaults.Auth;
+
+namespace Platform.TestSupport;
+
+/// <summary>
+/// One real PostgreSQL server and one Garnet per test process, started with the AppHost's own resources in a
+/// throw-away folder, and a fresh database for each caller. Everything stops when the test process exits.
+/// </summary>
+public static class TestInfrastructure
+{
+    static readonly Lazy<Task<Servers>> Started = new(StartAsync);
+
+    public static string SigningKey { get; } = PlatformTokens.NewSigningKey();
+
+    public static async Task<string> CacheConnectionStringAsync() => (await Started.Value).Cache.ConnectionString;
+
+    /// <summary>Creates an empty database and returns its connection string.</summary>
+    public static async Task<string> CreateDatabaseAsync(string prefix = "test")
+    {
+        var servers = await Started.Value;
+        var name = $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 33, 63)];
+        await using (var connection = new NpgsqlConnection(servers.Postgres.ConnectionString("postgres")))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        return servers.Postgres.ConnectionString(name);
+    }
+
+    public static string Token(string subject, string role, TimeSpan? lifetime = null, TimeProvider? clock = null) =>
+        PlatformTokens.Issue(Convert.FromBase64String(SigningKey), "platform", subject, role, lifetime ?? TimeSpan.FromHours(1), clock);
+
+    static async Task<Servers> StartAsync()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"platform-tests-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
+        var options = new AppHostOptions(Fresh: true, folder, GatewayPort: 0, NodeCount: 0, ReadyFile: null, HealthTimeout: TimeSpan.FromSeconds(60));
+        var run = new RunContext(options, new ResourceConsole(), SigningKey, (_, reason) => throw new InvalidOperationException(reason));
+        var postgres = new PostgresServerResource("postgres", external: false);
+        var cache = new GarnetResource("cache", externalConnectionString: null);
+        await Task.WhenAll(postgres.StartAsync(run, CancellationToken.None), cache.StartAsync(run, CancellationToken.None));
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            run.BeginStopping();
+            postgres.StopAsync().GetAwaiter().GetResult();
+            cache.StopAsync().GetAwaiter().GetResult();
+            try { Directory.Delete(folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        };
+        return new(postgres, cache);
+    }
+
+    sealed record Servers(PostgresServerResource Postgres, GarnetResource Cache);
+}

@@ -1,0 +1,1 @@
+CREATE TABLE widgets_test.widgets (id integer PRIMARY KEY);

@@ -1,0 +1,122 @@
+using System.Net;
+using System.Text.Json;
+using Grpc.Core;
+using Npgsql;
+using Platform.Telemetry.V1;
+using Platform.TestSupport;
+
+namespace Platform.Telemetry.Tests;
+
+/// <summary>The agents' stream and the queries, over a real PostgreSQL and Garnet.</summary>
+public sealed class MetricIngestionTests : IAsyncLifetime
+{
+    ServiceHost<Program> host = null!;
+
+    public async Task InitializeAsync() => host = await ServiceHost<Program>.StartAsync();
+
+    public async Task DisposeAsync() => await host.DisposeAsync();
+
+    static SampleBatch Batch(string agent, ulong sequence, params double[] values)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var batch = new SampleBatch { AgentId = agent, Sequence = sequence };
+        batch.Samples.AddRange(values.Select((v, i) => new Sample
+        {
+            Name = "node_load1", Value = v, TimestampMs = now.AddMilliseconds(i - values.Length).ToUnixTimeMilliseconds(), Labels = { ["node"] = agent },
+        }));
+        return batch;
+    }
+
+    async Task<List<BatchAck>> PushAsync(string agent, params SampleBatch[] batches)
+    {
+        var client = new MetricIngestion.MetricIngestionClient(host.Channel(TestInfrastructure.Token(agent, "agent")));
+        using var call = client.PushSamples();
+        foreach (var batch in batches) await call.RequestStream.WriteAsync(batch);
+        await call.RequestStream.CompleteAsync();
+        var acks = new List<BatchAck>();
+        await foreach (var ack in call.ResponseStream.ReadAllAsync()) acks.Add(ack);
+        return acks;
+    }
+
+    async Task<long> CountSamplesAsync(string node)
+    {
+        await using var connection = new NpgsqlConnection(host.ConnectionString);
+        await connection.OpenAsync();
+        await using var count = new NpgsqlCommand(
+            "SELECT count(*) FROM telemetry.samples p JOIN telemetry.series s USING (series_id) WHERE s.labels ->> 'node' = $1", connection)
+            { Parameters = { new() { Value = node } } };
+        return (long)(await count.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task Each_batch_is_acknowledged_after_commit_and_its_samples_are_queryable_over_REST()
+    {
+        var acks = await PushAsync("node-q", Batch("node-q", 1, 0.5, 0.75), Batch("node-q", 2, 1.25));
+
+        Assert.Equal([1UL, 2UL], acks.Select(a => a.Sequence));
+        Assert.Equal([2, 1], acks.Select(a => a.Accepted));
+
+        using var json = JsonDocument.Parse(await host.Http().GetStringAsync("/api/telemetry/metrics/node_load1/samples?node=node-q"));
+        var series = Assert.Single(json.RootElement.GetProperty("series").EnumerateArray());
+        Assert.Equal([0.5, 0.75, 1.25], series.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("value").GetDouble()));
+        Assert.Contains("node_load1", await host.Http().GetStringAsync("/api/telemetry/metrics/names"));
+    }
+
+    [Fact]
+    public async Task A_resent_batch_is_acknowledged_as_duplicate_and_stored_once()
+    {
+        await PushAsync("node-r", Batch("node-r", 10, 1, 2, 3));
+
+        var acks = await PushAsync("node-r", Batch("node-r", 10, 1, 2, 3), Batch("node-r", 11, 4));
+
+        Assert.True(acks[0].Duplicate);
+        Assert.Equal(0, acks[0].Accepted);
+        Assert.False(acks[1].Duplicate);
+        Assert.Equal(4, await CountSamplesAsync("node-r"));
+    }
+
+    [Fact]
+    public async Task Concurrent_deliveries_of_one_batch_store_it_once()
+    {
+        var deliveries = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => PushAsync("node-c", Batch("node-c", 5, 1, 2))));
+
+        Assert.Single(deliveries, acks => !acks[0].Duplicate);
+        Assert.Equal(2, await CountSamplesAsync("node-c"));
+    }
+
+    [Fact]
+    public async Task An_invalid_batch_is_refused_with_its_field_and_stores_nothing()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() => PushAsync("node-i", Batch("node-i", 1, 1, double.NaN)));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("samples[1].value", error.Status.Detail);
+        Assert.Equal(0, await CountSamplesAsync("node-i"));
+    }
+
+    [Fact]
+    public async Task An_agent_token_pushes_only_for_its_own_agent_and_a_missing_token_is_refused()
+    {
+        var foreign = await Assert.ThrowsAsync<RpcException>(() => PushAsync("node-x", Batch("node-y", 1, 1)));
+        var anonymous = new MetricIngestion.MetricIngestionClient(host.Channel());
+        using var call = anonymous.PushSamples();
+        var unauthenticated = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await call.RequestStream.WriteAsync(Batch("node-z", 1, 1));
+            await call.ResponseStream.MoveNext();
+        });
+
+        Assert.Equal(StatusCode.PermissionDenied, foreign.StatusCode);
+        Assert.Equal(StatusCode.Unauthenticated, unauthenticated.StatusCode);
+        Assert.Equal(0, await CountSamplesAsync("node-y"));
+    }
+
+    [Fact]
+    public async Task A_bad_query_is_a_400_that_names_the_field()
+    {
+        using var response = await host.Http().GetAsync("/api/telemetry/metrics/node_load1/samples?limit=999999");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("limit", await response.Content.ReadAsStringAsync());
+    }
+}
