@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+
+namespace Platform.IntegrationTests;
+
+/// <summary>
+/// The AppHost run as a real process, the way Aspire.Hosting.Testing runs an app model: fresh ports (the gateway on
+/// any free port), a throw-away data folder, and a marker in the environment that every process it starts inherits,
+/// so a test can tell whether anything of this run is still alive.
+/// </summary>
+public sealed class PlatformProcess : IAsyncDisposable
+{
+    readonly Process process;
+    readonly StringBuilder output = new();
+    readonly string readyFile;
+
+    public string Marker { get; } = Guid.NewGuid().ToString("N");
+    public string DataDirectory { get; }
+    public Uri Gateway { get; private set; } = null!;
+    public double StartupSeconds { get; private set; }
+    public DateTimeOffset HealthyAt { get; private set; }
+    public int Id => process.Id;
+
+    PlatformProcess(string dataDirectory, bool fresh)
+    {
+        DataDirectory = dataDirectory;
+        readyFile = Path.Combine(dataDirectory, $"ready-{Marker}.json");
+        Directory.CreateDirectory(dataDirectory);
+        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in (string[])["exec", Projects.AppHost.TargetPath, "--data-dir", dataDirectory, "--gateway-port", "0", "--ready-file", readyFile])
+            info.ArgumentList.Add(argument);
+        if (fresh) info.ArgumentList.Add("--fresh");
+        info.Environment["PLATFORM_TEST_MARKER"] = Marker;
+        process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public static async Task<PlatformProcess> StartAsync(string? dataDirectory = null, bool fresh = true)
+    {
+        var platform = new PlatformProcess(dataDirectory ?? Directory.CreateTempSubdirectory("platform-it-").FullName, fresh);
+        await platform.WaitReadyAsync(TimeSpan.FromMinutes(3));
+        return platform;
+    }
+
+    public string Output { get { lock (output) return output.ToString(); } }
+
+    public HttpClient CreateHttpClient() => new() { BaseAddress = Gateway, Timeout = TimeSpan.FromSeconds(30) };
+
+    async Task WaitReadyAsync(TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (!File.Exists(readyFile))
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"The AppHost exited with code {process.ExitCode} before it was ready:\n{Output}");
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"The AppHost was not ready within {limit}:\n{Output}");
+            await Task.Delay(100);
+        }
+        HealthyAt = DateTimeOffset.UtcNow;
+        using var ready = JsonDocument.Parse(await File.ReadAllTextAsync(readyFile));
+        Gateway = new Uri(ready.RootElement.GetProperty("gateway").GetString()!);
+        StartupSeconds = ready.RootElement.GetProperty("startupSeconds").GetDouble();
+    }
+
+    /// <summary>Sends <paramref name="signal"/> (TERM, KILL) to the AppHost alone, as a supervisor would.</summary>
+    public void Signal(string signal) => Process.Start("kill", ["-" + signal, process.Id.ToString()])!.WaitForExit();
+
+    public async Task<int> WaitForExitAsync(TimeSpan limit)
+    {
+        using var timeout = new CancellationTokenSource(limit);
+        await process.WaitForExitAsync(timeout.Token);
+        return process.ExitCode;
+    }
+
+    /// <summary>PIDs and command names of live processes carrying this run's marker, the AppHost itself included.</summary>
+    public IReadOnlyList<(int Pid, string Command)> LiveProcesses() => ProcessTable.WithEnvironment("PLATFORM_TEST_MARKER", Marker);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            Signal("TERM");
+            try { await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token); }
+            catch (OperationCanceledException) { process.Kill(entireProcessTree: true); }
+        }
+        foreach (var (pid, _) in LiveProcesses())
+            try { Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
+        process.Dispose();
+    }
+
+    void Append(string? line)
+    {
+        if (line is null) return;
+        lock (output) output.AppendLine(line);
+    }
+}
+
+/// <summary>Reads /proc to find processes by an environment variable.</summary>
+static class ProcessTable
+{
+    public static IReadOnlyList<(int Pid, string Command)> WithEnvironment(string name, string value)
+    {
+        var needle = Encoding.UTF8.GetBytes($"{name}={value}\0");
+        var found = new List<(int, string)>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var environment = File.ReadAllBytes(Path.Combine(dir, "environ"));
+                if (environment.AsSpan().IndexOf(needle) < 0) continue;
+                var state = File.ReadAllText(Path.Combine(dir, "stat"));
+                if (state[(state.LastIndexOf(')') + 2)..].StartsWith('Z')) continue; // a zombie is gone, only not yet reaped
+                found.Add((pid, File.ReadAllText(Path.Combine(dir, "comm")).Trim()));
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return found;
+    }
+}
