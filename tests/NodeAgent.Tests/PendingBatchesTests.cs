@@ -52,3 +52,49 @@ public sealed class PendingBatchesTests
         Assert.Equal(1, pending.Count);
     }
 }
+
+public sealed class DurablePendingBatchesTests : IDisposable
+{
+    readonly string folder = Directory.CreateTempSubdirectory("pending-").FullName;
+
+    static SampleBatch Batch(ulong sequence, double value = 1) =>
+        new() { AgentId = "a", Sequence = sequence, Samples = { new Sample { Name = "m", Value = value, TimestampMs = 1 } } };
+
+    [Fact]
+    public void A_restarted_agent_finds_every_unacknowledged_batch_in_order()
+    {
+        var before = new PendingBatches(capacity: 10, folder);
+        foreach (var s in new ulong[] { 9, 10, 11 }) before.Add(Batch(s, s));
+        before.Acknowledge(9);
+
+        var after = new PendingBatches(capacity: 10, folder);
+
+        Assert.Equal([10UL, 11UL], after.After(0).Select(b => b.Sequence));
+        Assert.Equal(11.0, after.After(10).Single().Samples[0].Value);
+        Assert.Equal(11UL, after.HighestSequence);
+    }
+
+    [Fact]
+    public void Dropped_and_refused_batches_leave_no_file_behind()
+    {
+        var pending = new PendingBatches(capacity: 2, folder);
+        foreach (var s in new ulong[] { 1, 2, 3 }) pending.Add(Batch(s));
+        pending.DropOldest();
+
+        Assert.Single(Directory.GetFiles(folder));
+        Assert.Equal([3UL], new PendingBatches(capacity: 2, folder).After(0).Select(b => b.Sequence));
+    }
+
+    [Fact]
+    public void A_batch_torn_by_a_crash_is_discarded_not_fatal()
+    {
+        File.WriteAllBytes(Path.Combine(folder, $"{5:D20}.batch"), [0xFF, 0xFF, 0xFF]);
+
+        var pending = new PendingBatches(capacity: 2, folder);
+
+        Assert.Equal(0, pending.Count);
+        Assert.Empty(Directory.GetFiles(folder));
+    }
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+}

@@ -14,11 +14,16 @@ public sealed class ServiceHost<TProgram> : WebApplicationFactory<TProgram> wher
 
     ServiceHost(Dictionary<string, string?> settings) => this.settings = settings;
 
-    public static async Task<ServiceHost<TProgram>> StartAsync(params (string Key, string Value)[] extra)
+    /// <summary>Starts the service over a new, empty database.</summary>
+    public static async Task<ServiceHost<TProgram>> StartAsync(params (string Key, string Value)[] extra) =>
+        await StartOnAsync(await TestInfrastructure.CreateDatabaseAsync(typeof(TProgram).Assembly.GetName().Name!.ToLowerInvariant()), extra);
+
+    /// <summary>Starts the service over an existing database: a restart of the same service, say.</summary>
+    public static async Task<ServiceHost<TProgram>> StartOnAsync(string connectionString, params (string Key, string Value)[] extra)
     {
         var settings = new Dictionary<string, string?>
         {
-            ["ConnectionStrings:platformdb"] = await TestInfrastructure.CreateDatabaseAsync(typeof(TProgram).Assembly.GetName().Name!.ToLowerInvariant()),
+            ["ConnectionStrings:platformdb"] = connectionString,
             ["ConnectionStrings:cache"] = await TestInfrastructure.CacheConnectionStringAsync(),
             ["Auth:SigningKey"] = TestInfrastructure.SigningKey,
             ["Auth:Issuer"] = "platform",

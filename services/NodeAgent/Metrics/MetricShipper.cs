@@ -9,22 +9,53 @@ namespace Platform.NodeAgent.Metrics;
 /// <summary>
 /// Reads the machine every interval into a numbered batch and streams pending batches to Telemetry. A batch leaves
 /// the pending list only when Telemetry acknowledges its commit; after a broken stream every pending batch is sent
-/// again, and Telemetry ignores the ones it already committed.
+/// again, and Telemetry ignores the ones it already committed. When the agent stops, collection ends first and the
+/// shipper keeps going until nothing is pending or the drain time is up (what remains stays on disk for next time).
 /// </summary>
 public sealed class MetricShipper(
     MetricIngestion.MetricIngestionClient telemetry, NodeIdentity identity, IOptions<NodeAgentOptions> options,
     PendingBatches pending, TimeProvider clock, ILogger<MetricShipper> logger) : BackgroundService
 {
-    // Sequences start from the clock (microseconds) so a restarted agent continues above its earlier batches.
-    ulong nextSequence = (ulong)clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+    // Sequences start from the clock (microseconds) and above any batch still pending from an earlier run, so a
+    // restarted agent never reuses a sequence Telemetry may already have committed.
+    ulong nextSequence = Math.Max((ulong)clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000, pending.HighestSequence + 1);
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(CollectAsync(stoppingToken), ShipAsync(stoppingToken));
+    public static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var shipping = new CancellationTokenSource();
+        var shipper = ShipAsync(shipping.Token);
+        await CollectAsync(stoppingToken);
+
+        shipping.CancelAfter(DrainTime);
+        try
+        {
+            await pending.WaitUntilEmptyAsync(shipping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            logger.LogWarning("{Pending} batches still pending at stop; they are kept for the next start", pending.Count);
+        }
+        await shipping.CancelAsync();
+        await shipper;
+    }
 
     async Task CollectAsync(CancellationToken stoppingToken)
     {
         var machine = new MachineReader();
         using var timer = new PeriodicTimer(options.Value.MetricsInterval, clock);
+        try
+        {
+            await CollectLoopAsync(machine, timer, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    async Task CollectLoopAsync(MachineReader machine, PeriodicTimer timer, CancellationToken stoppingToken)
+    {
         do
         {
             try

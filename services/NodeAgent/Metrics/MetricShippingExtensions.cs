@@ -1,3 +1,4 @@
+using Platform.NodeAgent.Identity;
 using Platform.ServiceDefaults.Grpc;
 using Platform.Telemetry.V1;
 
@@ -11,7 +12,8 @@ public static class MetricShippingExtensions
     public static IHostApplicationBuilder AddMetricShipping(this IHostApplicationBuilder builder)
     {
         builder.AddPlatformGrpcClient<MetricIngestion.MetricIngestionClient>("telemetry", streaming: true);
-        builder.Services.AddSingleton(new PendingBatches(PendingCapacity));
+        builder.Services.AddSingleton(sp => new PendingBatches(
+            PendingCapacity, Path.Combine(sp.GetRequiredService<NodeIdentity>().StateDirectory, "pending-batches")));
         builder.Services.AddHostedService<MetricShipper>();
         return builder;
     }
