@@ -1,6 +1,7 @@
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Platform.TestSupport;
 
@@ -15,11 +16,14 @@ public sealed class ServiceHost<TProgram> : WebApplicationFactory<TProgram> wher
     ServiceHost(Dictionary<string, string?> settings) => this.settings = settings;
 
     /// <summary>Starts the service over a new, empty database.</summary>
-    public static async Task<ServiceHost<TProgram>> StartAsync(params (string Key, string Value)[] extra) =>
-        await StartOnAsync(await TestInfrastructure.CreateDatabaseAsync(typeof(TProgram).Assembly.GetName().Name!.ToLowerInvariant()), extra);
+    public static async Task<ServiceHost<TProgram>> StartAsync() =>
+        await StartOnAsync(await TestInfrastructure.CreateDatabaseAsync(typeof(TProgram).Assembly.GetName().Name!.ToLowerInvariant()));
 
-    /// <summary>Starts the service over an existing database: a restart of the same service, say.</summary>
-    public static async Task<ServiceHost<TProgram>> StartOnAsync(string connectionString, params (string Key, string Value)[] extra)
+    /// <summary>
+    /// Starts the service over an existing database (a restart of the same service, say); in memory, or on real
+    /// Kestrel sockets when <paramref name="kestrel"/> configures them (benchmarks).
+    /// </summary>
+    public static async Task<ServiceHost<TProgram>> StartOnAsync(string connectionString, Action<KestrelServerOptions>? kestrel = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -28,8 +32,8 @@ public sealed class ServiceHost<TProgram> : WebApplicationFactory<TProgram> wher
             ["Auth:SigningKey"] = TestInfrastructure.SigningKey,
             ["Auth:Issuer"] = "platform",
         };
-        foreach (var (key, value) in extra) settings[key] = value;
         var host = new ServiceHost<TProgram>(settings);
+        if (kestrel is not null) host.UseKestrel(kestrel);
         host.StartServer();
         return host;
     }

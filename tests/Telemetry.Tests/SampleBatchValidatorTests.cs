@@ -25,7 +25,7 @@ public sealed class SampleBatchValidatorTests
 
         Assert.Equal(["node_load1", "node_load5"], samples.Select(s => s.Series.Name));
         Assert.Equal(Now, samples[0].Time);
-        Assert.Equal("node-0", samples[0].Series.Labels["node"]);
+        Assert.Equal(new KeyValuePair<string, string>("node", "node-0"), Assert.Single(samples[0].Series.Labels));
     }
 
     [Theory]

@@ -10,7 +10,7 @@ public sealed class SeriesKeyTests
         var a = SeriesKey.From("up", [new("b", "2"), new("a", "1")]);
         var b = SeriesKey.From("up", [new("a", "1"), new("b", "2")]);
 
-        Assert.Equal(a.HashKey, b.HashKey);
+        Assert.Equal(a.Identity, b.Identity);
         Assert.Equal("""{"a":"1","b":"2"}""", a.LabelsJson);
     }
 
@@ -25,6 +25,6 @@ public sealed class SeriesKeyTests
             SeriesKey.From("ab", []),
         };
 
-        Assert.Equal(keys.Length, keys.Select(k => k.HashKey).Distinct().Count());
+        Assert.Equal(keys.Length, keys.Select(k => k.Identity).Distinct().Count());
     }
 }

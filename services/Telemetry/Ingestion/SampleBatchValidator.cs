@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Platform.ServiceDefaults.Grpc;
 using Platform.Telemetry.Storage;
@@ -32,18 +33,34 @@ public static partial class SampleBatchValidator
             var field = $"samples[{i}]";
             var time = DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(sample.TimestampMs, -62135596800000, 253402300799999));
             validation
-                .Require(MetricName().IsMatch(sample.Name), $"{field}.name", "must match [a-zA-Z_:][a-zA-Z0-9_:]*")
+                .Require(IsMetricName(sample.Name), $"{field}.name", "must match [a-zA-Z_:][a-zA-Z0-9_:]*")
                 .Require(double.IsFinite(sample.Value), $"{field}.value", "must be a finite number (no NaN or Inf)")
                 .Require(time >= now - MaxAge && time <= now + MaxFuture, $"{field}.timestamp_ms",
                     $"must lie between {MaxAge.TotalMinutes:F0} minutes ago and {MaxFuture.TotalMinutes:F0} minutes ahead")
                 .Require(sample.Labels.Count <= MaxLabelsPerSample, $"{field}.labels", $"at most {MaxLabelsPerSample} labels")
-                .Require(sample.Labels.All(l => LabelName().IsMatch(l.Key) && l.Value.Length <= 1024), $"{field}.labels",
+                .Require(sample.Labels.All(l => IsLabelName(l.Key) && l.Value.Length <= 1024), $"{field}.labels",
                     "label names must match [a-zA-Z_][a-zA-Z0-9_]* and values be at most 1024 characters");
             if (validation.IsValid)
                 samples.Add(new(SeriesKey.From(sample.Name, sample.Labels), time, sample.Value));
         }
         validation.ThrowIfInvalid();
         return samples;
+    }
+
+    // Agents repeat the same few names in every batch: each distinct valid name is checked by its pattern once.
+    static readonly ConcurrentDictionary<string, bool> KnownMetricNames = new(), KnownLabelNames = new();
+    const int KnownNamesLimit = 100_000;
+
+    static bool IsMetricName(string name) => IsKnown(KnownMetricNames, name, static n => MetricName().IsMatch(n));
+
+    static bool IsLabelName(string name) => IsKnown(KnownLabelNames, name, static n => LabelName().IsMatch(n));
+
+    static bool IsKnown(ConcurrentDictionary<string, bool> known, string name, Func<string, bool> check)
+    {
+        if (known.ContainsKey(name)) return true;
+        if (!check(name)) return false;
+        if (known.Count < KnownNamesLimit) known.TryAdd(name, true);
+        return true;
     }
 
     [GeneratedRegex("^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$")]

@@ -10,8 +10,9 @@ public sealed record StoredSample(SeriesKey Series, DateTimeOffset Time, double 
 public sealed record BatchWriteResult(int Accepted, bool Duplicate);
 
 /// <summary>
-/// Commits an agent's batch exactly once: the agent's cursor row is locked (<c>FOR UPDATE</c>) for the transaction, so
-/// two deliveries of the same sequence cannot both pass the duplicate check; samples go in by binary COPY.
+/// Commits an agent's batch exactly once. The first statement advances the agent's cursor only if the batch is newer
+/// and keeps that row locked until commit: a second delivery of the same sequence waits for the first and then finds
+/// nothing to advance, so it is a duplicate; if the first rolls back, the second proceeds. Samples go in by binary COPY.
 /// </summary>
 public sealed class SampleWriter(NpgsqlDataSource db, SeriesCatalog catalog, TimeProvider clock)
 {
@@ -20,7 +21,7 @@ public sealed class SampleWriter(NpgsqlDataSource db, SeriesCatalog catalog, Tim
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        if (await LockCursorAsync(connection, transaction, agentId, cancellationToken) >= sequence)
+        if (!await AdvanceCursorAsync(connection, transaction, agentId, sequence, cancellationToken))
             return new(0, Duplicate: true);
 
         var ids = await catalog.ResolveAsync(connection, transaction, [.. samples.Select(s => s.Series)], cancellationToken);
@@ -31,20 +32,11 @@ public sealed class SampleWriter(NpgsqlDataSource db, SeriesCatalog catalog, Tim
             foreach (var sample in samples)
             {
                 await copy.StartRowAsync(cancellationToken);
-                await copy.WriteAsync(ids[sample.Series.HashKey], NpgsqlDbType.Bigint, cancellationToken);
+                await copy.WriteAsync(ids[sample.Series.Identity], NpgsqlDbType.Bigint, cancellationToken);
                 await copy.WriteAsync(sample.Time, NpgsqlDbType.TimestampTz, cancellationToken);
                 await copy.WriteAsync(sample.Value, NpgsqlDbType.Double, cancellationToken);
             }
             await copy.CompleteAsync(cancellationToken);
-        }
-
-        await using (var advance = new NpgsqlCommand(
-            "UPDATE telemetry.agent_cursors SET last_sequence = $2, updated_at = $3 WHERE agent_id = $1", connection, transaction))
-        {
-            advance.Parameters.Add(new() { Value = agentId });
-            advance.Parameters.Add(new() { Value = sequence });
-            advance.Parameters.Add(new() { Value = clock.GetUtcNow() });
-            await advance.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -52,18 +44,17 @@ public sealed class SampleWriter(NpgsqlDataSource db, SeriesCatalog catalog, Tim
         return new(samples.Count, Duplicate: false);
     }
 
-    static async Task<long> LockCursorAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string agentId, CancellationToken cancellationToken)
+    async Task<bool> AdvanceCursorAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string agentId, long sequence, CancellationToken cancellationToken)
     {
-        await using var batch = new NpgsqlBatch(connection, transaction)
-        {
-            BatchCommands =
-            {
-                new("INSERT INTO telemetry.agent_cursors (agent_id, last_sequence, updated_at) VALUES ($1, 0, now()) ON CONFLICT (agent_id) DO NOTHING")
-                    { Parameters = { new() { Value = agentId } } },
-                new("SELECT last_sequence FROM telemetry.agent_cursors WHERE agent_id = $1 FOR UPDATE")
-                    { Parameters = { new() { Value = agentId } } },
-            },
-        };
-        return (long)(await batch.ExecuteScalarAsync(cancellationToken))!;
+        await using var advance = new NpgsqlCommand("""
+            INSERT INTO telemetry.agent_cursors AS c (agent_id, last_sequence, updated_at) VALUES ($1, $2, $3)
+            ON CONFLICT (agent_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence, updated_at = EXCLUDED.updated_at
+            WHERE c.last_sequence < EXCLUDED.last_sequence
+            RETURNING 1
+            """, connection, transaction);
+        advance.Parameters.Add(new() { Value = agentId });
+        advance.Parameters.Add(new() { Value = sequence });
+        advance.Parameters.Add(new() { Value = clock.GetUtcNow() });
+        return await advance.ExecuteScalarAsync(cancellationToken) is not null;
     }
 }

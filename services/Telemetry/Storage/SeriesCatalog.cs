@@ -5,8 +5,8 @@ using NpgsqlTypes;
 namespace Platform.Telemetry.Storage;
 
 /// <summary>
-/// Maps series keys to ids, creating missing series inside the caller's transaction. Ids are cached only once the
-/// caller reports its commit, so a rolled-back series never leaks into the cache.
+/// Maps series keys to ids (by <see cref="SeriesKey.Identity"/>), creating missing series inside the caller's
+/// transaction. Ids are cached only once the caller reports its commit, so a rolled-back series never leaks into the cache.
 /// </summary>
 public sealed class SeriesCatalog
 {
@@ -16,13 +16,15 @@ public sealed class SeriesCatalog
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<SeriesKey> keys, CancellationToken cancellationToken)
     {
         var ids = new Dictionary<string, long>(keys.Count);
-        var missing = new List<SeriesKey>();
-        foreach (var key in keys.DistinctBy(k => k.HashKey))
+        var unknown = new Dictionary<string, SeriesKey>();
+        foreach (var key in keys)
         {
-            if (committed.TryGetValue(key.HashKey, out var id)) ids[key.HashKey] = id;
-            else missing.Add(key);
+            if (ids.ContainsKey(key.Identity)) continue;
+            if (committed.TryGetValue(key.Identity, out var id)) ids[key.Identity] = id;
+            else unknown.TryAdd(key.Identity, key);
         }
-        if (missing.Count == 0) return ids;
+        if (unknown.Count == 0) return ids;
+        var missing = unknown.Values.ToList();
 
         // ON CONFLICT makes concurrent creators of the same series converge on one row; the SELECT then reads it
         // whichever transaction inserted it.
@@ -40,16 +42,17 @@ public sealed class SeriesCatalog
         batch.BatchCommands.Add(insert);
         batch.BatchCommands.Add(select);
 
+        var byHash = missing.ToDictionary(k => Convert.ToHexString(k.Hash), k => k.Identity);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-            ids[Convert.ToHexString(reader.GetFieldValue<byte[]>(0))] = reader.GetInt64(1);
+            ids[byHash[Convert.ToHexString(reader.GetFieldValue<byte[]>(0))]] = reader.GetInt64(1);
         return ids;
     }
 
     /// <summary>Called after the transaction that resolved <paramref name="ids"/> committed.</summary>
     public void Remember(Dictionary<string, long> ids)
     {
-        foreach (var (hash, id) in ids)
-            committed.TryAdd(hash, id);
+        foreach (var (identity, id) in ids)
+            committed.TryAdd(identity, id);
     }
 }

@@ -4,24 +4,41 @@ using System.Text.Json;
 
 namespace Platform.Telemetry.Storage;
 
-/// <summary>A series' identity: its name and label set, and the SHA-256 of both in canonical (sorted) order.</summary>
-public sealed record SeriesKey(string Name, SortedDictionary<string, string> Labels)
+/// <summary>
+/// A series' identity: its name and label set. <see cref="Identity"/> is the canonical text (labels sorted, every part
+/// length-prefixed so no split of the same characters collides) and is cheap enough to build for every sample on the
+/// ingest path; the SHA-256 stored as the table's unique key and the JSON of the labels are computed only when a series
+/// is new to this process.
+/// </summary>
+public sealed class SeriesKey
 {
-    public static SeriesKey From(string name, IEnumerable<KeyValuePair<string, string>> labels) =>
-        new(name, new SortedDictionary<string, string>(labels.ToDictionary(), StringComparer.Ordinal));
+    byte[]? hash;
 
-    public byte[] Hash { get; } = ComputeHash(Name, Labels);
-
-    public string LabelsJson => JsonSerializer.Serialize(Labels);
-
-    public string HashKey => Convert.ToHexString(Hash);
-
-    static byte[] ComputeHash(string name, SortedDictionary<string, string> labels)
+    SeriesKey(string name, KeyValuePair<string, string>[] labels, string identity)
     {
-        // Length-prefixed parts: no name or label can be crafted to collide with another split of the same bytes.
-        var text = new StringBuilder().Append(name.Length).Append(':').Append(name);
-        foreach (var (key, value) in labels)
-            text.Append(key.Length).Append(':').Append(key).Append(value.Length).Append(':').Append(value);
-        return SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));
+        Name = name;
+        Labels = labels;
+        Identity = identity;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The labels in ordinal order of their names.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Labels { get; }
+
+    public string Identity { get; }
+
+    public byte[] Hash => hash ??= SHA256.HashData(Encoding.UTF8.GetBytes(Identity));
+
+    public string LabelsJson => JsonSerializer.Serialize(Labels.ToDictionary());
+
+    public static SeriesKey From(string name, IEnumerable<KeyValuePair<string, string>> labels)
+    {
+        var sorted = labels.ToArray();
+        Array.Sort(sorted, (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        var identity = new StringBuilder(name.Length + sorted.Length * 24).Append(name.Length).Append(':').Append(name);
+        foreach (var (key, value) in sorted)
+            identity.Append(key.Length).Append(':').Append(key).Append(value.Length).Append(':').Append(value);
+        return new(name, sorted, identity.ToString());
     }
 }
