@@ -28,3 +28,41 @@ public sealed class SeriesKeyTests
         Assert.Equal(keys.Length, keys.Select(k => k.Identity).Distinct().Count());
     }
 }
+
+public sealed class SeriesInternerTests
+{
+    static Google.Protobuf.Collections.MapField<string, string> Labels(params (string Key, string Value)[] pairs)
+    {
+        var map = new Google.Protobuf.Collections.MapField<string, string>();
+        foreach (var (key, value) in pairs) map[key] = value;
+        return map;
+    }
+
+    [Fact]
+    public void A_series_seen_before_is_the_same_key_whatever_the_label_order()
+    {
+        var interner = new SeriesInterner();
+
+        var first = interner.Intern("up", Labels(("a", "1"), ("b", "2")));
+        var again = interner.Intern("up", Labels(("b", "2"), ("a", "1")));
+
+        Assert.Same(first, again);
+    }
+
+    [Fact]
+    public void Another_name_label_or_value_is_another_series()
+    {
+        var interner = new SeriesInterner();
+        var keys = new[]
+        {
+            interner.Intern("up", Labels(("a", "1"))),
+            interner.Intern("down", Labels(("a", "1"))),
+            interner.Intern("up", Labels(("a", "2"))),
+            interner.Intern("up", Labels(("b", "1"))),
+            interner.Intern("up", Labels(("a", "1"), ("b", "1"))),
+        };
+
+        Assert.Equal(keys.Length, keys.Select(k => k.Identity).Distinct().Count());
+        Assert.False(keys[0].Matches("up", Labels(("a", "1"), ("b", "1"))));
+    }
+}

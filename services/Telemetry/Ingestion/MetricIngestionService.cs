@@ -8,7 +8,8 @@ using Platform.Telemetry.V1;
 namespace Platform.Telemetry.Ingestion;
 
 /// <summary>The agents' sample stream: each batch is validated, committed once, then acknowledged.</summary>
-public sealed class MetricIngestionService(SampleWriter writer, EventPublisher events, TimeProvider clock, ILogger<MetricIngestionService> logger)
+public sealed class MetricIngestionService(
+    SampleWriter writer, SeriesInterner series, EventPublisher events, TimeProvider clock, ILogger<MetricIngestionService> logger)
     : MetricIngestion.MetricIngestionBase
 {
     [Authorize(Policy = PlatformPolicies.Agent)]
@@ -21,7 +22,7 @@ public sealed class MetricIngestionService(SampleWriter writer, EventPublisher e
             if (caller.IsInRole("agent") && caller.FindFirst("sub")?.Value != batch.AgentId)
                 throw new RpcException(new Status(StatusCode.PermissionDenied, $"This token may not push samples for agent '{batch.AgentId}'."));
 
-            var samples = SampleBatchValidator.Validate(batch, clock.GetUtcNow());
+            var samples = SampleBatchValidator.Validate(batch, clock.GetUtcNow(), series);
             var result = await writer.WriteBatchAsync(batch.AgentId, (long)batch.Sequence, samples, context.CancellationToken);
             await responseStream.WriteAsync(new BatchAck { Sequence = batch.Sequence, Accepted = result.Accepted, Duplicate = result.Duplicate });
 

@@ -17,7 +17,7 @@ public static partial class SampleBatchValidator
     public static readonly TimeSpan MaxAge = TimeSpan.FromHours(1);
     public static readonly TimeSpan MaxFuture = TimeSpan.FromMinutes(10);
 
-    public static IReadOnlyList<StoredSample> Validate(SampleBatch batch, DateTimeOffset now)
+    public static IReadOnlyList<StoredSample> Validate(SampleBatch batch, DateTimeOffset now, SeriesInterner? series = null)
     {
         var validation = new RequestValidation()
             .Require(!string.IsNullOrWhiteSpace(batch.AgentId) && batch.AgentId.Length <= 128, "agent_id", "must be 1-128 characters")
@@ -27,21 +27,32 @@ public static partial class SampleBatchValidator
         validation.ThrowIfInvalid();
 
         var samples = new List<StoredSample>(batch.Samples.Count);
+        var earliest = (now - MaxAge).ToUnixTimeMilliseconds();
+        var latest = (now + MaxFuture).ToUnixTimeMilliseconds();
         for (var i = 0; i < batch.Samples.Count; i++)
         {
             var sample = batch.Samples[i];
+            var name = IsMetricName(sample.Name);
+            var value = double.IsFinite(sample.Value);
+            var time = sample.TimestampMs >= earliest && sample.TimestampMs <= latest;
+            var labelCount = sample.Labels.Count <= MaxLabelsPerSample;
+            var labels = sample.Labels.All(l => IsLabelName(l.Key) && l.Value.Length <= 1024);
+            if (name && value && time && labelCount && labels)
+            {
+                if (validation.IsValid)
+                    samples.Add(new(
+                        series?.Intern(sample.Name, sample.Labels) ?? SeriesKey.From(sample.Name, sample.Labels),
+                        DateTimeOffset.FromUnixTimeMilliseconds(sample.TimestampMs), sample.Value));
+                continue;
+            }
+            // Only a bad sample pays for naming its fields.
             var field = $"samples[{i}]";
-            var time = DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(sample.TimestampMs, -62135596800000, 253402300799999));
             validation
-                .Require(IsMetricName(sample.Name), $"{field}.name", "must match [a-zA-Z_:][a-zA-Z0-9_:]*")
-                .Require(double.IsFinite(sample.Value), $"{field}.value", "must be a finite number (no NaN or Inf)")
-                .Require(time >= now - MaxAge && time <= now + MaxFuture, $"{field}.timestamp_ms",
-                    $"must lie between {MaxAge.TotalMinutes:F0} minutes ago and {MaxFuture.TotalMinutes:F0} minutes ahead")
-                .Require(sample.Labels.Count <= MaxLabelsPerSample, $"{field}.labels", $"at most {MaxLabelsPerSample} labels")
-                .Require(sample.Labels.All(l => IsLabelName(l.Key) && l.Value.Length <= 1024), $"{field}.labels",
-                    "label names must match [a-zA-Z_][a-zA-Z0-9_]* and values be at most 1024 characters");
-            if (validation.IsValid)
-                samples.Add(new(SeriesKey.From(sample.Name, sample.Labels), time, sample.Value));
+                .Require(name, $"{field}.name", "must match [a-zA-Z_:][a-zA-Z0-9_:]*")
+                .Require(value, $"{field}.value", "must be a finite number (no NaN or Inf)")
+                .Require(time, $"{field}.timestamp_ms", $"must lie between {MaxAge.TotalMinutes:F0} minutes ago and {MaxFuture.TotalMinutes:F0} minutes ahead")
+                .Require(labelCount, $"{field}.labels", $"at most {MaxLabelsPerSample} labels")
+                .Require(labels, $"{field}.labels", "label names must match [a-zA-Z_][a-zA-Z0-9_]* and values be at most 1024 characters");
         }
         validation.ThrowIfInvalid();
         return samples;

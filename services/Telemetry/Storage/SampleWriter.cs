@@ -24,7 +24,8 @@ public sealed class SampleWriter(NpgsqlDataSource db, SeriesCatalog catalog, Tim
         if (!await AdvanceCursorAsync(connection, transaction, agentId, sequence, cancellationToken))
             return new(0, Duplicate: true);
 
-        var ids = await catalog.ResolveAsync(connection, transaction, [.. samples.Select(s => s.Series)], cancellationToken);
+        var keys = samples.Select(s => s.Series).ToArray();
+        var ids = await catalog.ResolveAsync(connection, transaction, keys, cancellationToken);
 
         await using (var copy = await connection.BeginBinaryImportAsync(
             "COPY telemetry.samples (series_id, time, value) FROM STDIN (FORMAT BINARY)", cancellationToken))
@@ -32,7 +33,8 @@ public sealed class SampleWriter(NpgsqlDataSource db, SeriesCatalog catalog, Tim
             foreach (var sample in samples)
             {
                 await copy.StartRowAsync(cancellationToken);
-                await copy.WriteAsync(ids[sample.Series.Identity], NpgsqlDbType.Bigint, cancellationToken);
+                var series = sample.Series.Id is var known and not 0 ? known : ids[sample.Series.Identity];
+                await copy.WriteAsync(series, NpgsqlDbType.Bigint, cancellationToken);
                 await copy.WriteAsync(sample.Time, NpgsqlDbType.TimestampTz, cancellationToken);
                 await copy.WriteAsync(sample.Value, NpgsqlDbType.Double, cancellationToken);
             }
@@ -40,7 +42,7 @@ public sealed class SampleWriter(NpgsqlDataSource db, SeriesCatalog catalog, Tim
         }
 
         await transaction.CommitAsync(cancellationToken);
-        catalog.Remember(ids);
+        catalog.Remember(keys, ids);
         return new(samples.Count, Duplicate: false);
     }
 

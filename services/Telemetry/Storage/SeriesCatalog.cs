@@ -19,7 +19,7 @@ public sealed class SeriesCatalog
         var unknown = new Dictionary<string, SeriesKey>();
         foreach (var key in keys)
         {
-            if (ids.ContainsKey(key.Identity)) continue;
+            if (key.Id != 0 || ids.ContainsKey(key.Identity)) continue;
             if (committed.TryGetValue(key.Identity, out var id)) ids[key.Identity] = id;
             else unknown.TryAdd(key.Identity, key);
         }
@@ -49,10 +49,13 @@ public sealed class SeriesCatalog
         return ids;
     }
 
-    /// <summary>Called after the transaction that resolved <paramref name="ids"/> committed.</summary>
-    public void Remember(Dictionary<string, long> ids)
+    /// <summary>Called after the transaction that resolved <paramref name="ids"/> for <paramref name="keys"/> committed.</summary>
+    public void Remember(IEnumerable<SeriesKey> keys, Dictionary<string, long> ids)
     {
         foreach (var (identity, id) in ids)
             committed.TryAdd(identity, id);
+        foreach (var key in keys)
+            if (key.Id == 0 && ids.TryGetValue(key.Identity, out var id))
+                key.Id = id;
     }
 }

@@ -13,6 +13,7 @@ namespace Platform.Telemetry.Storage;
 public sealed class SeriesKey
 {
     byte[]? hash;
+    long id;
 
     SeriesKey(string name, KeyValuePair<string, string>[] labels, string identity)
     {
@@ -29,6 +30,22 @@ public sealed class SeriesKey
     public string Identity { get; }
 
     public byte[] Hash => hash ??= SHA256.HashData(Encoding.UTF8.GetBytes(Identity));
+
+    /// <summary>The stored series' id once a committed transaction has created or found it; 0 before.</summary>
+    public long Id
+    {
+        get => Volatile.Read(ref id);
+        set => Volatile.Write(ref id, value);
+    }
+
+    /// <summary>True when <paramref name="name"/> and <paramref name="labels"/> are this series, in any label order.</summary>
+    public bool Matches(string name, IReadOnlyDictionary<string, string> labels)
+    {
+        if (name != Name || labels.Count != Labels.Count) return false;
+        foreach (var (key, value) in Labels)
+            if (!labels.TryGetValue(key, out var other) || other != value) return false;
+        return true;
+    }
 
     public string LabelsJson => JsonSerializer.Serialize(Labels.ToDictionary());
 

@@ -8,6 +8,7 @@ public static class SeriesStorageExtensions
         builder.Services.AddSingleton<SamplePartitions>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SamplePartitions>());
         builder.Services.AddSingleton<SeriesCatalog>();
+        builder.Services.AddSingleton<SeriesInterner>();
         builder.Services.AddSingleton<SampleWriter>();
         builder.Services.AddSingleton<SampleReader>();
         return builder;
