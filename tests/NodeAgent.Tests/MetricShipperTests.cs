@@ -108,13 +108,4 @@ public sealed class MetricShipperTests : IAsyncLifetime
             return await invoker.SendAsync(request, linked.Token);
         }
     }
-
-    sealed class BearerHandler(string token) : DelegatingHandler
-    {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            request.Headers.Authorization = new("Bearer", token);
-            return base.SendAsync(request, cancellationToken);
-        }
-    }
 }

@@ -40,7 +40,7 @@ public static class IngestBenchmark
 
         Console.WriteLine($"ingest: {total:N0} samples per path and round, {Agents} agents × {batchesPerAgent} batches × {BatchSize:N0} samples, {Agents * SeriesPerAgent} series");
         var clients = Enumerable.Range(0, Agents).Select(a => GrpcChannel.ForAddress(
-            $"http://127.0.0.1:{port}", new GrpcChannelOptions { HttpHandler = new Bearer(TestInfrastructure.Token($"bench-{a}", "agent")) { InnerHandler = new SocketsHttpHandler() } }).CreateCallInvoker()).ToArray();
+            $"http://127.0.0.1:{port}", new GrpcChannelOptions { HttpHandler = new BearerHandler(TestInfrastructure.Token($"bench-{a}", "agent")) { InnerHandler = new SocketsHttpHandler() } }).CreateCallInvoker()).ToArray();
 
         ulong sequence = 0;
         var warmup = Batches(Math.Max(1, batchesPerAgent / 4), ref sequence);
@@ -169,14 +169,5 @@ public static class IngestBenchmark
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    sealed class Bearer(string token) : DelegatingHandler
-    {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            request.Headers.Authorization = new("Bearer", token);
-            return base.SendAsync(request, cancellationToken);
-        }
     }
 }

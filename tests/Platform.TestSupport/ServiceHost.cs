@@ -62,13 +62,14 @@ public sealed class ServiceHost<TProgram> : WebApplicationFactory<TProgram> wher
         if (token is not null) client.DefaultRequestHeaders.Authorization = new("Bearer", token);
         return client;
     }
+}
 
-    sealed class BearerHandler(string token) : DelegatingHandler
+/// <summary>Sends every request with <c>Authorization: Bearer {token}</c>.</summary>
+public sealed class BearerHandler(string token) : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            request.Headers.Authorization = new("Bearer", token);
-            return base.SendAsync(request, cancellationToken);
-        }
+        request.Headers.Authorization = new("Bearer", token);
+        return base.SendAsync(request, cancellationToken);
     }
 }
