@@ -11,15 +11,19 @@ var scheduler = builder.AddProject<Projects.Scheduler>("scheduler").WithReferenc
 var tokenomics = builder.AddProject<Projects.Tokenomics>("tokenomics").WithReference(db).WithReference(cache).WaitFor(db).WaitFor(cache);
 var privacy = builder.AddProject<Projects.Privacy>("privacy").WithReference(db).WithReference(cache).WithReference(compute).WaitFor(db).WaitFor(cache);
 
-builder.AddProject<Projects.Gateway>("gateway")
+var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithHttpPort(builder.Options.GatewayPort)
     .WithReference(cache)
     .WithReference(compute).WithReference(telemetry).WithReference(scheduler).WithReference(tokenomics).WithReference(privacy)
     .WaitFor(compute).WaitFor(telemetry).WaitFor(scheduler).WaitFor(tokenomics).WaitFor(privacy);
 
-builder.AddNodeAgents<Projects.NodeAgent>("node", count: builder.Options.NodeCount)
+var nodes = builder.AddNodeAgents<Projects.NodeAgent>("node", count: builder.Options.NodeCount)
     .WithReference(compute).WithReference(telemetry)
     .WaitFor(compute).WaitFor(telemetry);
+
+// The platform monitors itself: Telemetry scrapes the /metrics of everything it holds a reference to.
+telemetry.WithReference(telemetry).WithReference(compute).WithReference(scheduler).WithReference(tokenomics).WithReference(privacy).WithReference(gateway);
+foreach (var node in nodes.Agents) telemetry.WithReference(node);
 
 return await builder.Build().RunAsync();
 

@@ -3,6 +3,7 @@ using Platform.ServiceDefaults.Data;
 using Platform.ServiceDefaults.Grpc;
 using Platform.Telemetry.Ingestion;
 using Platform.Telemetry.Queries;
+using Platform.Telemetry.Scraping;
 using Platform.Telemetry.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,6 +13,7 @@ builder.AddPlatformDatabase<Program>(schema: "telemetry");
 builder.AddPlatformCache();
 builder.AddPlatformGrpc();
 builder.AddSeriesStorage();
+builder.AddScraping();
 
 var app = builder.Build();
 

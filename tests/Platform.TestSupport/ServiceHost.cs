@@ -16,14 +16,15 @@ public sealed class ServiceHost<TProgram> : WebApplicationFactory<TProgram> wher
     ServiceHost(Dictionary<string, string?> settings) => this.settings = settings;
 
     /// <summary>Starts the service over a new, empty database.</summary>
-    public static async Task<ServiceHost<TProgram>> StartAsync() =>
-        await StartOnAsync(await TestInfrastructure.CreateDatabaseAsync(typeof(TProgram).Assembly.GetName().Name!.ToLowerInvariant()));
+    public static async Task<ServiceHost<TProgram>> StartAsync(IReadOnlyDictionary<string, string>? configuration = null) =>
+        await StartOnAsync(await TestInfrastructure.CreateDatabaseAsync(typeof(TProgram).Assembly.GetName().Name!.ToLowerInvariant()), configuration: configuration);
 
     /// <summary>
     /// Starts the service over an existing database (a restart of the same service, say); in memory, or on real
     /// Kestrel sockets when <paramref name="kestrel"/> configures them (benchmarks).
     /// </summary>
-    public static async Task<ServiceHost<TProgram>> StartOnAsync(string connectionString, Action<KestrelServerOptions>? kestrel = null)
+    public static async Task<ServiceHost<TProgram>> StartOnAsync(
+        string connectionString, Action<KestrelServerOptions>? kestrel = null, IReadOnlyDictionary<string, string>? configuration = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -32,6 +33,7 @@ public sealed class ServiceHost<TProgram> : WebApplicationFactory<TProgram> wher
             ["Auth:SigningKey"] = TestInfrastructure.SigningKey,
             ["Auth:Issuer"] = "platform",
         };
+        foreach (var (key, value) in configuration ?? new Dictionary<string, string>()) settings[key] = value;
         var host = new ServiceHost<TProgram>(settings);
         if (kestrel is not null) host.UseKestrel(kestrel);
         host.StartServer();
