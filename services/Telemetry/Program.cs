@@ -20,6 +20,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapGrpcService<MetricIngestionService>();
 app.MapGrpcService<MetricQueryService>();
+app.MapRemoteWrite();
 
 app.Run();
 

@@ -16,12 +16,22 @@ public sealed record BatchWriteResult(int Accepted, bool Duplicate);
 /// </summary>
 public sealed class SampleWriter(NpgsqlDataSource db, SeriesCatalog catalog, TimeProvider clock)
 {
-    public async Task<BatchWriteResult> WriteBatchAsync(string agentId, long sequence, IReadOnlyList<StoredSample> samples, CancellationToken cancellationToken)
+    public Task<BatchWriteResult> WriteBatchAsync(string agentId, long sequence, IReadOnlyList<StoredSample> samples, CancellationToken cancellationToken) =>
+        WriteAsync(agentId, sequence, samples, cancellationToken);
+
+    /// <summary>
+    /// Stores samples that carry no sequence (Prometheus remote write): at least once, since a sender that retries
+    /// after a lost response sends them again.
+    /// </summary>
+    public Task WriteUnsequencedAsync(IReadOnlyList<StoredSample> samples, CancellationToken cancellationToken) =>
+        WriteAsync(null, 0, samples, cancellationToken);
+
+    async Task<BatchWriteResult> WriteAsync(string? agentId, long sequence, IReadOnlyList<StoredSample> samples, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        if (!await AdvanceCursorAsync(connection, transaction, agentId, sequence, cancellationToken))
+        if (agentId is not null && !await AdvanceCursorAsync(connection, transaction, agentId, sequence, cancellationToken))
             return new(0, Duplicate: true);
 
         var keys = samples.Select(s => s.Series).ToArray();
