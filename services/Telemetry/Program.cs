@@ -13,6 +13,7 @@ builder.AddPlatformDatabase<Program>(schema: "telemetry");
 builder.AddPlatformCache();
 builder.AddPlatformGrpc();
 builder.AddSeriesStorage();
+builder.AddMetricQueries();
 builder.AddScraping();
 
 var app = builder.Build();

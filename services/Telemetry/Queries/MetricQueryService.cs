@@ -8,7 +8,7 @@ using Platform.Telemetry.V1;
 namespace Platform.Telemetry.Queries;
 
 /// <summary>Metric names and raw samples, for REST (through the gateway) and gRPC callers.</summary>
-public sealed class MetricQueryService(SampleReader reader, TimeProvider clock) : MetricQueries.MetricQueriesBase
+public sealed class MetricQueryService(SampleReader reader, RangeQueries ranges, TimeProvider clock) : MetricQueries.MetricQueriesBase
 {
     const int DefaultLimit = 1000;
     const int MaxLimit = 10_000;
@@ -41,13 +41,24 @@ public sealed class MetricQueryService(SampleReader reader, TimeProvider clock) 
             request.Limit == 0 ? DefaultLimit : request.Limit, context.CancellationToken);
 
         var response = new QuerySamplesResponse();
-        foreach (var s in series)
-        {
-            var message = new Series { Name = s.Name };
-            message.Labels.Add(s.Labels);
-            message.Points.AddRange(s.Points.Select(p => new Point { TimestampMs = p.Time.ToUnixTimeMilliseconds(), Value = p.Value }));
-            response.Series.Add(message);
-        }
+        response.Series.AddRange(series.Select(ToMessage));
         return response;
+    }
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<QueryRangeResponse> QueryRange(QueryRangeRequest request, ServerCallContext context)
+    {
+        var query = RangeQuery.From(request, clock.GetUtcNow());
+        var response = new QueryRangeResponse { Aggregation = query.Aggregation, StepMs = (long)query.Step.TotalMilliseconds };
+        response.Series.AddRange((await ranges.RunAsync(query, context.CancellationToken)).Select(ToMessage));
+        return response;
+    }
+
+    static Series ToMessage(SeriesPoints series)
+    {
+        var message = new Series { Name = series.Name };
+        message.Labels.Add(series.Labels);
+        message.Points.AddRange(series.Points.Select(p => new Point { TimestampMs = p.Time.ToUnixTimeMilliseconds(), Value = p.Value }));
+        return message;
     }
 }

@@ -1,0 +1,10 @@
+namespace Platform.Telemetry.Queries;
+
+public static class MetricQueriesExtensions
+{
+    public static IHostApplicationBuilder AddMetricQueries(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<RangeQueries>();
+        return builder;
+    }
+}
