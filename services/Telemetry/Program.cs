@@ -1,6 +1,7 @@
 using Platform.ServiceDefaults.Cache;
 using Platform.ServiceDefaults.Data;
 using Platform.ServiceDefaults.Grpc;
+using Platform.Telemetry.Agents;
 using Platform.Telemetry.Ingestion;
 using Platform.Telemetry.Queries;
 using Platform.Telemetry.Scraping;
@@ -15,12 +16,14 @@ builder.AddPlatformGrpc();
 builder.AddSeriesStorage();
 builder.AddMetricQueries();
 builder.AddScraping();
+builder.AddAgentRegistry();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapGrpcService<MetricIngestionService>();
 app.MapGrpcService<MetricQueryService>();
+app.MapGrpcService<AgentRegistryService>();
 app.MapRemoteWrite();
 
 app.Run();

@@ -71,7 +71,7 @@ public sealed class Scraper(
     {
         var scrapedAt = clock.GetUtcNow();
         var started = Stopwatch.GetTimestamp();
-        var batch = new SampleBatch { AgentId = $"scrape/{target.Job}/{target.Instance}", Sequence = (ulong)scrapedAt.ToUnixTimeMilliseconds() };
+        var batch = new SampleBatch { AgentId = $"scrape:{target.Job}:{target.Instance}", Sequence = (ulong)scrapedAt.ToUnixTimeMilliseconds() };
         IReadOnlyList<StoredSample> samples;
         try
         {

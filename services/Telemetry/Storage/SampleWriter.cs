@@ -31,7 +31,7 @@ public sealed class SampleWriter(NpgsqlDataSource db, SeriesCatalog catalog, Tim
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        if (agentId is not null && !await AdvanceCursorAsync(connection, transaction, agentId, sequence, cancellationToken))
+        if (agentId is not null && !await AdvanceCursorAsync(connection, transaction, agentId, sequence, samples.Count, cancellationToken))
             return new(0, Duplicate: true);
 
         var keys = samples.Select(s => s.Series).ToArray();
@@ -56,17 +56,20 @@ public sealed class SampleWriter(NpgsqlDataSource db, SeriesCatalog catalog, Tim
         return new(samples.Count, Duplicate: false);
     }
 
-    async Task<bool> AdvanceCursorAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string agentId, long sequence, CancellationToken cancellationToken)
+    async Task<bool> AdvanceCursorAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string agentId, long sequence, int samples, CancellationToken cancellationToken)
     {
         await using var advance = new NpgsqlCommand("""
-            INSERT INTO telemetry.agent_cursors AS c (agent_id, last_sequence, updated_at) VALUES ($1, $2, $3)
-            ON CONFLICT (agent_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence, updated_at = EXCLUDED.updated_at
+            INSERT INTO telemetry.agent_cursors AS c (agent_id, last_sequence, updated_at, batches, samples, first_seen_at)
+            VALUES ($1, $2, $3, 1, $4, $3)
+            ON CONFLICT (agent_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence, updated_at = EXCLUDED.updated_at,
+                batches = c.batches + 1, samples = c.samples + EXCLUDED.samples
             WHERE c.last_sequence < EXCLUDED.last_sequence
             RETURNING 1
             """, connection, transaction);
         advance.Parameters.Add(new() { Value = agentId });
         advance.Parameters.Add(new() { Value = sequence });
         advance.Parameters.Add(new() { Value = clock.GetUtcNow() });
+        advance.Parameters.Add(new() { Value = (long)samples });
         return await advance.ExecuteScalarAsync(cancellationToken) is not null;
     }
 }
