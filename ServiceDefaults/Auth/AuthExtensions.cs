@@ -33,6 +33,16 @@ public static class AuthExtensions
                     NameClaimType = "sub",
                     ClockSkew = TimeSpan.FromSeconds(30),
                 };
+                // Browsers and WebSocket agents cannot always set headers on an upgrade: accept access_token there.
+                options.Events = new JwtBearerEvents
+                {
+                    OnMessageReceived = context =>
+                    {
+                        if (context.HttpContext.WebSockets.IsWebSocketRequest && context.Request.Query.TryGetValue("access_token", out var token))
+                            context.Token = token;
+                        return Task.CompletedTask;
+                    },
+                };
                 if (settings.SigningKeyBytes is null)
                     options.TokenValidationParameters.SignatureValidator = (_, _) => throw new SecurityTokenSignatureKeyNotFoundException("No signing key is configured (Auth__SigningKey).");
             });

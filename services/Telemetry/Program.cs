@@ -21,10 +21,12 @@ builder.AddAgentRegistry();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.UseWebSockets();
 app.MapGrpcService<MetricIngestionService>();
 app.MapGrpcService<MetricQueryService>();
 app.MapGrpcService<AgentRegistryService>();
 app.MapRemoteWrite();
+app.MapAgentWebSocket();
 
 app.Run();
 

@@ -3,6 +3,14 @@ using Platform.Telemetry.V1;
 
 namespace Platform.Telemetry.Agents;
 
+/// <summary>What an agent says about itself when it registers; empty fields are unknown.</summary>
+public sealed record AgentRegistration(
+    string AgentId, string Node = "", string Hostname = "", string Provider = "", string Region = "", string Version = "",
+    Dictionary<string, string>? Labels = null)
+{
+    public Dictionary<string, string> Labels { get; init; } = Labels ?? [];
+}
+
 /// <summary>An agent as the registry sees it: what it registered and what it sent.</summary>
 public sealed record AgentRecord(
     string AgentId, string Node, string Hostname, string Provider, string Region, string Version, Dictionary<string, string> Labels,

@@ -70,6 +70,39 @@ public sealed class AgentStore(NpgsqlDataSource db)
         return (long)(await command.ExecuteScalarAsync(cancellationToken))! > 0;
     }
 
+    /// <summary>Records what an agent says about itself; empty values leave what was known before.</summary>
+    public async Task RegisterAsync(AgentRegistration registration, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("""
+            INSERT INTO telemetry.agents AS a (agent_id, node, hostname, provider, region, version, labels, registered_at, last_seen_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+            ON CONFLICT (agent_id) DO UPDATE SET
+                node = coalesce(nullif(EXCLUDED.node, ''), a.node), hostname = coalesce(nullif(EXCLUDED.hostname, ''), a.hostname),
+                provider = coalesce(nullif(EXCLUDED.provider, ''), a.provider), region = coalesce(nullif(EXCLUDED.region, ''), a.region),
+                version = coalesce(nullif(EXCLUDED.version, ''), a.version),
+                labels = CASE WHEN EXCLUDED.labels = '{}' THEN a.labels ELSE EXCLUDED.labels END,
+                registered_at = coalesce(a.registered_at, EXCLUDED.registered_at), last_seen_at = EXCLUDED.last_seen_at
+            """);
+        command.Parameters.Add(new() { Value = registration.AgentId });
+        command.Parameters.Add(new() { Value = registration.Node });
+        command.Parameters.Add(new() { Value = registration.Hostname });
+        command.Parameters.Add(new() { Value = registration.Provider });
+        command.Parameters.Add(new() { Value = registration.Region });
+        command.Parameters.Add(new() { Value = registration.Version });
+        command.Parameters.Add(new() { Value = JsonSerializer.Serialize(registration.Labels), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        command.Parameters.Add(new() { Value = now });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Marks a registered agent as just seen.</summary>
+    public async Task TouchAsync(string agentId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("UPDATE telemetry.agents SET last_seen_at = $2 WHERE agent_id = $1");
+        command.Parameters.Add(new() { Value = agentId });
+        command.Parameters.Add(new() { Value = now });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     static async Task<IReadOnlyList<AgentRecord>> ReadAllAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
