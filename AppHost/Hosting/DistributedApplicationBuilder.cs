@@ -7,7 +7,8 @@ public sealed class DistributedApplicationBuilder(AppHostOptions options)
 {
     static readonly TimeSpan AgentTokenLifetime = TimeSpan.FromDays(30);
     readonly List<Resource> resources = [];
-    readonly string signingKey = PlatformTokens.NewSigningKey();
+    // A key given in the environment survives restarts (tokens stay valid); otherwise each run makes its own.
+    readonly string signingKey = Environment.GetEnvironmentVariable("Auth__SigningKey") is { Length: > 0 } configured ? configured : PlatformTokens.NewSigningKey();
 
     public AppHostOptions Options => options;
 

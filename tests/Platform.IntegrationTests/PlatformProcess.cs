@@ -16,6 +16,12 @@ public sealed class PlatformProcess : IAsyncDisposable
     readonly string readyFile;
 
     public string Marker { get; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>The signing key this run's AppHost was given, so tests can mint tokens its services accept.</summary>
+    public string SigningKey { get; } = Platform.ServiceDefaults.Auth.PlatformTokens.NewSigningKey();
+
+    public string Token(string subject, string role) =>
+        Platform.ServiceDefaults.Auth.PlatformTokens.Issue(Convert.FromBase64String(SigningKey), "platform", subject, role, TimeSpan.FromHours(1));
     public string DataDirectory { get; }
     public Uri Gateway { get; private set; } = null!;
     public double StartupSeconds { get; private set; }
@@ -37,6 +43,7 @@ public sealed class PlatformProcess : IAsyncDisposable
             info.ArgumentList.Add(argument);
         if (fresh) info.ArgumentList.Add("--fresh");
         info.Environment["PLATFORM_TEST_MARKER"] = Marker;
+        info.Environment["Auth__SigningKey"] = SigningKey;
         process = new Process { StartInfo = info };
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
