@@ -14,6 +14,7 @@ builder.AddPlatformDatabase<Program>(schema: "telemetry");
 builder.AddPlatformCache();
 builder.AddPlatformGrpc();
 builder.AddSeriesStorage();
+builder.AddIngestion();
 builder.AddMetricQueries();
 builder.AddScraping();
 builder.AddAgentRegistry();
@@ -22,10 +23,9 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.UseWebSockets();
-app.MapGrpcService<MetricIngestionService>();
+app.MapIngestion();
 app.MapGrpcService<MetricQueryService>();
 app.MapGrpcService<AgentRegistryService>();
-app.MapRemoteWrite();
 app.MapAgentWebSocket();
 
 app.Run();
