@@ -2,6 +2,7 @@ using Platform.ServiceDefaults.Cache;
 using Platform.ServiceDefaults.Data;
 using Platform.ServiceDefaults.Grpc;
 using Platform.Telemetry.Agents;
+using Platform.Telemetry.Alerts;
 using Platform.Telemetry.Ingestion;
 using Platform.Telemetry.Queries;
 using Platform.Telemetry.Scraping;
@@ -18,6 +19,7 @@ builder.AddIngestion();
 builder.AddMetricQueries();
 builder.AddScraping();
 builder.AddAgentRegistry();
+builder.AddAlerting();
 
 var app = builder.Build();
 
@@ -27,6 +29,7 @@ app.MapIngestion();
 app.MapGrpcService<MetricQueryService>();
 app.MapGrpcService<AgentRegistryService>();
 app.MapAgentWebSocket();
+app.MapGrpcService<AlertingService>();
 
 app.Run();
 

@@ -18,7 +18,6 @@ public sealed class Scraper(
     SampleWriter writer, SeriesInterner series, TimeProvider clock, ILogger<Scraper> logger) : BackgroundService
 {
     const long LeaderLockKey = 0x73637261706572; // "scraper"
-    NpgsqlConnection? leadership;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -26,11 +25,12 @@ public sealed class Scraper(
         if (targets.Count == 0) return;
         logger.LogInformation("Scraping {Count} targets every {Interval}: {Jobs}", targets.Count, options.Value.Interval, string.Join(", ", targets.Select(t => t.Job)));
         using var timer = new PeriodicTimer(options.Value.Interval, clock);
+        await using var leadership = new SingleReplica(db, LeaderLockKey, logger);
         try
         {
             do
             {
-                if (await IsLeaderAsync(stoppingToken))
+                if (await leadership.IsMineAsync(stoppingToken))
                     await Task.WhenAll(targets.Select(target => ScrapeAsync(target, stoppingToken)));
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
@@ -38,33 +38,6 @@ public sealed class Scraper(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        finally
-        {
-            if (leadership is not null) await leadership.DisposeAsync();
-        }
-    }
-
-    async Task<bool> IsLeaderAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            if (leadership is { State: System.Data.ConnectionState.Open })
-            {
-                await using var alive = new NpgsqlCommand("SELECT 1", leadership);
-                await alive.ExecuteScalarAsync(cancellationToken);
-                return true;
-            }
-            leadership = await db.OpenConnectionAsync(cancellationToken);
-            await using var claim = new NpgsqlCommand($"SELECT pg_try_advisory_lock({LeaderLockKey})", leadership);
-            if ((bool)(await claim.ExecuteScalarAsync(cancellationToken))!) return true;
-        }
-        catch (NpgsqlException ex)
-        {
-            logger.LogWarning("Scrape leadership unknown ({Reason}); skipping this round", ex.Message);
-        }
-        if (leadership is not null) await leadership.DisposeAsync();
-        leadership = null;
-        return false;
     }
 
     async Task ScrapeAsync(ScrapeTarget target, CancellationToken cancellationToken)

@@ -1,0 +1,105 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.ServiceDefaults.Cache;
+using Platform.Telemetry.Queries;
+using Platform.Telemetry.Storage;
+using Platform.Telemetry.V1;
+
+namespace Platform.Telemetry.Alerts;
+
+/// <summary>How often alert rules are evaluated.</summary>
+public sealed class AlertingOptions
+{
+    public TimeSpan EvaluationInterval { get; set; } = TimeSpan.FromSeconds(15);
+}
+
+/// <summary>
+/// Evaluates every rule on an interval: the rule's aggregation over its window, per group of its <c>by</c> labels,
+/// compared with its threshold, moves each group's alert through <see cref="AlertStateMachine"/>. A group with no data
+/// counts as not holding. Becoming firing or resolved is published on <c>platform.events.alerts</c> unless a silence
+/// covers the alert. One replica evaluates at a time.
+/// </summary>
+public sealed class AlertEvaluator(
+    NpgsqlDataSource db, AlertStore store, RangeQueries ranges, EventPublisher events, IOptions<AlertingOptions> options,
+    TimeProvider clock, ILogger<AlertEvaluator> logger) : BackgroundService
+{
+    const long LockKey = 0x616C6572747321; // "alerts!"
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await using var evaluator = new SingleReplica(db, LockKey, logger);
+        using var timer = new PeriodicTimer(options.Value.EvaluationInterval, clock);
+        try
+        {
+            do
+            {
+                if (!await evaluator.IsMineAsync(stoppingToken)) continue;
+                try
+                {
+                    await EvaluateAsync(clock.GetUtcNow(), stoppingToken);
+                }
+                catch (NpgsqlException ex)
+                {
+                    logger.LogError(ex, "Alert evaluation failed; next try in {Interval}", options.Value.EvaluationInterval);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public async Task EvaluateAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var silences = (await store.SilencesAsync(cancellationToken)).Where(s => Silences.IsActive(s, now)).ToList();
+        foreach (var rule in await store.RulesAsync(cancellationToken))
+            await EvaluateRuleAsync(rule, silences, now, cancellationToken);
+    }
+
+    async Task EvaluateRuleAsync(AlertRule rule, IReadOnlyList<Silence> silences, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var ruleId = Guid.Parse(rule.RuleId);
+        var measured = (await ranges.RunAsync(AlertRules.Query(rule, now), cancellationToken))
+            .Where(g => g.Points.Count > 0)
+            .ToDictionary(g => GroupKey(g.Labels), g => (g.Labels, Value: g.Points[^1].Value));
+        var known = (await store.AlertsAsync(ruleId, ["inactive", "pending", "firing", "resolved"], cancellationToken)).ToDictionary(a => a.GroupKey);
+
+        var changes = new List<(StoredAlert, string?)>();
+        foreach (var key in measured.Keys.Union(known.Keys))
+        {
+            var current = known.GetValueOrDefault(key);
+            var hasValue = measured.TryGetValue(key, out var group);
+            var value = hasValue ? group.Value : current?.Value ?? 0;
+            var holds = hasValue && AlertRules.Holds(rule, value);
+            var phase = AlertStateMachine.Next(current?.Phase ?? AlertPhase.Inactive, holds, now, TimeSpan.FromMilliseconds(rule.ForMs));
+            if (current is null && phase.State == "inactive") continue;
+
+            var labels = current?.Labels ?? Labels(rule, group.Labels);
+            var alert = new StoredAlert(current?.AlertId ?? Guid.NewGuid(), ruleId, key, labels, phase, value, null, null, null, null);
+            changes.Add((alert, current?.Phase.State ?? "inactive"));
+
+            if (phase.State != (current?.Phase.State ?? "inactive") && phase.State is "firing" or "resolved")
+            {
+                var silenced = silences.Any(s => Silences.Covers(s, labels, now));
+                logger.LogInformation("Alert {AlertName} {Labels} is {State} at {Value}{Silenced}", rule.Name, key, phase.State, value, silenced ? " (silenced)" : "");
+                if (!silenced)
+                    await events.PublishAsync("alerts", $"alert.{phase.State}", new { alertId = alert.AlertId, ruleId = rule.RuleId, name = rule.Name, severity = rule.Severity, labels, value, rule.Summary });
+            }
+        }
+        await store.SaveEvaluationAsync(changes, now, cancellationToken);
+    }
+
+    static Dictionary<string, string> Labels(AlertRule rule, IReadOnlyDictionary<string, string> group)
+    {
+        var labels = new Dictionary<string, string>(group);
+        foreach (var (key, value) in rule.Labels) labels[key] = value;
+        labels["alertname"] = rule.Name;
+        labels["severity"] = rule.Severity;
+        return labels;
+    }
+
+    static string GroupKey(IReadOnlyDictionary<string, string> labels) =>
+        JsonSerializer.Serialize(labels.OrderBy(l => l.Key, StringComparer.Ordinal).ToDictionary());
+}
