@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Platform.ServiceDefaults.Auth;
+using Platform.Telemetry.Ingestion;
 using Platform.Telemetry.Storage;
 
 namespace Platform.Telemetry.Agents;
@@ -17,7 +18,7 @@ public static class WebSocketAgentEndpoint
     }
 
     static async Task<IResult> ConnectAsync(
-        HttpContext http, AgentStore agents, SampleWriter writer, SeriesInterner series, ConnectedAgents connected, TimeProvider clock,
+        HttpContext http, AgentStore agents, SampleWriter writer, SeriesInterner series, IngestionLimits limits, ConnectedAgents connected, TimeProvider clock,
         ILoggerFactory loggers)
     {
         if (!http.WebSockets.IsWebSocketRequest)
@@ -35,7 +36,7 @@ public static class WebSocketAgentEndpoint
         var config = JsonDocument.Parse(await agents.GetConfigAsync(agentId, cancellationToken) ?? "{}").RootElement;
 
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
-        var session = new WebSocketAgentSession(agentId, socket, agents, writer, series, clock, loggers.CreateLogger<WebSocketAgentSession>());
+        var session = new WebSocketAgentSession(agentId, socket, agents, writer, series, limits, clock, loggers.CreateLogger<WebSocketAgentSession>());
         connected.Add(session);
         try
         {

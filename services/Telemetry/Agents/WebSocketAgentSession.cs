@@ -16,7 +16,7 @@ namespace Platform.Telemetry.Agents;
 /// metrics message with a <c>sequence</c> is stored exactly once; without one, at least once.
 /// </summary>
 public sealed class WebSocketAgentSession(
-    string agentId, WebSocket socket, AgentStore agents, SampleWriter writer, SeriesInterner series, TimeProvider clock, ILogger logger)
+    string agentId, WebSocket socket, AgentStore agents, SampleWriter writer, SeriesInterner series, IngestionLimits limits, TimeProvider clock, ILogger logger)
 {
     public const int MaxMessageBytes = 1 << 20;
     static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(15);
@@ -101,6 +101,12 @@ public sealed class WebSocketAgentSession(
         try
         {
             samples = SampleBatchValidator.Validate(batch, clock.GetUtcNow(), series);
+            limits.Admit(agentId, samples);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted)
+        {
+            await ErrorAsync("resource_exhausted", ex.Status.Detail, null, cancellationToken);
+            return;
         }
         catch (RpcException ex)
         {

@@ -5,6 +5,8 @@ public static class IngestionExtensions
 {
     public static IHostApplicationBuilder AddIngestion(this IHostApplicationBuilder builder)
     {
+        builder.Services.Configure<IngestionLimitOptions>(builder.Configuration.GetSection("Telemetry:Limits"));
+        builder.Services.AddSingleton<IngestionLimits>();
         builder.Services.AddSingleton<DeltaTotals>();
         return builder;
     }

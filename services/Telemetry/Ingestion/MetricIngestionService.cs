@@ -9,7 +9,7 @@ namespace Platform.Telemetry.Ingestion;
 
 /// <summary>The agents' sample stream: each batch is validated, committed once, then acknowledged.</summary>
 public sealed class MetricIngestionService(
-    SampleWriter writer, SeriesInterner series, EventPublisher events, TimeProvider clock, ILogger<MetricIngestionService> logger)
+    SampleWriter writer, SeriesInterner series, IngestionLimits limits, EventPublisher events, TimeProvider clock, ILogger<MetricIngestionService> logger)
     : MetricIngestion.MetricIngestionBase
 {
     [Authorize(Policy = PlatformPolicies.Agent)]
@@ -23,6 +23,7 @@ public sealed class MetricIngestionService(
                 throw new RpcException(new Status(StatusCode.PermissionDenied, $"This token may not push samples for agent '{batch.AgentId}'."));
 
             var samples = SampleBatchValidator.Validate(batch, clock.GetUtcNow(), series);
+            limits.Admit(batch.AgentId, samples);
             var result = await writer.WriteBatchAsync(batch.AgentId, (long)batch.Sequence, samples, context.CancellationToken);
             await responseStream.WriteAsync(new BatchAck { Sequence = batch.Sequence, Accepted = result.Accepted, Duplicate = result.Duplicate });
 

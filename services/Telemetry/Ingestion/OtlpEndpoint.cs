@@ -25,7 +25,7 @@ public static class OtlpEndpoint
         return app;
     }
 
-    static async Task ReceiveAsync(HttpContext http, SampleWriter writer, SeriesInterner series, DeltaTotals totals, TimeProvider clock)
+    static async Task ReceiveAsync(HttpContext http, SampleWriter writer, SeriesInterner series, IngestionLimits limits, DeltaTotals totals, TimeProvider clock)
     {
         var request = http.Request;
         var json = request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true;
@@ -58,7 +58,14 @@ public static class OtlpEndpoint
         {
             try
             {
-                await writer.WriteUnsequencedAsync(SampleBatchValidator.Validate(conversion.Batch, now, series), http.RequestAborted);
+                var samples = SampleBatchValidator.Validate(conversion.Batch, now, series);
+                limits.Admit(IngestionLimits.SenderOf(http), samples);
+                await writer.WriteUnsequencedAsync(samples, http.RequestAborted);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted)
+            {
+                await RespondAsync(http, json, StatusCodes.Status429TooManyRequests, Error(Code.ResourceExhausted, ex.Status.Detail));
+                return;
             }
             catch (RpcException ex)
             {

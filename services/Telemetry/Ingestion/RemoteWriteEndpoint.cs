@@ -24,7 +24,8 @@ public static class RemoteWriteEndpoint
         return app;
     }
 
-    static async Task<IResult> ReceiveAsync(HttpRequest request, SampleWriter writer, SeriesInterner series, TimeProvider clock, CancellationToken cancellationToken)
+    static async Task<IResult> ReceiveAsync(
+        HttpRequest request, SampleWriter writer, SeriesInterner series, IngestionLimits limits, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (!string.Equals(request.Headers.ContentEncoding, "snappy", StringComparison.OrdinalIgnoreCase))
             return Refuse(StatusCodes.Status415UnsupportedMediaType, "Content-Encoding must be snappy (Prometheus remote write 1.0)");
@@ -53,10 +54,11 @@ public static class RemoteWriteEndpoint
         try
         {
             samples = SampleBatchValidator.Validate(ToBatch(write), clock.GetUtcNow(), series);
+            limits.Admit(IngestionLimits.SenderOf(request.HttpContext), samples);
         }
         catch (RpcException ex)
         {
-            return Refuse(StatusCodes.Status400BadRequest, ex.Status.Detail);
+            return Refuse(ex.StatusCode == StatusCode.ResourceExhausted ? StatusCodes.Status429TooManyRequests : StatusCodes.Status400BadRequest, ex.Status.Detail);
         }
 
         try
