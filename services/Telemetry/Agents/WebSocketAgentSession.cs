@@ -122,7 +122,7 @@ public sealed class WebSocketAgentSession(
         }
         else
         {
-            await writer.WriteUnsequencedAsync(samples, cancellationToken);
+            await writer.WriteUnsequencedAsync(agentId, samples, cancellationToken);
             await SendAsync("ack", new { of = "metrics", accepted = samples.Count, duplicate = false }, cancellationToken);
         }
     }

@@ -60,7 +60,7 @@ public static class OtlpEndpoint
             {
                 var samples = SampleBatchValidator.Validate(conversion.Batch, now, series);
                 limits.Admit(IngestionLimits.SenderOf(http), samples);
-                await writer.WriteUnsequencedAsync(samples, http.RequestAborted);
+                await writer.WriteUnsequencedAsync(IngestionLimits.SenderOf(http), samples, http.RequestAborted);
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted)
             {

@@ -63,7 +63,7 @@ public static class RemoteWriteEndpoint
 
         try
         {
-            await writer.WriteUnsequencedAsync(samples, cancellationToken);
+            await writer.WriteUnsequencedAsync(IngestionLimits.SenderOf(request.HttpContext), samples, cancellationToken);
         }
         catch (Npgsql.NpgsqlException)
         {

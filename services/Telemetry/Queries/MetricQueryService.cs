@@ -61,4 +61,37 @@ public sealed class MetricQueryService(SampleReader reader, RangeQueries ranges,
         message.Points.AddRange(series.Points.Select(p => new Point { TimestampMs = p.Time.ToUnixTimeMilliseconds(), Value = p.Value }));
         return message;
     }
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<ListMetricNamesResponse> SearchMetricNames(SearchMetricNamesRequest request, ServerCallContext context)
+    {
+        new RequestValidation().Require(request.Q.Length is > 0 and <= 200, "q", "must be 1-200 characters").ThrowIfInvalid();
+        var response = new ListMetricNamesResponse();
+        response.Names.AddRange(await reader.SearchNamesAsync(request.Q, context.CancellationToken));
+        return response;
+    }
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<LatestValuesResponse> LatestValues(LatestValuesRequest request, ServerCallContext context)
+    {
+        new RequestValidation().Require(request.AgentId.Length <= 128, "agent_id", "at most 128 characters").ThrowIfInvalid();
+        var series = await reader.LatestAsync(clock.GetUtcNow() - DefaultWindow, request.AgentId == "" ? null : request.AgentId, 1000, context.CancellationToken);
+        var response = new LatestValuesResponse();
+        response.Series.AddRange(series.Select(ToMessage));
+        return response;
+    }
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<StorageStats> GetStorageStats(GetStorageStatsRequest request, ServerCallContext context)
+    {
+        var (series, estimated, lastMinute, partitions, oldest) = await reader.StatsAsync(clock.GetUtcNow().AddMinutes(-1), context.CancellationToken);
+        var oldestDay = oldest is not null && DateOnly.TryParseExact(oldest.Replace("samples_p", ""), "yyyyMMdd", out var day)
+            ? new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).ToUnixTimeMilliseconds()
+            : 0;
+        return new StorageStats
+        {
+            Series = series, SamplesEstimated = estimated, SamplesLastMinute = lastMinute, IngestRate = lastMinute / 60.0,
+            Partitions = partitions, OldestSampleMs = oldestDay,
+        };
+    }
 }

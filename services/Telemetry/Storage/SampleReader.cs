@@ -56,4 +56,56 @@ public sealed class SampleReader(NpgsqlDataSource db)
         }
         return series;
     }
+
+    /// <summary>Metric names containing <paramref name="fragment"/>, case-insensitively (LIKE wildcards in it are literal).</summary>
+    public async Task<IReadOnlyList<string>> SearchNamesAsync(string fragment, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand(@"SELECT DISTINCT name FROM telemetry.series WHERE name ILIKE '%' || $1 || '%' ESCAPE '\' ORDER BY name LIMIT 1000");
+        command.Parameters.Add(new() { Value = fragment.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_") });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var names = new List<string>();
+        while (await reader.ReadAsync(cancellationToken)) names.Add(reader.GetString(0));
+        return names;
+    }
+
+    /// <summary>The newest point of each series written since <paramref name="since"/>, optionally only one agent's series.</summary>
+    public async Task<IReadOnlyList<SeriesPoints>> LatestAsync(DateTimeOffset since, string? agentId, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("""
+            SELECT s.name, s.labels::text, p.time, p.value
+            FROM telemetry.series s
+            CROSS JOIN LATERAL (
+                SELECT time, value FROM telemetry.samples WHERE series_id = s.series_id AND time > $1 ORDER BY time DESC LIMIT 1) p
+            WHERE $2::text IS NULL OR s.agent_id = $2
+            ORDER BY s.name, s.series_id
+            LIMIT $3
+            """);
+        command.Parameters.Add(new() { Value = since });
+        command.Parameters.Add(new() { Value = (object?)agentId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = limit });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var series = new List<SeriesPoints>();
+        while (await reader.ReadAsync(cancellationToken))
+            series.Add(new(reader.GetString(0), JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(1)) ?? [],
+                [(reader.GetFieldValue<DateTimeOffset>(2), reader.GetDouble(3))]));
+        return series;
+    }
+
+    /// <summary>Series count, an estimate of stored samples, samples of the last minute, partitions and the oldest one's day.</summary>
+    public async Task<(long Series, long SamplesEstimated, long LastMinute, int Partitions, string? OldestPartition)> StatsAsync(
+        DateTimeOffset minuteAgo, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("""
+            SELECT (SELECT count(*) FROM telemetry.series),
+                   (SELECT coalesce(sum(c.reltuples) FILTER (WHERE c.reltuples > 0), 0)::bigint
+                      FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'telemetry.samples'::regclass),
+                   (SELECT count(*) FROM telemetry.samples WHERE time > $1),
+                   (SELECT count(*)::int FROM pg_inherits WHERE inhparent = 'telemetry.samples'::regclass),
+                   (SELECT min(c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'telemetry.samples'::regclass)
+            """);
+        command.Parameters.Add(new() { Value = minuteAgo });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetString(4));
+    }
 }

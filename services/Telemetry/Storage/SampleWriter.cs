@@ -23,19 +23,19 @@ public sealed class SampleWriter(NpgsqlDataSource db, SeriesCatalog catalog, Tim
     /// Stores samples that carry no sequence (Prometheus remote write): at least once, since a sender that retries
     /// after a lost response sends them again.
     /// </summary>
-    public Task WriteUnsequencedAsync(IReadOnlyList<StoredSample> samples, CancellationToken cancellationToken) =>
-        WriteAsync(null, 0, samples, cancellationToken);
+    public Task WriteUnsequencedAsync(string agentId, IReadOnlyList<StoredSample> samples, CancellationToken cancellationToken) =>
+        WriteAsync(agentId, null, samples, cancellationToken);
 
-    async Task<BatchWriteResult> WriteAsync(string? agentId, long sequence, IReadOnlyList<StoredSample> samples, CancellationToken cancellationToken)
+    async Task<BatchWriteResult> WriteAsync(string agentId, long? sequence, IReadOnlyList<StoredSample> samples, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        if (agentId is not null && !await AdvanceCursorAsync(connection, transaction, agentId, sequence, samples.Count, cancellationToken))
+        if (sequence is { } numbered && !await AdvanceCursorAsync(connection, transaction, agentId, numbered, samples.Count, cancellationToken))
             return new(0, Duplicate: true);
 
         var keys = samples.Select(s => s.Series).ToArray();
-        var ids = await catalog.ResolveAsync(connection, transaction, keys, cancellationToken);
+        var ids = await catalog.ResolveAsync(connection, transaction, keys, agentId, cancellationToken);
 
         await using (var copy = await connection.BeginBinaryImportAsync(
             "COPY telemetry.samples (series_id, time, value) FROM STDIN (FORMAT BINARY)", cancellationToken))

@@ -13,7 +13,7 @@ public sealed class SeriesCatalog
     readonly ConcurrentDictionary<string, long> committed = new();
 
     public async Task<Dictionary<string, long>> ResolveAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<SeriesKey> keys, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<SeriesKey> keys, string agentId, CancellationToken cancellationToken)
     {
         var ids = new Dictionary<string, long>(keys.Count);
         var unknown = new Dictionary<string, SeriesKey>();
@@ -30,13 +30,14 @@ public sealed class SeriesCatalog
         // whichever transaction inserted it.
         await using var batch = new NpgsqlBatch(connection, transaction);
         var insert = new NpgsqlBatchCommand("""
-            INSERT INTO telemetry.series (name, labels, labels_hash)
-            SELECT * FROM unnest($1::text[], $2::jsonb[], $3::bytea[])
+            INSERT INTO telemetry.series (name, labels, labels_hash, agent_id)
+            SELECT name, labels, labels_hash, $4 FROM unnest($1::text[], $2::jsonb[], $3::bytea[]) AS s(name, labels, labels_hash)
             ON CONFLICT (labels_hash) DO NOTHING
             """);
         insert.Parameters.Add(new() { Value = missing.Select(k => k.Name).ToArray() });
         insert.Parameters.Add(new() { Value = missing.Select(k => k.LabelsJson).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         insert.Parameters.Add(new() { Value = missing.Select(k => k.Hash).ToArray() });
+        insert.Parameters.Add(new() { Value = agentId });
         var select = new NpgsqlBatchCommand("SELECT labels_hash, series_id FROM telemetry.series WHERE labels_hash = ANY($1)");
         select.Parameters.Add(new() { Value = missing.Select(k => k.Hash).ToArray() });
         batch.BatchCommands.Add(insert);
