@@ -1,4 +1,5 @@
 using System.Net.Http;
+using Platform.ServiceDefaults.Auth;
 
 namespace Platform.AppHost.Hosting;
 
@@ -82,6 +83,8 @@ public sealed class ProjectResource(string name, string projectPath, string targ
             ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
             ["OTEL_SERVICE_NAME"] = Name,
             ["Auth__SigningKey"] = run.SigningKey,
+            // Service-to-service calls carry a service token; NodeAgents replace it with their agent token.
+            ["Auth__Token"] = PlatformTokens.Issue(Convert.FromBase64String(run.SigningKey), "platform", Name, "service", TimeSpan.FromDays(30)),
             ["Auth__Issuer"] = "platform",
             ["PLATFORM_PARENT_PID"] = Environment.ProcessId.ToString(),
             ["Logging__Console__FormatterName"] = "simple",

@@ -3,6 +3,7 @@ using Platform.ServiceDefaults.Data;
 using Platform.ServiceDefaults.Grpc;
 using Platform.Telemetry.Agents;
 using Platform.Telemetry.Alerts;
+using Platform.Telemetry.Dashboard;
 using Platform.Telemetry.Ingestion;
 using Platform.Telemetry.Queries;
 using Platform.Telemetry.Scraping;
@@ -20,6 +21,7 @@ builder.AddMetricQueries();
 builder.AddScraping();
 builder.AddAgentRegistry();
 builder.AddAlerting();
+builder.AddDashboard();
 
 var app = builder.Build();
 
@@ -30,6 +32,7 @@ app.MapGrpcService<MetricQueryService>();
 app.MapGrpcService<AgentRegistryService>();
 app.MapAgentWebSocket();
 app.MapGrpcService<AlertingService>();
+app.MapGrpcService<DashboardService>();
 
 app.Run();
 

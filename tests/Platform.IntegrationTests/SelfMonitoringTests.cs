@@ -38,3 +38,18 @@ public sealed class SelfMonitoringTests(PlatformFixture fixture)
         return jobs.Contains("compute") ? "" : "no request metrics from compute";
     }
 }
+
+/// <summary>The dashboard asks Compute for nodes with Telemetry's own service token.</summary>
+[Collection(PlatformCollection.Name)]
+public sealed class DashboardThroughGatewayTests(PlatformFixture fixture)
+{
+    [Fact]
+    public async Task The_overview_counts_both_nodes_Ready()
+    {
+        using var http = fixture.Platform.CreateHttpClient();
+
+        using var overview = JsonDocument.Parse(await http.GetStringAsync("/api/v1/dashboard/overview"));
+
+        Assert.Equal(2, overview.RootElement.GetProperty("nodes").GetProperty("ready").GetInt32());
+    }
+}
