@@ -165,7 +165,7 @@ public static class IngestBenchmark
         await truncate.ExecuteNonQueryAsync();
     }
 
-    static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,14 +1,15 @@
 using Platform.Benchmarks;
 
-// dotnet run -c Release --project tests/Platform.Benchmarks -- ingest [samples]
+// bench/ingest.sh and bench/query.sh run these from the build output folder.
 return args.FirstOrDefault() switch
 {
     "ingest" => await IngestBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 1_000_000),
+    "query" => await QueryBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 20),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Platform.Benchmarks ingest [samples]");
+    Console.Error.WriteLine("usage: Platform.Benchmarks ingest [samples] | query [runs]");
     return 2;
 }

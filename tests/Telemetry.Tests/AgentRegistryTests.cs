@@ -17,11 +17,7 @@ public sealed class AgentRegistryTests : IAsyncLifetime
         host = await ServiceHost<Program>.StartAsync();
         var batch = new SampleBatch { AgentId = "edge-1", Sequence = 1 };
         batch.Samples.AddRange(Enumerable.Range(0, 3).Select(i => new Sample { Name = "node_load1", Value = i, TimestampMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - i }));
-        var client = new MetricIngestion.MetricIngestionClient(host.Channel(TestInfrastructure.Token("edge-1", "agent")));
-        using var call = client.PushSamples();
-        await call.RequestStream.WriteAsync(batch);
-        await call.RequestStream.CompleteAsync();
-        await foreach (var _ in call.ResponseStream.ReadAllAsync()) { }
+        await TestAgent.PushAsync(host, batch);
     }
 
     public async Task DisposeAsync() => await host.DisposeAsync();

@@ -22,11 +22,7 @@ public sealed class AlertingTests : IAsyncLifetime
         var batch = new SampleBatch { AgentId = "loader", Sequence = 1 };
         foreach (var (node, value) in new[] { ("a", 95.0), ("b", 10.0) })
             batch.Samples.Add(new Sample { Name = "cpu_hot", Value = value, TimestampMs = now.AddSeconds(-5).ToUnixTimeMilliseconds(), Labels = { ["node"] = node } });
-        var client = new MetricIngestion.MetricIngestionClient(host.Channel(TestInfrastructure.Token("loader", "agent")));
-        using var call = client.PushSamples();
-        await call.RequestStream.WriteAsync(batch);
-        await call.RequestStream.CompleteAsync();
-        await foreach (var _ in call.ResponseStream.ReadAllAsync()) { }
+        await TestAgent.PushAsync(host, batch);
     }
 
     public async Task DisposeAsync() => await host.DisposeAsync();

@@ -15,11 +15,7 @@ public sealed class DashboardTests : IAsyncLifetime
         host = await ServiceHost<Program>.StartAsync();
         var batch = new SampleBatch { AgentId = "dash-agent", Sequence = 1 };
         batch.Samples.Add(new Sample { Name = "node_load1", Value = 1, TimestampMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
-        var client = new MetricIngestion.MetricIngestionClient(host.Channel(TestInfrastructure.Token("dash-agent", "agent")));
-        using var call = client.PushSamples();
-        await call.RequestStream.WriteAsync(batch);
-        await call.RequestStream.CompleteAsync();
-        await foreach (var _ in call.ResponseStream.ReadAllAsync()) { }
+        await TestAgent.PushAsync(host, batch);
     }
 
     public async Task DisposeAsync() => await host.DisposeAsync();

@@ -25,11 +25,7 @@ public sealed class IngestionLimitsTests : IAsyncLifetime
         {
             Name = "limited", Value = i, TimestampMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - i, Labels = { ["n"] = (i % series).ToString() },
         }));
-        var client = new MetricIngestion.MetricIngestionClient(host.Channel(TestInfrastructure.Token(agent, "agent")));
-        using var call = client.PushSamples();
-        await call.RequestStream.WriteAsync(batch);
-        await call.RequestStream.CompleteAsync();
-        await foreach (var _ in call.ResponseStream.ReadAllAsync()) { }
+        await TestAgent.PushAsync(host, batch);
     }
 
     [Fact]

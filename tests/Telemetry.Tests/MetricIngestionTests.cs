@@ -27,16 +27,7 @@ public sealed class MetricIngestionTests : IAsyncLifetime
         return batch;
     }
 
-    async Task<List<BatchAck>> PushAsync(string agent, params SampleBatch[] batches)
-    {
-        var client = new MetricIngestion.MetricIngestionClient(host.Channel(TestInfrastructure.Token(agent, "agent")));
-        using var call = client.PushSamples();
-        foreach (var batch in batches) await call.RequestStream.WriteAsync(batch);
-        await call.RequestStream.CompleteAsync();
-        var acks = new List<BatchAck>();
-        await foreach (var ack in call.ResponseStream.ReadAllAsync()) acks.Add(ack);
-        return acks;
-    }
+    Task<List<BatchAck>> PushAsync(string agent, params SampleBatch[] batches) => TestAgent.PushAsAsync(host, agent, batches);
 
     async Task<long> CountSamplesAsync(string node)
     {

@@ -23,11 +23,7 @@ public sealed class RangeQueryTests : IAsyncLifetime
         foreach (var (second, value) in new[] { (0, 1.0), (20, 2), (40, 3) }) Add("temp", "a", second, value);
         foreach (var (second, value) in new[] { (0, 10.0), (20, 20) }) Add("temp", "b", second, value);
 
-        var client = new MetricIngestion.MetricIngestionClient(host.Channel(TestInfrastructure.Token("loader", "agent")));
-        using var call = client.PushSamples();
-        await call.RequestStream.WriteAsync(batch);
-        await call.RequestStream.CompleteAsync();
-        await foreach (var _ in call.ResponseStream.ReadAllAsync()) { }
+        await TestAgent.PushAsync(host, batch);
     }
 
     public async Task DisposeAsync() => await host.DisposeAsync();

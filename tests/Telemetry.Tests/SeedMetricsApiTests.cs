@@ -18,11 +18,7 @@ public sealed class SeedMetricsApiTests : IAsyncLifetime
         batch.Samples.Add(new Sample { Name = "cpu_usage_percent", Value = 40, TimestampMs = now - 2000, Labels = { ["core"] = "0" } });
         batch.Samples.Add(new Sample { Name = "cpu_usage_percent", Value = 60, TimestampMs = now - 1000, Labels = { ["core"] = "0" } });
         batch.Samples.Add(new Sample { Name = "mem_used_bytes", Value = 2048, TimestampMs = now - 1000 });
-        var client = new MetricIngestion.MetricIngestionClient(host.Channel(TestInfrastructure.Token("seed-agent", "agent")));
-        using var call = client.PushSamples();
-        await call.RequestStream.WriteAsync(batch);
-        await call.RequestStream.CompleteAsync();
-        await foreach (var _ in call.ResponseStream.ReadAllAsync()) { }
+        await TestAgent.PushAsync(host, batch);
     }
 
     public async Task DisposeAsync() => await host.DisposeAsync();
