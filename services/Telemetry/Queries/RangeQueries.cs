@@ -50,13 +50,18 @@ public sealed class RangeQueries(NpgsqlDataSource db)
 
     static string Aggregate(string aggregation) => aggregation switch
     {
-        "sum" => """
-            SELECT grp::text, bucket, sum(series_average)
-            FROM (SELECT m.grp, m.series_id, date_bin($6, p.time, $4) AS bucket, avg(p.value) AS series_average
-                  FROM matched m JOIN telemetry.samples p ON p.series_id = m.series_id
-                  WHERE p.time >= $4 AND p.time < $5
-                  GROUP BY m.grp, m.series_id, bucket) per_series
-            GROUP BY grp, bucket ORDER BY grp::text, bucket
+        // Per series and bucket first (integer keys, cheap), then per group: avg, min, max, count and sum combine
+        // exactly from the per-series partial aggregates.
+        "avg" or "min" or "max" or "count" or "sum" => $"""
+            , per_series AS (
+                SELECT p.series_id, date_bin($6, p.time, $4) AS bucket,
+                       sum(p.value) AS total, count(*) AS samples, min(p.value) AS lowest, max(p.value) AS highest
+                FROM telemetry.samples p
+                WHERE p.series_id IN (SELECT series_id FROM matched) AND p.time >= $4 AND p.time < $5
+                GROUP BY p.series_id, bucket)
+            SELECT m.grp::text, s.bucket, {Combine(aggregation)}
+            FROM per_series s JOIN matched m ON m.series_id = s.series_id
+            GROUP BY m.grp, s.bucket ORDER BY m.grp::text, s.bucket
             """,
         "rate" or "increase" => $"""
             SELECT grp::text, bucket, sum(increase){(aggregation == "rate" ? " / extract(epoch FROM $6::interval)" : "")}
@@ -71,20 +76,27 @@ public sealed class RangeQueries(NpgsqlDataSource db)
                   GROUP BY m.grp, m.series_id, bucket) per_series
             GROUP BY grp, bucket ORDER BY grp::text, bucket
             """,
+        // Percentiles need every raw value of the group.
         _ => $"""
-            SELECT m.grp::text, date_bin($6, p.time, $4) AS bucket, {Function(aggregation)}
+            SELECT m.grp::text, date_bin($6, p.time, $4) AS bucket, {Percentile(aggregation)}
             FROM matched m JOIN telemetry.samples p ON p.series_id = m.series_id
             WHERE p.time >= $4 AND p.time < $5
             GROUP BY m.grp, bucket ORDER BY m.grp::text, bucket
             """,
     };
 
-    static string Function(string aggregation) => aggregation switch
+    static string Combine(string aggregation) => aggregation switch
     {
-        "avg" => "avg(p.value)",
-        "min" => "min(p.value)",
-        "max" => "max(p.value)",
-        "count" => "count(*)::float8",
+        "avg" => "sum(s.total) / sum(s.samples)",
+        "min" => "min(s.lowest)",
+        "max" => "max(s.highest)",
+        "count" => "sum(s.samples)::float8",
+        "sum" => "sum(s.total / s.samples)",
+        _ => throw new ArgumentOutOfRangeException(nameof(aggregation), aggregation, "validated before"),
+    };
+
+    static string Percentile(string aggregation) => aggregation switch
+    {
         "p50" => "percentile_cont(0.5) WITHIN GROUP (ORDER BY p.value)",
         "p95" => "percentile_cont(0.95) WITHIN GROUP (ORDER BY p.value)",
         "p99" => "percentile_cont(0.99) WITHIN GROUP (ORDER BY p.value)",
