@@ -19,6 +19,7 @@ public sealed class ProjectResource(string name, string projectPath, string targ
     ChildProcess? process;
     RunContext? run;
     volatile bool stopping;
+    bool fixedHttpPort;
 
     public int HttpPort { get; private set; } = -1;
     public int GrpcPort { get; private set; } = -1;
@@ -30,6 +31,7 @@ public sealed class ProjectResource(string name, string projectPath, string targ
     public ProjectResource WithHttpPort(int port)
     {
         HttpPort = port;
+        fixedHttpPort = port > 0;
         return this;
     }
 
@@ -65,8 +67,23 @@ public sealed class ProjectResource(string name, string projectPath, string targ
         if (!File.Exists(targetPath))
             throw new AppHostException($"{Name}: {targetPath} is missing; build the solution first (dotnet build)");
         State = ResourceState.Starting;
-        Launch(run);
-        await WaitHealthyAsync(run, cancellationToken);
+        for (var attempt = 1; ; attempt++)
+        {
+            Launch(run);
+            try
+            {
+                await WaitHealthyAsync(run, cancellationToken);
+                break;
+            }
+            catch (AppHostException) when (attempt < 3 && !fixedHttpPort && process!.Exited.IsCompleted && process.LastLines().Contains("address already in use"))
+            {
+                // Another process bound one of our ports between choosing and binding it: choose again.
+                run.Console.AppHost($"{Name}: a port was taken before it could bind; retrying on other ports");
+                process.Dispose();
+                HttpPort = GrpcPort = -1;
+                AllocatePorts();
+            }
+        }
         State = ResourceState.Running;
         _ = SuperviseAsync();
     }
