@@ -18,7 +18,7 @@ public sealed class PlatformProcess : IAsyncDisposable
     public string Marker { get; } = Guid.NewGuid().ToString("N");
 
     /// <summary>The signing key this run's AppHost was given, so tests can mint tokens its services accept.</summary>
-    public string SigningKey { get; } = Platform.ServiceDefaults.Auth.PlatformTokens.NewSigningKey();
+    public string SigningKey { get; }
 
     public string Token(string subject, string role) =>
         Platform.ServiceDefaults.Auth.PlatformTokens.Issue(Convert.FromBase64String(SigningKey), "platform", subject, role, TimeSpan.FromHours(1));
@@ -28,8 +28,12 @@ public sealed class PlatformProcess : IAsyncDisposable
     public DateTimeOffset HealthyAt { get; private set; }
     public int Id => process.Id;
 
-    PlatformProcess(string dataDirectory, bool fresh)
+    /// <summary>The PIDs of the projects as the ready file listed them.</summary>
+    public IReadOnlyDictionary<string, int> Pids { get; private set; } = new Dictionary<string, int>();
+
+    PlatformProcess(string dataDirectory, bool fresh, int nodes, IReadOnlyDictionary<string, string>? environment, string? signingKey)
     {
+        SigningKey = signingKey ?? Platform.ServiceDefaults.Auth.PlatformTokens.NewSigningKey();
         DataDirectory = dataDirectory;
         readyFile = Path.Combine(dataDirectory, $"ready-{Marker}.json");
         Directory.CreateDirectory(dataDirectory);
@@ -42,6 +46,9 @@ public sealed class PlatformProcess : IAsyncDisposable
         foreach (var argument in (string[])["exec", Projects.AppHost.TargetPath, "--data-dir", dataDirectory, "--gateway-port", "0", "--ready-file", readyFile])
             info.ArgumentList.Add(argument);
         if (fresh) info.ArgumentList.Add("--fresh");
+        info.ArgumentList.Add("--nodes");
+        info.ArgumentList.Add(nodes.ToString());
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         info.Environment["PLATFORM_TEST_MARKER"] = Marker;
         info.Environment["Auth__SigningKey"] = SigningKey;
         process = new Process { StartInfo = info };
@@ -52,9 +59,10 @@ public sealed class PlatformProcess : IAsyncDisposable
         process.BeginErrorReadLine();
     }
 
-    public static async Task<PlatformProcess> StartAsync(string? dataDirectory = null, bool fresh = true)
+    public static async Task<PlatformProcess> StartAsync(
+        string? dataDirectory = null, bool fresh = true, int nodes = 2, IReadOnlyDictionary<string, string>? environment = null, string? signingKey = null)
     {
-        var platform = new PlatformProcess(dataDirectory ?? Directory.CreateTempSubdirectory("platform-it-").FullName, fresh);
+        var platform = new PlatformProcess(dataDirectory ?? Directory.CreateTempSubdirectory("platform-it-").FullName, fresh, nodes, environment, signingKey);
         await platform.WaitReadyAsync(TimeSpan.FromMinutes(3));
         return platform;
     }
@@ -76,6 +84,9 @@ public sealed class PlatformProcess : IAsyncDisposable
         }
         HealthyAt = DateTimeOffset.UtcNow;
         using var ready = JsonDocument.Parse(await File.ReadAllTextAsync(readyFile));
+        Pids = ready.RootElement.GetProperty("resources").EnumerateObject()
+            .Where(r => r.Value.TryGetProperty("pid", out var pid) && pid.ValueKind == JsonValueKind.Number)
+            .ToDictionary(r => r.Name, r => r.Value.GetProperty("pid").GetInt32());
         Gateway = new Uri(ready.RootElement.GetProperty("gateway").GetString()!);
         StartupSeconds = ready.RootElement.GetProperty("startupSeconds").GetDouble();
     }

@@ -39,6 +39,8 @@ public sealed class MetricShipper(
         }
         await shipping.CancelAsync();
         await shipper;
+        logger.LogInformation("Agent {AgentId} stopping: {Samples} samples collected this run, {Pending} batches still pending",
+            identity.Name, pending.SamplesAdded, pending.Count);
     }
 
     async Task CollectAsync(CancellationToken stoppingToken)
