@@ -119,6 +119,35 @@ public sealed class AlertingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_firing_node_down_alert_inhibits_the_same_nodes_load_alert_only()
+    {
+        var batch = new SampleBatch { AgentId = "loader", Sequence = 2 };
+        foreach (var (node, up, busy) in new[] { ("a", 0.0, 9.0), ("b", 1.0, 9.0) })
+        {
+            batch.Samples.Add(new Sample { Name = "node_up", Value = up, TimestampMs = now.AddSeconds(-5).ToUnixTimeMilliseconds(), Labels = { ["node"] = node } });
+            batch.Samples.Add(new Sample { Name = "node_load", Value = busy, TimestampMs = now.AddSeconds(-5).ToUnixTimeMilliseconds(), Labels = { ["node"] = node } });
+        }
+        await TestAgent.PushAsync(host, batch);
+        using var down = await Operator.PostAsJsonAsync("/api/telemetry/alerts/rules", new
+        {
+            name = "NodeDown", metric = "node_up", aggregation = "min", by = new[] { "node" }, comparator = "<", threshold = 1,
+            inhibits = new[] { "alertname=HighLoad" }, inhibitEqual = new[] { "node" },
+        });
+        using var load = await Operator.PostAsJsonAsync("/api/telemetry/alerts/rules", new
+        {
+            name = "HighLoad", metric = "node_load", aggregation = "max", by = new[] { "node" }, comparator = ">", threshold = 5,
+        });
+        Assert.Equal(HttpStatusCode.OK, down.StatusCode);
+
+        await EvaluateAt(now);
+
+        var alerts = (await AlertsAsync()).ToDictionary(
+            a => $"{a.GetProperty("name").GetString()}/{a.GetProperty("labels").GetProperty("node").GetString()}",
+            a => a.GetProperty("inhibited").GetBoolean());
+        Assert.Equal(new Dictionary<string, bool> { ["NodeDown/a"] = false, ["HighLoad/a"] = true, ["HighLoad/b"] = false }, alerts);
+    }
+
+    [Fact]
     public async Task A_bad_rule_is_a_400_naming_each_field_and_is_not_stored()
     {
         using var response = await Operator.PostAsJsonAsync("/api/telemetry/alerts/rules", new { name = "x", comparator = "~", threshold = 1, severity = "meh" });

@@ -18,7 +18,7 @@ public sealed class AlertingOptions
 /// Evaluates every rule on an interval: the rule's aggregation over its window, per group of its <c>by</c> labels,
 /// compared with its threshold, moves each group's alert through <see cref="AlertStateMachine"/>. A group with no data
 /// counts as not holding. Becoming firing or resolved is published on <c>platform.events.alerts</c> unless a silence
-/// covers the alert. One replica evaluates at a time.
+/// covers the alert or a firing alert of an inhibiting rule does. One replica evaluates at a time.
 /// </summary>
 public sealed class AlertEvaluator(
     NpgsqlDataSource db, AlertStore store, RangeQueries ranges, EventPublisher events, IOptions<AlertingOptions> options,
@@ -51,14 +51,35 @@ public sealed class AlertEvaluator(
         }
     }
 
+    /// <summary>
+    /// Evaluates every rule and stores the result, then notifies: notifications wait until all rules are evaluated so
+    /// that an inhibiting alert that fires in the same round suppresses the alerts it covers.
+    /// </summary>
     public async Task EvaluateAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         var silences = (await store.SilencesAsync(cancellationToken)).Where(s => Silences.IsActive(s, now)).ToList();
+        var transitions = new List<(AlertRule Rule, StoredAlert Alert)>();
+        var firing = new List<(AlertRule Rule, IReadOnlyDictionary<string, string> Labels)>();
         foreach (var rule in await store.RulesAsync(cancellationToken))
-            await EvaluateRuleAsync(rule, silences, now, cancellationToken);
+            await EvaluateRuleAsync(rule, now, transitions, firing, cancellationToken);
+
+        foreach (var (rule, alert) in transitions)
+        {
+            var silenced = silences.Any(s => Silences.Covers(s, alert.Labels, now));
+            var inhibited = Inhibitions.IsInhibited(alert.Labels, firing);
+            logger.LogInformation("Alert {AlertName} {Labels} is {State} at {Value}{Quiet}", rule.Name, alert.GroupKey, alert.Phase.State, alert.Value,
+                silenced ? " (silenced)" : inhibited ? " (inhibited)" : "");
+            if (!silenced && !inhibited)
+                await events.PublishAsync("alerts", $"alert.{alert.Phase.State}", new
+                {
+                    alertId = alert.AlertId, ruleId = rule.RuleId, name = rule.Name, severity = rule.Severity, labels = alert.Labels, value = alert.Value, rule.Summary,
+                });
+        }
     }
 
-    async Task EvaluateRuleAsync(AlertRule rule, IReadOnlyList<Silence> silences, DateTimeOffset now, CancellationToken cancellationToken)
+    async Task EvaluateRuleAsync(
+        AlertRule rule, DateTimeOffset now, List<(AlertRule, StoredAlert)> transitions, List<(AlertRule, IReadOnlyDictionary<string, string>)> firing,
+        CancellationToken cancellationToken)
     {
         var ruleId = Guid.Parse(rule.RuleId);
         var measured = (await ranges.RunAsync(AlertRules.Query(rule, now), cancellationToken))
@@ -80,13 +101,9 @@ public sealed class AlertEvaluator(
             var alert = new StoredAlert(current?.AlertId ?? Guid.NewGuid(), ruleId, key, labels, phase, value, null, null, null, null);
             changes.Add((alert, current?.Phase.State ?? "inactive"));
 
+            if (phase.State == "firing") firing.Add((rule, labels));
             if (phase.State != (current?.Phase.State ?? "inactive") && phase.State is "firing" or "resolved")
-            {
-                var silenced = silences.Any(s => Silences.Covers(s, labels, now));
-                logger.LogInformation("Alert {AlertName} {Labels} is {State} at {Value}{Silenced}", rule.Name, key, phase.State, value, silenced ? " (silenced)" : "");
-                if (!silenced)
-                    await events.PublishAsync("alerts", $"alert.{phase.State}", new { alertId = alert.AlertId, ruleId = rule.RuleId, name = rule.Name, severity = rule.Severity, labels, value, rule.Summary });
-            }
+                transitions.Add((rule, alert));
         }
         await store.SaveEvaluationAsync(changes, now, cancellationToken);
     }

@@ -29,6 +29,8 @@ public static class AlertRules
             .Require(Severities.Contains(normalized.Severity), "severity", "must be info, warning or critical")
             .Require(normalized.Summary.Length <= 1024, "summary", "at most 1024 characters")
             .Require(normalized.RunbookUrl == "" || Uri.TryCreate(normalized.RunbookUrl, UriKind.Absolute, out _), "runbook_url", "must be an absolute URL")
+            .Require(normalized.Inhibits.All(m => m.Split('=', 2) is [{ Length: > 0 }, _]), "inhibits", "each must be label=value")
+            .Require(normalized.InhibitEqual.All(l => l.Length is > 0 and <= 100), "inhibit_equal", "label names of 1-100 characters")
             .ThrowIfInvalid();
         // The metric, filters, grouping and aggregation are validated exactly as a range query's.
         Query(normalized, DateTimeOffset.UtcNow);

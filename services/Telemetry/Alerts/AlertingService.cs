@@ -47,8 +47,9 @@ public sealed class AlertingService(AlertStore store, TimeProvider clock) : Aler
         var rules = (await store.RulesAsync(context.CancellationToken)).ToDictionary(r => r.RuleId);
         var silences = await store.SilencesAsync(context.CancellationToken);
         var alerts = await store.AlertsAsync(null, request.State == "" ? ["pending", "firing"] : [request.State], context.CancellationToken);
+        var firing = await FiringAsync(rules, context.CancellationToken);
         var response = new ListAlertsResponse();
-        response.Alerts.AddRange(alerts.Select(a => ToMessage(a, rules.GetValueOrDefault(a.RuleId.ToString()), silences, now)));
+        response.Alerts.AddRange(alerts.Select(a => ToMessage(a, rules.GetValueOrDefault(a.RuleId.ToString()), silences, firing, now)));
         return response;
     }
 
@@ -69,7 +70,8 @@ public sealed class AlertingService(AlertStore store, TimeProvider clock) : Aler
         if (alert is null)
             throw new RpcException(new Status(StatusCode.Aborted, $"The alert is {state}; only pending or firing alerts can be acknowledged."));
         var rules = (await store.RulesAsync(context.CancellationToken)).ToDictionary(r => r.RuleId);
-        return ToMessage(alert, rules.GetValueOrDefault(alert.RuleId.ToString()), await store.SilencesAsync(context.CancellationToken), now);
+        return ToMessage(alert, rules.GetValueOrDefault(alert.RuleId.ToString()), await store.SilencesAsync(context.CancellationToken),
+            await FiringAsync(rules, context.CancellationToken), now);
     }
 
     [Authorize(Policy = PlatformPolicies.Viewer)]
@@ -109,7 +111,14 @@ public sealed class AlertingService(AlertStore store, TimeProvider clock) : Aler
         return response;
     }
 
-    static Alert ToMessage(StoredAlert alert, AlertRule? rule, IReadOnlyList<Silence> silences, DateTimeOffset now)
+    async Task<List<(AlertRule Rule, IReadOnlyDictionary<string, string> Labels)>> FiringAsync(
+        IReadOnlyDictionary<string, AlertRule> rules, CancellationToken cancellationToken) =>
+        [.. (await store.AlertsAsync(null, ["firing"], cancellationToken))
+            .Where(a => rules.ContainsKey(a.RuleId.ToString()))
+            .Select(a => (rules[a.RuleId.ToString()], (IReadOnlyDictionary<string, string>)a.Labels))];
+
+    static Alert ToMessage(
+        StoredAlert alert, AlertRule? rule, IReadOnlyList<Silence> silences, IEnumerable<(AlertRule, IReadOnlyDictionary<string, string>)> firing, DateTimeOffset now)
     {
         var message = new Alert
         {
@@ -125,6 +134,7 @@ public sealed class AlertingService(AlertStore store, TimeProvider clock) : Aler
             Summary = rule?.Summary ?? "",
             RunbookUrl = rule?.RunbookUrl ?? "",
             Silenced = silences.Any(s => Silences.Covers(s, alert.Labels, now)),
+            Inhibited = Inhibitions.IsInhibited(alert.Labels, firing.Where(f => !f.Item2.SequenceEqual(alert.Labels))),
         };
         message.Labels.Add(alert.Labels);
         // An acknowledgement past its expiry no longer counts.
