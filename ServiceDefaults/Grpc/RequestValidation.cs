@@ -20,6 +20,14 @@ public sealed class RequestValidation
 
     public bool IsValid => violations.Count == 0;
 
+    /// <summary>The UUID in <paramref name="value"/>, or InvalidArgument naming <paramref name="field"/>.</summary>
+    public static Guid RequireGuid(string value, string field)
+    {
+        if (Guid.TryParse(value, out var id)) return id;
+        new RequestValidation().Require(false, field, "must be a UUID").ThrowIfInvalid();
+        return default;
+    }
+
     public void ThrowIfInvalid()
     {
         if (IsValid) return;

@@ -2,7 +2,6 @@ extern alias telemetry;
 
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -33,7 +32,7 @@ public static class IngestBenchmark
         var batchesPerAgent = Math.Max(1, samples / (Agents * BatchSize));
         var total = batchesPerAgent * Agents * BatchSize;
         var database = await TestInfrastructure.CreateDatabaseAsync("bench");
-        var port = FreePort();
+        var port = Platform.AppHost.Hosting.Ports.Free();
         await using var host = await ServiceHost<telemetry::Program>.StartOnAsync(database,
             kestrel => kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2),
             // The rate limit would throttle the benchmark itself; the series limit stays on, its check costs what it costs.
@@ -164,12 +163,5 @@ public static class IngestBenchmark
     {
         await using var truncate = db.CreateCommand("TRUNCATE telemetry.samples; CHECKPOINT");
         await truncate.ExecuteNonQueryAsync();
-    }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

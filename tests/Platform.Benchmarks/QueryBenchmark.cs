@@ -30,8 +30,8 @@ public static class QueryBenchmark
     public static async Task<int> RunAsync(int runs)
     {
         var database = await TestInfrastructure.CreateDatabaseAsync("bench_query");
-        var port = IngestBenchmark.FreePort();
-        var grpcPort = IngestBenchmark.FreePort();
+        var port = Platform.AppHost.Hosting.Ports.Free();
+        var grpcPort = Platform.AppHost.Hosting.Ports.Free();
         await using var host = await ServiceHost<telemetry::Program>.StartOnAsync(database, kestrel =>
         {
             kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);

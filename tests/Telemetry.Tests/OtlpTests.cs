@@ -14,7 +14,7 @@ namespace Platform.Telemetry.Tests;
 /// <summary>OTLP/HTTP metrics from the real OpenTelemetry .NET SDK exporter, and hand-written OTLP/JSON.</summary>
 public sealed class OtlpTests : IAsyncLifetime
 {
-    readonly int port = RealPeerTests.FreePort();
+    readonly int port = Platform.AppHost.Hosting.Ports.Free();
     ServiceHost<Program> host = null!;
 
     public async Task InitializeAsync() => host = await ServiceHost<Program>.StartOnAsync(

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Platform.TestSupport;
 
@@ -15,7 +14,7 @@ public sealed class RealPeerTests
     [Fact]
     public async Task Node_exporter_is_scraped_and_its_load_average_matches_the_kernel()
     {
-        var port = FreePort();
+        var port = Platform.AppHost.Hosting.Ports.Free();
         using var exporter = StartPeer("prometheus-node-exporter", $"--web.listen-address=127.0.0.1:{port}", "--collector.disable-defaults", "--collector.loadavg", "--collector.meminfo");
         await using var host = await ServiceHost<Program>.StartAsync(new Dictionary<string, string>
         {
@@ -41,13 +40,6 @@ public sealed class RealPeerTests
             await Task.Delay(200);
         }
         Assert.Contains("node_load1", await host.Http().GetStringAsync("/api/telemetry/metrics/names"));
-    }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     internal static RunningPeer StartPeer(string program, params string[] arguments) => new(program, arguments);

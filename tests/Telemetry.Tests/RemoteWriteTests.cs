@@ -11,8 +11,8 @@ public sealed class RemoteWriteTests
     [Fact]
     public async Task Prometheus_remote_writes_its_own_metrics_into_Telemetry()
     {
-        var telemetryPort = RealPeerTests.FreePort();
-        var prometheusPort = RealPeerTests.FreePort();
+        var telemetryPort = Platform.AppHost.Hosting.Ports.Free();
+        var prometheusPort = Platform.AppHost.Hosting.Ports.Free();
         await using var host = await ServiceHost<Program>.StartOnAsync(
             await TestInfrastructure.CreateDatabaseAsync("remote_write"),
             kestrel => kestrel.Listen(IPAddress.Loopback, telemetryPort, listen => listen.Protocols = HttpProtocols.Http1AndHttp2));

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -32,7 +31,7 @@ public sealed class ScraperTests : IAsyncLifetime
             ["Telemetry:Scrape:Targets:0:Job"] = "widgets",
             ["Telemetry:Scrape:Targets:0:Url"] = $"{exporter.Urls.First()}/metrics",
             ["Telemetry:Scrape:Targets:1:Job"] = "gone",
-            ["Telemetry:Scrape:Targets:1:Url"] = $"http://127.0.0.1:{ClosedPort()}/metrics",
+            ["Telemetry:Scrape:Targets:1:Url"] = $"http://127.0.0.1:{Platform.AppHost.Hosting.Ports.Free()}/metrics",
         });
     }
 
@@ -82,12 +81,5 @@ public sealed class ScraperTests : IAsyncLifetime
         Assert.Equal(1, LastValue(up.Single(s => Label(s, "job") == "widgets")));
         Assert.Equal(0, LastValue(up.Single(s => Label(s, "job") == "gone")));
         Assert.Equal(1, LastValue(Assert.Single(await SeriesAsync("scrape_samples_scraped"), s => Label(s, "job") == "widgets")));
-    }
-
-    static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

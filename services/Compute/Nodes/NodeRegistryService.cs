@@ -39,7 +39,7 @@ public sealed partial class NodeRegistryService(
     [Authorize(Policy = PlatformPolicies.Agent)]
     public override async Task<HeartbeatResponse> Heartbeat(HeartbeatRequest request, ServerCallContext context)
     {
-        var nodeId = ParseNodeId(request.NodeId);
+        var nodeId = RequestValidation.RequireGuid(request.NodeId, "node_id");
         var now = clock.GetUtcNow();
         var node = await store.RenewAsync(nodeId, now, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Node {nodeId} is not registered."));
@@ -58,16 +58,10 @@ public sealed partial class NodeRegistryService(
     [Authorize(Policy = PlatformPolicies.Viewer)]
     public override async Task<Node> GetNode(GetNodeRequest request, ServerCallContext context)
     {
-        var nodeId = ParseNodeId(request.NodeId);
+        var nodeId = RequestValidation.RequireGuid(request.NodeId, "node_id");
         var node = await store.GetAsync(nodeId, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Node {nodeId} is not registered."));
         return node.ToMessage(clock.GetUtcNow(), Lease);
-    }
-
-    static Guid ParseNodeId(string value)
-    {
-        new RequestValidation().Require(Guid.TryParse(value, out _), "node_id", "must be a UUID").ThrowIfInvalid();
-        return Guid.Parse(value);
     }
 
     static void Validate(RegisterNodeRequest request)

@@ -33,7 +33,7 @@ public sealed class AlertingService(AlertStore store, TimeProvider clock) : Aler
     [Authorize(Policy = PlatformPolicies.Operator)]
     public override async Task<DeleteAlertRuleResponse> DeleteAlertRule(AlertRuleRequest request, ServerCallContext context)
     {
-        var ruleId = ParseId(request.RuleId, "rule_id");
+        var ruleId = RequestValidation.RequireGuid(request.RuleId, "rule_id");
         if (!await store.DeleteRuleAsync(ruleId, context.CancellationToken))
             throw new RpcException(new Status(StatusCode.NotFound, $"No alert rule {ruleId}."));
         return new DeleteAlertRuleResponse();
@@ -56,7 +56,7 @@ public sealed class AlertingService(AlertStore store, TimeProvider clock) : Aler
     [Authorize(Policy = PlatformPolicies.Operator)]
     public override async Task<Alert> AcknowledgeAlert(AcknowledgeAlertRequest request, ServerCallContext context)
     {
-        var alertId = ParseId(request.AlertId, "alert_id");
+        var alertId = RequestValidation.RequireGuid(request.AlertId, "alert_id");
         var now = clock.GetUtcNow();
         new RequestValidation()
             .Require(request.Comment.Length <= 1024, "comment", "at most 1024 characters")
@@ -77,7 +77,7 @@ public sealed class AlertingService(AlertStore store, TimeProvider clock) : Aler
     [Authorize(Policy = PlatformPolicies.Viewer)]
     public override async Task<AlertHistory> GetAlertHistory(AlertRequest request, ServerCallContext context)
     {
-        var alertId = ParseId(request.AlertId, "alert_id");
+        var alertId = RequestValidation.RequireGuid(request.AlertId, "alert_id");
         var transitions = await store.HistoryAsync(alertId, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"No alert {alertId}."));
         var history = new AlertHistory();
@@ -145,11 +145,5 @@ public sealed class AlertingService(AlertStore store, TimeProvider clock) : Aler
                 AtMs = alert.AckAt?.ToUnixTimeMilliseconds() ?? 0, ExpiresAtMs = alert.AckExpiresAt?.ToUnixTimeMilliseconds() ?? 0,
             };
         return message;
-    }
-
-    static Guid ParseId(string value, string field)
-    {
-        new RequestValidation().Require(Guid.TryParse(value, out _), field, "must be a UUID").ThrowIfInvalid();
-        return Guid.Parse(value);
     }
 }

@@ -26,8 +26,8 @@ public sealed class MetricQueryService(SampleReader reader, RangeQueries ranges,
     public override async Task<QuerySamplesResponse> QuerySamples(QuerySamplesRequest request, ServerCallContext context)
     {
         var now = clock.GetUtcNow();
-        var until = request.UntilMs == 0 ? now : DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(request.UntilMs, 0, 253402300799999));
-        var since = request.SinceMs == 0 ? until - DefaultWindow : DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(request.SinceMs, 0, 253402300799999));
+        var until = request.UntilMs == 0 ? now : RangeQuery.FromMs(request.UntilMs);
+        var since = request.SinceMs == 0 ? until - DefaultWindow : RangeQuery.FromMs(request.SinceMs);
         new RequestValidation()
             .Require(!string.IsNullOrWhiteSpace(request.Name), "name", "is required")
             .Require(request.SinceMs >= 0, "since_ms", "must not be negative")

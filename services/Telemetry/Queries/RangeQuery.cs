@@ -34,7 +34,8 @@ public sealed partial record RangeQuery(
         return new(request.Name, [.. match.Select(m => (m[0], m[1]))], start, end, step, aggregation, [.. request.By.Distinct()]);
     }
 
-    static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(ms, 0, 253402300799999));
+    /// <summary>Epoch milliseconds as a time, clamped to what DateTimeOffset can hold.</summary>
+    public static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(ms, 0, 253402300799999));
 
     [GeneratedRegex("^[a-zA-Z_][a-zA-Z0-9_]{0,99}$")]
     private static partial Regex LabelName();
