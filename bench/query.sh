@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build tests/Platform.Benchmarks -c Release -v q -nologo >/dev/null
 cd tests/Platform.Benchmarks/bin/Release/net10.0
-dotnet Platform.Benchmarks.dll query "${1:-20}" 2>&1 | grep -E '^(query|1-minute|5-minute)'
+dotnet Platform.Benchmarks.dll query "${1:-20}" 2>&1 | grep -E '^(query|1-minute|5-minute|1-hour)'

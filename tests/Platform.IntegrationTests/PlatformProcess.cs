@@ -62,9 +62,24 @@ public sealed class PlatformProcess : IAsyncDisposable
     public static async Task<PlatformProcess> StartAsync(
         string? dataDirectory = null, bool fresh = true, int nodes = 2, IReadOnlyDictionary<string, string>? environment = null, string? signingKey = null)
     {
-        var platform = new PlatformProcess(dataDirectory ?? Directory.CreateTempSubdirectory("platform-it-").FullName, fresh, nodes, environment, signingKey);
+        var platform = new PlatformProcess(dataDirectory ?? NewDataDirectory(), fresh, nodes, environment, signingKey);
         await platform.WaitReadyAsync(TimeSpan.FromMinutes(3));
         return platform;
+    }
+
+    /// <summary>
+    /// A temporary data folder PostgreSQL's user can reach (so its data stays inside, not in a fallback folder), deleted
+    /// when the test process ends — a test may start a second platform on the first one's data.
+    /// </summary>
+    public static string NewDataDirectory()
+    {
+        var folder = Directory.CreateTempSubdirectory("platform-it-");
+        folder.UnixFileMode |= UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { folder.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        };
+        return folder.FullName;
     }
 
     public string Output { get { lock (output) return output.ToString(); } }

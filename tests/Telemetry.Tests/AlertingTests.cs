@@ -1,11 +1,14 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Platform.ServiceDefaults.Cache;
 using Platform.Telemetry.Alerts;
 using Platform.Telemetry.V1;
 using Platform.TestSupport;
+using StackExchange.Redis;
 
 namespace Platform.Telemetry.Tests;
 
@@ -17,7 +20,7 @@ public sealed class AlertingTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        // The background evaluator runs once at start, before any rule exists; the test evaluates from then on.
+        // The background evaluator first runs an interval after start, so only the test evaluates.
         host = await ServiceHost<Program>.StartAsync(new Dictionary<string, string> { ["Telemetry:Alerts:EvaluationInterval"] = "01:00:00" });
         var batch = new SampleBatch { AgentId = "loader", Sequence = 1 };
         foreach (var (node, value) in new[] { ("a", 95.0), ("b", 10.0) })
@@ -31,12 +34,12 @@ public sealed class AlertingTests : IAsyncLifetime
 
     Task EvaluateAt(DateTimeOffset at) => host.Services.GetRequiredService<AlertEvaluator>().EvaluateAsync(at, CancellationToken.None);
 
-    async Task<string> CreateRuleAsync(long forMs, long windowMs = 600_000)
+    async Task<string> CreateRuleAsync(long forMs, long windowMs = 600_000, long repeatIntervalMs = 0)
     {
         using var response = await Operator.PostAsJsonAsync("/api/telemetry/alerts/rules", new
         {
             name = "CpuHot", metric = "cpu_hot", aggregation = "max", by = new[] { "node" }, windowMs, comparator = ">", threshold = 80,
-            forMs, severity = "critical", labels = new { team = "infra" }, summary = "CPU above 80%", runbookUrl = "https://runbooks.example/cpu",
+            forMs, repeatIntervalMs, severity = "critical", labels = new { team = "infra" }, summary = "CPU above 80%", runbookUrl = "https://runbooks.example/cpu",
         });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("ruleId").GetString()!;
@@ -101,6 +104,74 @@ public sealed class AlertingTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
         Assert.Contains("resolved", await late.Content.ReadAsStringAsync());
         Assert.False(Assert.Single(await AlertsAsync("resolved")).TryGetProperty("acknowledgement", out _));
+    }
+
+    /// <summary>The notifications of this host's alerts on platform.events.alerts (other tests share the Redis server).</summary>
+    async Task<ConcurrentQueue<(string Type, JsonElement Data)>> NotificationsAsync()
+    {
+        var received = new ConcurrentQueue<(string, JsonElement)>();
+        var subscriber = host.Services.GetRequiredService<IConnectionMultiplexer>().GetSubscriber();
+        await subscriber.SubscribeAsync(RedisChannel.Literal(EventPublisher.Channel("alerts")), (_, message) =>
+        {
+            var envelope = JsonDocument.Parse(message.ToString()).RootElement;
+            var data = envelope.GetProperty("data");
+            if (data.GetProperty("name").GetString() == "CpuHot" && data.GetProperty("labels").GetProperty("team").GetString() == "infra")
+                received.Enqueue((envelope.GetProperty("type").GetString()!, data.Clone()));
+        });
+        return received;
+    }
+
+    async Task<int> NotificationCountAsync(string alertId) =>
+        (await AlertsAsync()).Single(a => a.GetProperty("alertId").GetString() == alertId).GetProperty("notifications").GetInt32();
+
+    [Fact]
+    public async Task A_firing_alert_is_notified_again_each_repeat_interval_until_someone_acknowledges_it()
+    {
+        var received = await NotificationsAsync();
+        await CreateRuleAsync(forMs: 0, windowMs: 3_600_000, repeatIntervalMs: 600_000);
+
+        await EvaluateAt(now);
+        var alertId = Assert.Single(await AlertsAsync()).GetProperty("alertId").GetString()!;
+        await EvaluateAt(now.AddMinutes(5));
+        Assert.Equal(1, await NotificationCountAsync(alertId));
+        await EvaluateAt(now.AddMinutes(11));
+        Assert.Equal(2, await NotificationCountAsync(alertId));
+
+        using var ack = await Operator.PostAsJsonAsync($"/api/monitoring/alerts/{alertId}/acknowledge", new { comment = "on it" });
+        ack.EnsureSuccessStatusCode();
+        await EvaluateAt(now.AddMinutes(22));
+        await EvaluateAt(now.AddMinutes(45));
+
+        var alert = (await AlertsAsync()).Single(a => a.GetProperty("alertId").GetString() == alertId);
+        Assert.Equal(2, alert.GetProperty("notifications").GetInt32());
+        Assert.Equal(now.AddMinutes(11).ToUnixTimeMilliseconds(), long.Parse(alert.GetProperty("lastNotifiedAtMs").GetString()!));
+        await Eventually.HoldsAsync(() => received.Count(e => e.Data.GetProperty("alertId").GetString() == alertId) >= 2, "two notifications delivered");
+        Assert.Equal([("alert.firing", false, 1), ("alert.firing", true, 2)], received.Where(e => e.Data.GetProperty("alertId").GetString() == alertId)
+            .Select(e => (e.Type, e.Data.GetProperty("repeat").GetBoolean(), e.Data.GetProperty("notification").GetInt32())));
+    }
+
+    [Fact]
+    public async Task An_alert_that_fired_under_a_silence_is_notified_when_the_silence_ends_and_its_resolution_too()
+    {
+        var received = await NotificationsAsync();
+        await CreateRuleAsync(forMs: 0, windowMs: 1_800_000);
+        using var silence = await Operator.PostAsJsonAsync("/api/telemetry/alerts/silences", new
+        {
+            match = new[] { "alertname=CpuHot" }, startsAtMs = now.ToUnixTimeMilliseconds(), endsAtMs = now.AddMinutes(10).ToUnixTimeMilliseconds(), comment = "deploying",
+        });
+        silence.EnsureSuccessStatusCode();
+
+        await EvaluateAt(now);
+        var alertId = Assert.Single(await AlertsAsync()).GetProperty("alertId").GetString()!;
+        Assert.Equal(0, await NotificationCountAsync(alertId));
+        await EvaluateAt(now.AddMinutes(11));
+        Assert.Equal(1, await NotificationCountAsync(alertId));
+        await EvaluateAt(now.AddMinutes(40)); // the window holds no data any more: resolved
+
+        await Eventually.HoldsAsync(() => received.Count(e => e.Data.GetProperty("alertId").GetString() == alertId) >= 2, "firing and resolved delivered");
+        var resolved = Assert.Single(await AlertsAsync("resolved"));
+        Assert.Equal(0, resolved.GetProperty("notifications").GetInt32());
+        Assert.Equal(["alert.firing", "alert.resolved"], received.Where(e => e.Data.GetProperty("alertId").GetString() == alertId).Select(e => e.Type));
     }
 
     [Fact]

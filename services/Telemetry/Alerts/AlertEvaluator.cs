@@ -8,17 +8,20 @@ using Platform.Telemetry.V1;
 
 namespace Platform.Telemetry.Alerts;
 
-/// <summary>How often alert rules are evaluated.</summary>
+/// <summary>How often alert rules are evaluated, and how often a firing alert is notified again by default.</summary>
 public sealed class AlertingOptions
 {
     public TimeSpan EvaluationInterval { get; set; } = TimeSpan.FromSeconds(15);
+    public TimeSpan RepeatInterval { get; set; } = TimeSpan.FromHours(4);
 }
 
 /// <summary>
 /// Evaluates every rule on an interval: the rule's aggregation over its window, per group of its <c>by</c> labels,
 /// compared with its threshold, moves each group's alert through <see cref="AlertStateMachine"/>. A group with no data
-/// counts as not holding. Becoming firing or resolved is published on <c>platform.events.alerts</c> unless a silence
-/// covers the alert or a firing alert of an inhibiting rule does. One replica evaluates at a time.
+/// counts as not holding. Notifications go to <c>platform.events.alerts</c>, never while a silence or a firing alert of
+/// an inhibiting rule covers the alert: <c>alert.firing</c> when it starts firing, again every repeat interval while it
+/// fires unacknowledged (Alertmanager's repeat_interval; an alert that was quiet when it fired is notified once it no
+/// longer is), and <c>alert.resolved</c> when an alert whose firing was notified resolves. One replica evaluates at a time.
 /// </summary>
 public sealed class AlertEvaluator(
     NpgsqlDataSource db, AlertStore store, RangeQueries ranges, EventPublisher events, IOptions<AlertingOptions> options,
@@ -32,7 +35,8 @@ public sealed class AlertEvaluator(
         using var timer = new PeriodicTimer(options.Value.EvaluationInterval, clock);
         try
         {
-            do
+            // The first evaluation comes one interval after start: a rule needs that much data anyway.
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 if (!await evaluator.IsMineAsync(stoppingToken)) continue;
                 try
@@ -44,7 +48,6 @@ public sealed class AlertEvaluator(
                     logger.LogError(ex, "Alert evaluation failed; next try in {Interval}", options.Value.EvaluationInterval);
                 }
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -58,27 +61,47 @@ public sealed class AlertEvaluator(
     public async Task EvaluateAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         var silences = (await store.SilencesAsync(cancellationToken)).Where(s => Silences.IsActive(s, now)).ToList();
-        var transitions = new List<(AlertRule Rule, StoredAlert Alert)>();
+        var candidates = new List<(AlertRule Rule, StoredAlert Alert, bool Changed)>();
         var firing = new List<(AlertRule Rule, IReadOnlyDictionary<string, string> Labels)>();
         foreach (var rule in await store.RulesAsync(cancellationToken))
-            await EvaluateRuleAsync(rule, now, transitions, firing, cancellationToken);
+            await EvaluateRuleAsync(rule, now, candidates, firing, cancellationToken);
 
-        foreach (var (rule, alert) in transitions)
+        var notified = new List<Guid>();
+        foreach (var (rule, alert, changed) in candidates)
         {
             var silenced = silences.Any(s => Silences.Covers(s, alert.Labels, now));
             var inhibited = Inhibitions.IsInhibited(alert.Labels, firing);
-            logger.LogInformation("Alert {AlertName} {Labels} is {State} at {Value}{Quiet}", rule.Name, alert.GroupKey, alert.Phase.State, alert.Value,
-                silenced ? " (silenced)" : inhibited ? " (inhibited)" : "");
-            if (!silenced && !inhibited)
-                await events.PublishAsync("alerts", $"alert.{alert.Phase.State}", new
-                {
-                    alertId = alert.AlertId, ruleId = rule.RuleId, name = rule.Name, severity = rule.Severity, labels = alert.Labels, value = alert.Value, rule.Summary,
-                });
+            if (changed)
+                logger.LogInformation("Alert {AlertName} {Labels} is {State} at {Value}{Quiet}", rule.Name, alert.GroupKey, alert.Phase.State, alert.Value,
+                    silenced ? " (silenced)" : inhibited ? " (inhibited)" : "");
+            if (silenced || inhibited || !IsDue(rule, alert, now)) continue;
+
+            var repeat = alert.Phase.State == "firing" && alert.LastNotifiedAt is not null;
+            if (repeat)
+                logger.LogInformation("Alert {AlertName} {Labels} still firing at {Value}: notification {Notification}", rule.Name, alert.GroupKey, alert.Value, alert.Notifications + 1);
+            await events.PublishAsync("alerts", $"alert.{alert.Phase.State}", new
+            {
+                alertId = alert.AlertId, ruleId = rule.RuleId, name = rule.Name, severity = rule.Severity, labels = alert.Labels, value = alert.Value, rule.Summary,
+                repeat, notification = alert.Phase.State == "firing" ? alert.Notifications + 1 : alert.Notifications,
+            });
+            if (alert.Phase.State == "firing") notified.Add(alert.AlertId);
         }
+        await store.MarkNotifiedAsync(notified, now, cancellationToken);
+    }
+
+    /// <summary>
+    /// A firing alert is due when it has not been notified in this episode, or its repeat interval has passed since
+    /// the last notification and nobody acknowledged it; a resolved one when its firing was notified.
+    /// </summary>
+    bool IsDue(AlertRule rule, StoredAlert alert, DateTimeOffset now)
+    {
+        if (alert.Phase.State == "resolved") return alert.LastNotifiedAt is not null;
+        var repeatEvery = rule.RepeatIntervalMs > 0 ? TimeSpan.FromMilliseconds(rule.RepeatIntervalMs) : options.Value.RepeatInterval;
+        return alert.LastNotifiedAt is not { } last || (!alert.IsAcknowledged(now) && now - last >= repeatEvery);
     }
 
     async Task EvaluateRuleAsync(
-        AlertRule rule, DateTimeOffset now, List<(AlertRule, StoredAlert)> transitions, List<(AlertRule, IReadOnlyDictionary<string, string>)> firing,
+        AlertRule rule, DateTimeOffset now, List<(AlertRule, StoredAlert, bool)> candidates, List<(AlertRule, IReadOnlyDictionary<string, string>)> firing,
         CancellationToken cancellationToken)
     {
         var ruleId = Guid.Parse(rule.RuleId);
@@ -98,12 +121,15 @@ public sealed class AlertEvaluator(
             if (current is null && phase.State == "inactive") continue;
 
             var labels = current?.Labels ?? Labels(rule, group.Labels);
-            var alert = new StoredAlert(current?.AlertId ?? Guid.NewGuid(), ruleId, key, labels, phase, value, null, null, null, null);
+            var alert = current is null
+                ? new StoredAlert(Guid.NewGuid(), ruleId, key, labels, phase, value, null, null, null, null)
+                : current with { Phase = phase, Value = value };
             changes.Add((alert, current?.Phase.State ?? "inactive"));
 
+            var changed = phase.State != (current?.Phase.State ?? "inactive");
             if (phase.State == "firing") firing.Add((rule, labels));
-            if (phase.State != (current?.Phase.State ?? "inactive") && phase.State is "firing" or "resolved")
-                transitions.Add((rule, alert));
+            if (phase.State == "firing" || (changed && phase.State == "resolved"))
+                candidates.Add((rule, alert, changed));
         }
         await store.SaveEvaluationAsync(changes, now, cancellationToken);
     }

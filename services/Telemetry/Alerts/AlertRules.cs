@@ -31,13 +31,15 @@ public static class AlertRules
             .Require(normalized.RunbookUrl == "" || Uri.TryCreate(normalized.RunbookUrl, UriKind.Absolute, out _), "runbook_url", "must be an absolute URL")
             .Require(normalized.Inhibits.All(m => m.Split('=', 2) is [{ Length: > 0 }, _]), "inhibits", "each must be label=value")
             .Require(normalized.InhibitEqual.All(l => l.Length is > 0 and <= 100), "inhibit_equal", "label names of 1-100 characters")
+            .Require(normalized.RepeatIntervalMs == 0 || (normalized.RepeatIntervalMs >= 60_000 && normalized.RepeatIntervalMs <= MaxDuration.TotalMilliseconds),
+                "repeat_interval_ms", "must be 0 (the service default) or between 1 minute and 7 days")
             .ThrowIfInvalid();
         // The metric, filters, grouping and aggregation are validated exactly as a range query's.
         Query(normalized, DateTimeOffset.UtcNow);
         return normalized;
     }
 
-    /// <summary>One bucket covering the rule's window, ending now.</summary>
+    /// <summary>One bucket covering exactly the rule's window, ending now: raw samples, never a rollup tier's whole buckets.</summary>
     public static RangeQuery Query(AlertRule rule, DateTimeOffset now)
     {
         var request = new QueryRangeRequest
@@ -47,6 +49,7 @@ public static class AlertRules
             StepMs = rule.WindowMs,
             StartMs = (now - TimeSpan.FromMilliseconds(rule.WindowMs)).ToUnixTimeMilliseconds(),
             EndMs = now.ToUnixTimeMilliseconds(),
+            Resolution = "raw",
         };
         request.Match.AddRange(rule.Match);
         request.By.AddRange(rule.By);

@@ -6,10 +6,15 @@ using Platform.Telemetry.V1;
 
 namespace Platform.Telemetry.Alerts;
 
-/// <summary>A stored alert: its identity, labels, phase, value and acknowledgement.</summary>
+/// <summary>A stored alert: its identity, labels, phase, value, acknowledgement and notifications of this firing episode.</summary>
 public sealed record StoredAlert(
     Guid AlertId, Guid RuleId, string GroupKey, Dictionary<string, string> Labels, AlertPhase Phase, double Value,
-    string? AckBy, string? AckComment, DateTimeOffset? AckAt, DateTimeOffset? AckExpiresAt);
+    string? AckBy, string? AckComment, DateTimeOffset? AckAt, DateTimeOffset? AckExpiresAt,
+    DateTimeOffset? LastNotifiedAt = null, int Notifications = 0)
+{
+    /// <summary>Acknowledged and not past the acknowledgement's expiry.</summary>
+    public bool IsAcknowledged(DateTimeOffset now) => AckBy is not null && (AckExpiresAt is null || AckExpiresAt > now);
+}
 
 /// <summary>Alert rules, alerts, their transitions and silences, in PostgreSQL.</summary>
 public sealed class AlertStore(NpgsqlDataSource db)
@@ -41,7 +46,7 @@ public sealed class AlertStore(NpgsqlDataSource db)
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    const string AlertColumns = "alert_id, rule_id, group_key, labels::text, state, value, active_since, fired_at, resolved_at, ack_by, ack_comment, ack_at, ack_expires_at";
+    const string AlertColumns = "alert_id, rule_id, group_key, labels::text, state, value, active_since, fired_at, resolved_at, ack_by, ack_comment, ack_at, ack_expires_at, last_notified_at, notifications";
 
     public async Task<IReadOnlyList<StoredAlert>> AlertsAsync(Guid? ruleId, IReadOnlyCollection<string> states, CancellationToken cancellationToken)
     {
@@ -75,7 +80,9 @@ public sealed class AlertStore(NpgsqlDataSource db)
                     ack_by = CASE WHEN EXCLUDED.state = 'resolved' THEN NULL ELSE a.ack_by END,
                     ack_comment = CASE WHEN EXCLUDED.state = 'resolved' THEN NULL ELSE a.ack_comment END,
                     ack_at = CASE WHEN EXCLUDED.state = 'resolved' THEN NULL ELSE a.ack_at END,
-                    ack_expires_at = CASE WHEN EXCLUDED.state = 'resolved' THEN NULL ELSE a.ack_expires_at END
+                    ack_expires_at = CASE WHEN EXCLUDED.state = 'resolved' THEN NULL ELSE a.ack_expires_at END,
+                    last_notified_at = CASE WHEN EXCLUDED.state = 'resolved' THEN NULL ELSE a.last_notified_at END,
+                    notifications = CASE WHEN EXCLUDED.state = 'resolved' THEN 0 ELSE a.notifications END
                 """);
             upsert.Parameters.Add(new() { Value = alert.AlertId });
             upsert.Parameters.Add(new() { Value = alert.RuleId });
@@ -101,6 +108,17 @@ public sealed class AlertStore(NpgsqlDataSource db)
         }
         await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Records that firing notifications of these alerts went out now.</summary>
+    public async Task MarkNotifiedAsync(IReadOnlyCollection<Guid> alertIds, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (alertIds.Count == 0) return;
+        await using var command = db.CreateCommand(
+            "UPDATE telemetry.alerts SET last_notified_at = $2, notifications = notifications + 1 WHERE alert_id = ANY($1) AND state = 'firing'");
+        command.Parameters.Add(new() { Value = alertIds.ToArray() });
+        command.Parameters.Add(new() { Value = now });
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Acknowledges a pending or firing alert; returns it, or null with its state when it cannot be.</summary>
@@ -191,7 +209,8 @@ public sealed class AlertStore(NpgsqlDataSource db)
                 JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(3)) ?? [],
                 new AlertPhase(reader.GetString(4), Time(reader, 6), Time(reader, 7), Time(reader, 8)),
                 reader.GetDouble(5),
-                reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetString(10), Time(reader, 11), Time(reader, 12)));
+                reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetString(10), Time(reader, 11), Time(reader, 12),
+                Time(reader, 13), reader.GetInt32(14)));
         return alerts;
     }
 

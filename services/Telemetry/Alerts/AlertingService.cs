@@ -137,8 +137,10 @@ public sealed class AlertingService(AlertStore store, TimeProvider clock) : Aler
             Inhibited = Inhibitions.IsInhibited(alert.Labels, firing.Where(f => !f.Item2.SequenceEqual(alert.Labels))),
         };
         message.Labels.Add(alert.Labels);
+        message.LastNotifiedAtMs = alert.LastNotifiedAt?.ToUnixTimeMilliseconds() ?? 0;
+        message.Notifications = alert.Notifications;
         // An acknowledgement past its expiry no longer counts.
-        if (alert.AckBy is not null && (alert.AckExpiresAt is null || alert.AckExpiresAt > now))
+        if (alert.IsAcknowledged(now))
             message.Acknowledgement = new Acknowledgement
             {
                 By = alert.AckBy, Comment = alert.AckComment ?? "",

@@ -23,14 +23,14 @@ public sealed class DashboardService(
         var now = clock.GetUtcNow();
         var fleet = await agents.ListAsync(context.CancellationToken);
         var open = await alerts.AlertsAsync(null, ["pending", "firing"], context.CancellationToken);
-        var (series, _, lastMinute, _, _) = await samples.StatsAsync(now.AddMinutes(-1), context.CancellationToken);
+        var storage = await samples.StatsAsync(now.AddMinutes(-1), context.CancellationToken);
         var overview = new Overview
         {
             AgentsOnline = fleet.Count(a => a.Status(now) == "online"),
             AgentsStale = fleet.Count(a => a.Status(now) == "stale"),
             AgentsOffline = fleet.Count(a => a.Status(now) == "offline"),
-            Series = series,
-            IngestRate = lastMinute / 60.0,
+            Series = storage.Series,
+            IngestRate = storage.LastMinute / 60.0,
             AlertsFiring = open.Count(a => a.Phase.State == "firing"),
             AlertsPending = open.Count(a => a.Phase.State == "pending"),
         };

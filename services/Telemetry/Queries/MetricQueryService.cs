@@ -49,7 +49,7 @@ public sealed class MetricQueryService(SampleReader reader, RangeQueries ranges,
     public override async Task<QueryRangeResponse> QueryRange(QueryRangeRequest request, ServerCallContext context)
     {
         var query = RangeQuery.From(request, clock.GetUtcNow());
-        var response = new QueryRangeResponse { Aggregation = query.Aggregation, StepMs = (long)query.Step.TotalMilliseconds };
+        var response = new QueryRangeResponse { Aggregation = query.Aggregation, StepMs = (long)query.Step.TotalMilliseconds, Resolution = query.Resolution };
         response.Series.AddRange((await ranges.RunAsync(query, context.CancellationToken)).Select(ToMessage));
         return response;
     }
@@ -84,14 +84,16 @@ public sealed class MetricQueryService(SampleReader reader, RangeQueries ranges,
     [Authorize(Policy = PlatformPolicies.Viewer)]
     public override async Task<StorageStats> GetStorageStats(GetStorageStatsRequest request, ServerCallContext context)
     {
-        var (series, estimated, lastMinute, partitions, oldest) = await reader.StatsAsync(clock.GetUtcNow().AddMinutes(-1), context.CancellationToken);
-        var oldestDay = oldest is not null && DateOnly.TryParseExact(oldest.Replace("samples_p", ""), "yyyyMMdd", out var day)
+        var figures = await reader.StatsAsync(clock.GetUtcNow().AddMinutes(-1), context.CancellationToken);
+        var oldestDay = figures.OldestPartition is { } oldest && DateOnly.TryParseExact(oldest.Replace("samples_p", ""), "yyyyMMdd", out var day)
             ? new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).ToUnixTimeMilliseconds()
             : 0;
         return new StorageStats
         {
-            Series = series, SamplesEstimated = estimated, SamplesLastMinute = lastMinute, IngestRate = lastMinute / 60.0,
-            Partitions = partitions, OldestSampleMs = oldestDay,
+            Series = figures.Series, SamplesEstimated = figures.SamplesEstimated, SamplesLastMinute = figures.LastMinute,
+            IngestRate = figures.LastMinute / 60.0, Partitions = figures.Partitions, OldestSampleMs = oldestDay,
+            RolledUp1MUntilMs = figures.MinutesRolledUntil?.ToUnixTimeMilliseconds() ?? 0,
+            RolledUp1HUntilMs = figures.HoursRolledUntil?.ToUnixTimeMilliseconds() ?? 0,
         };
     }
 }

@@ -91,9 +91,11 @@ public sealed class SampleReader(NpgsqlDataSource db)
         return series;
     }
 
-    /// <summary>Series count, an estimate of stored samples, samples of the last minute, partitions and the oldest one's day.</summary>
-    public async Task<(long Series, long SamplesEstimated, long LastMinute, int Partitions, string? OldestPartition)> StatsAsync(
-        DateTimeOffset minuteAgo, CancellationToken cancellationToken)
+    /// <summary>What is stored: series, samples (estimated), samples of the last minute, raw partitions and rollup progress.</summary>
+    public sealed record StorageFigures(long Series, long SamplesEstimated, long LastMinute, int Partitions, string? OldestPartition,
+        DateTimeOffset? MinutesRolledUntil, DateTimeOffset? HoursRolledUntil);
+
+    public async Task<StorageFigures> StatsAsync(DateTimeOffset minuteAgo, CancellationToken cancellationToken)
     {
         await using var command = db.CreateCommand("""
             SELECT (SELECT count(*) FROM telemetry.series),
@@ -101,11 +103,14 @@ public sealed class SampleReader(NpgsqlDataSource db)
                       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'telemetry.samples'::regclass),
                    (SELECT count(*) FROM telemetry.samples WHERE time > $1),
                    (SELECT count(*)::int FROM pg_inherits WHERE inhparent = 'telemetry.samples'::regclass),
-                   (SELECT min(c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'telemetry.samples'::regclass)
+                   (SELECT min(c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'telemetry.samples'::regclass),
+                   (SELECT rolled_until FROM telemetry.rollup_progress WHERE tier = '1m'),
+                   (SELECT rolled_until FROM telemetry.rollup_progress WHERE tier = '1h')
             """);
         command.Parameters.Add(new() { Value = minuteAgo });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetString(4));
+        return new(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetString(4),
+            reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6));
     }
 }

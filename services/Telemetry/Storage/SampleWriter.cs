@@ -43,18 +43,40 @@ public sealed class SampleWriter(NpgsqlDataSource db, SeriesCatalog catalog, Tim
             foreach (var sample in samples)
             {
                 await copy.StartRowAsync(cancellationToken);
-                var series = sample.Series.Id is var known and not 0 ? known : ids[sample.Series.Identity];
-                await copy.WriteAsync(series, NpgsqlDbType.Bigint, cancellationToken);
+                await copy.WriteAsync(IdOf(sample, ids), NpgsqlDbType.Bigint, cancellationToken);
                 await copy.WriteAsync(sample.Time, NpgsqlDbType.TimestampTz, cancellationToken);
                 await copy.WriteAsync(sample.Value, NpgsqlDbType.Double, cancellationToken);
             }
             await copy.CompleteAsync(cancellationToken);
         }
+        await RecordLateSamplesAsync(connection, transaction, samples, ids, cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
         catalog.Remember(keys, ids);
         return new(samples.Count, Duplicate: false);
     }
+
+    /// <summary>
+    /// Samples older than <see cref="RollupTier.LateAfter"/> may belong to buckets already rolled up: their series and time
+    /// span are recorded in the same transaction, so the rollup job re-rolls exactly what was committed.
+    /// </summary>
+    async Task RecordLateSamplesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredSample> samples,
+        IReadOnlyDictionary<string, long> ids, CancellationToken cancellationToken)
+    {
+        var lateBefore = clock.GetUtcNow() - RollupTier.LateAfter;
+        var late = samples.Where(s => s.Time < lateBefore).ToList();
+        if (late.Count == 0) return;
+        await using var record = new NpgsqlCommand(
+            "INSERT INTO telemetry.rollup_dirty (series_ids, from_time, to_time) VALUES ($1, $2, $3)", connection, transaction);
+        record.Parameters.Add(new() { Value = late.Select(s => IdOf(s, ids)).Distinct().ToArray() });
+        record.Parameters.Add(new() { Value = late.Min(s => s.Time) });
+        record.Parameters.Add(new() { Value = late.Max(s => s.Time) });
+        await record.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The series id the interner already knew, or the one the catalog resolved for this batch.</summary>
+    static long IdOf(StoredSample sample, IReadOnlyDictionary<string, long> ids) =>
+        sample.Series.Id is var known and not 0 ? known : ids[sample.Series.Identity];
 
     async Task<bool> AdvanceCursorAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string agentId, long sequence, int samples, CancellationToken cancellationToken)
     {

@@ -7,8 +7,8 @@ using Platform.TestSupport;
 
 namespace Platform.Telemetry.Tests;
 
-/// <summary>Daily partitions over a real PostgreSQL, with the clock moved by the test.</summary>
-public sealed class SamplePartitionsTests : IAsyncLifetime
+/// <summary>Time partitions of samples and rollups over a real PostgreSQL, with the clock moved by the test.</summary>
+public sealed class TimePartitionsTests : IAsyncLifetime
 {
     ServiceHost<Program> host = null!;
     NpgsqlDataSource db = null!;
@@ -25,14 +25,14 @@ public sealed class SamplePartitionsTests : IAsyncLifetime
         await host.DisposeAsync();
     }
 
-    SamplePartitions Partitions(FakeTimeProvider clock) =>
-        new(db, Options.Create(new RetentionOptions { Raw = TimeSpan.FromDays(30) }), clock, NullLogger<SamplePartitions>.Instance);
+    TimePartitions Partitions(FakeTimeProvider clock) =>
+        new(db, Options.Create(new RetentionOptions { Raw = TimeSpan.FromDays(30), Minute = TimeSpan.FromDays(60), Hour = TimeSpan.FromDays(400) }), clock, NullLogger<TimePartitions>.Instance);
 
-    async Task<List<string>> PartitionNamesAsync()
+    async Task<List<string>> PartitionNamesAsync(string table = "samples")
     {
-        await using var command = db.CreateCommand("""
+        await using var command = db.CreateCommand($"""
             SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-            WHERE i.inhparent = 'telemetry.samples'::regclass ORDER BY 1
+            WHERE i.inhparent = 'telemetry.{table}'::regclass ORDER BY 1
             """);
         await using var reader = await command.ExecuteReaderAsync();
         var names = new List<string>();
@@ -54,8 +54,8 @@ public sealed class SamplePartitionsTests : IAsyncLifetime
         clock.Advance(TimeSpan.FromDays(31));
         var dropped = await Partitions(clock).MaintainAsync(CancellationToken.None);
 
-        Assert.Contains(new DateOnly(2031, 3, 9), dropped);
-        Assert.DoesNotContain(new DateOnly(2031, 3, 12), dropped);
+        Assert.Contains("samples_p20310309", dropped);
+        Assert.DoesNotContain("samples_p20310312", dropped);
         var names = await PartitionNamesAsync();
         Assert.DoesNotContain("samples_p20310309", names);
         Assert.Contains("samples_p20310412", names);
@@ -72,5 +72,28 @@ public sealed class SamplePartitionsTests : IAsyncLifetime
         await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Partitions(clock).MaintainAsync(CancellationToken.None)));
 
         Assert.Equal(3, (await PartitionNamesAsync()).Count(n => n.StartsWith("samples_p20320")));
+    }
+
+    [Fact]
+    public async Task Rollup_tiers_get_partitions_of_their_own_width_and_keep_them_for_their_own_retention()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2033, 1, 10, 12, 0, 0, TimeSpan.Zero));
+        await Partitions(clock).MaintainAsync(CancellationToken.None);
+        var minuteWeek = PartitionedTable.Minutes.PartitionName(new DateOnly(2033, 1, 10));
+        var hourPeriod = PartitionedTable.Hours.PartitionName(new DateOnly(2033, 1, 10));
+        Assert.Contains(minuteWeek, await PartitionNamesAsync("rollup_1m"));
+        Assert.Contains(hourPeriod, await PartitionNamesAsync("rollup_1h"));
+
+        // Past raw retention (30 days) only the raw day goes; past 60 days the minute week; the hours stay for 400 days.
+        clock.Advance(TimeSpan.FromDays(40));
+        var dropped = await Partitions(clock).MaintainAsync(CancellationToken.None);
+        Assert.Contains("samples_p20330110", dropped);
+        Assert.DoesNotContain(minuteWeek, dropped);
+
+        clock.Advance(TimeSpan.FromDays(40));
+        dropped = await Partitions(clock).MaintainAsync(CancellationToken.None);
+        Assert.Contains(minuteWeek, dropped);
+        Assert.DoesNotContain(hourPeriod, dropped);
+        Assert.Contains(hourPeriod, await PartitionNamesAsync("rollup_1h"));
     }
 }
