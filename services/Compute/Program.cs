@@ -1,4 +1,5 @@
 using Platform.Compute.Nodes;
+using Platform.Compute.Workloads;
 using Platform.ServiceDefaults.Cache;
 using Platform.ServiceDefaults.Data;
 using Platform.ServiceDefaults.Grpc;
@@ -10,11 +11,13 @@ builder.AddPlatformDatabase<Program>(schema: "compute");
 builder.AddPlatformCache();
 builder.AddPlatformGrpc();
 builder.AddNodeRegistry();
+builder.AddWorkloads();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapGrpcService<NodeRegistryService>();
+app.MapWorkloads();
 
 app.Run();
 

@@ -1,4 +1,5 @@
-using Google.Protobuf.Collections;
+using System.Text.Json;
+using Google.Protobuf;
 using Platform.Compute.V1;
 
 namespace Platform.Compute.Nodes;
@@ -13,13 +14,24 @@ public sealed record NodeRecord(
     Dictionary<string, string> Labels,
     string AgentVersion,
     DateTimeOffset RegisteredAt,
-    DateTimeOffset LastHeartbeatAt)
+    DateTimeOffset LastHeartbeatAt,
+    bool Schedulable = true,
+    string CordonReason = "",
+    bool Draining = false,
+    string Admission = "admitted",
+    IReadOnlyList<DriverInfo>? Drivers = null,
+    NodeResources? Reserved = null,
+    string RecordedStatus = "Ready")
 {
     public DateTimeOffset LeaseExpiresAt(TimeSpan lease) => LastHeartbeatAt + lease;
 
-    public string Status(DateTimeOffset now, TimeSpan lease) => now < LeaseExpiresAt(lease) ? "Ready" : "NotReady";
+    /// <summary>Ready while the lease holds; NotReady once it lapses; Down when it has lapsed for longer than <paramref name="downAfter"/>.</summary>
+    public string Status(DateTimeOffset now, TimeSpan lease, TimeSpan downAfter) =>
+        now < LeaseExpiresAt(lease) ? "Ready" : now < LeaseExpiresAt(lease) + downAfter ? "NotReady" : "Down";
 
-    public Node ToMessage(DateTimeOffset now, TimeSpan lease)
+    public bool HasDriver(string driver) => Drivers?.Any(d => d.Name == driver && d.Available) == true;
+
+    public Node ToMessage(DateTimeOffset now, NodeLeaseOptions leases)
     {
         var node = new Node
         {
@@ -28,18 +40,25 @@ public sealed record NodeRecord(
             Hostname = Hostname,
             Capacity = Capacity,
             AgentVersion = AgentVersion,
-            Status = Status(now, lease),
+            Status = Status(now, leases.Duration, leases.DownAfter),
             RegisteredAtMs = RegisteredAt.ToUnixTimeMilliseconds(),
             LastHeartbeatAtMs = LastHeartbeatAt.ToUnixTimeMilliseconds(),
-            LeaseExpiresAtMs = LeaseExpiresAt(lease).ToUnixTimeMilliseconds(),
+            LeaseExpiresAtMs = LeaseExpiresAt(leases.Duration).ToUnixTimeMilliseconds(),
+            Schedulable = Schedulable && !Draining,
+            CordonReason = CordonReason,
+            Draining = Draining,
+            Admission = Admission,
+            Reserved = Reserved ?? new NodeResources(),
         };
         node.Addresses.AddRange(Addresses);
         node.Labels.Add(Labels);
+        node.Drivers.AddRange(Drivers ?? []);
         return node;
     }
-}
 
-static class MapFieldExtensions
-{
-    public static Dictionary<string, string> ToDictionary(this MapField<string, string> map) => new(map);
+    public static string DriversJson(IEnumerable<DriverInfo> drivers) =>
+        JsonSerializer.Serialize(drivers.Select(d => JsonFormatter.Default.Format(d)).Select(j => JsonDocument.Parse(j).RootElement));
+
+    public static List<DriverInfo> ParseDrivers(string json) =>
+        [.. JsonDocument.Parse(json).RootElement.EnumerateArray().Select(d => DriverInfo.Parser.ParseJson(d.GetRawText()))];
 }

@@ -5,13 +5,27 @@ public static class NodeRegistryExtensions
     public static IHostApplicationBuilder AddNodeRegistry(this IHostApplicationBuilder builder)
     {
         builder.Services.Configure<NodeLeaseOptions>(builder.Configuration.GetSection("Compute:Leases"));
+        builder.Services.Configure<AdmissionOptions>(builder.Configuration.GetSection("Compute:Admission"));
         builder.Services.AddSingleton<NodeStore>();
+        builder.Services.AddSingleton<NodeMonitor>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeMonitor>());
         return builder;
     }
 }
 
-/// <summary>How long a heartbeat keeps a node Ready.</summary>
+/// <summary>How long a heartbeat keeps a node Ready, and how long after that it is Down.</summary>
 public sealed class NodeLeaseOptions
 {
     public TimeSpan Duration { get; set; } = TimeSpan.FromSeconds(15);
+    public TimeSpan DownAfter { get; set; } = TimeSpan.FromSeconds(45);
+    public TimeSpan MonitorInterval { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>Whether a node that registers for the first time may take work at once, or waits for an operator.</summary>
+public sealed class AdmissionOptions
+{
+    /// <summary>Automatic (default) or Manual.</summary>
+    public string Mode { get; set; } = "Automatic";
+
+    public bool IsManual => string.Equals(Mode, "Manual", StringComparison.OrdinalIgnoreCase);
 }

@@ -3,18 +3,20 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Platform.Compute.V1;
+using Platform.Compute.Workloads;
 using Platform.ServiceDefaults.Auth;
 using Platform.ServiceDefaults.Cache;
 using Platform.ServiceDefaults.Grpc;
 
 namespace Platform.Compute.Nodes;
 
-/// <summary>Node registration, leases and the node list.</summary>
+/// <summary>Node registration, leases, the node list, and what operators do with nodes: admit, cordon, drain.</summary>
 public sealed partial class NodeRegistryService(
-    NodeStore store, EventPublisher events, IOptions<NodeLeaseOptions> leaseOptions, TimeProvider clock, ILogger<NodeRegistryService> logger)
+    NodeStore store, WorkloadLifecycle workloads, EventPublisher events, IOptions<NodeLeaseOptions> leaseOptions,
+    IOptions<AdmissionOptions> admission, TimeProvider clock, ILogger<NodeRegistryService> logger)
     : V1.Compute.ComputeBase
 {
-    TimeSpan Lease => leaseOptions.Value.Duration;
+    NodeLeaseOptions Leases => leaseOptions.Value;
 
     [Authorize(Policy = PlatformPolicies.Agent)]
     public override async Task<Node> RegisterNode(RegisterNodeRequest request, ServerCallContext context)
@@ -24,14 +26,15 @@ public sealed partial class NodeRegistryService(
         NodeRecord node;
         try
         {
-            node = await store.UpsertAsync(request, now, context.CancellationToken);
+            node = await store.UpsertAsync(request, admission.Value.IsManual ? "pending" : "admitted", now, context.CancellationToken);
         }
         catch (NodeNameTakenException ex)
         {
             throw new RpcException(new Status(StatusCode.AlreadyExists, ex.Message));
         }
-        logger.LogInformation("Node {NodeName} ({NodeId}) registered from {Hostname}", node.Name, node.NodeId, node.Hostname);
-        var message = node.ToMessage(now, Lease);
+        RefuseRejected(node);
+        logger.LogInformation("Node {NodeName} ({NodeId}) registered from {Hostname}, admission {Admission}", node.Name, node.NodeId, node.Hostname, node.Admission);
+        var message = node.ToMessage(now, Leases);
         await events.PublishAsync("nodes", "node.registered", message);
         return message;
     }
@@ -43,7 +46,8 @@ public sealed partial class NodeRegistryService(
         var now = clock.GetUtcNow();
         var node = await store.RenewAsync(nodeId, now, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Node {nodeId} is not registered."));
-        return new HeartbeatResponse { LeaseExpiresAtMs = node.LeaseExpiresAt(Lease).ToUnixTimeMilliseconds() };
+        RefuseRejected(node);
+        return new HeartbeatResponse { LeaseExpiresAtMs = node.LeaseExpiresAt(Leases.Duration).ToUnixTimeMilliseconds() };
     }
 
     [Authorize(Policy = PlatformPolicies.Viewer)]
@@ -51,7 +55,7 @@ public sealed partial class NodeRegistryService(
     {
         var now = clock.GetUtcNow();
         var response = new ListNodesResponse();
-        response.Nodes.AddRange((await store.ListAsync(context.CancellationToken)).Select(n => n.ToMessage(now, Lease)));
+        response.Nodes.AddRange((await store.ListAsync(context.CancellationToken)).Select(n => n.ToMessage(now, Leases)));
         return response;
     }
 
@@ -61,8 +65,66 @@ public sealed partial class NodeRegistryService(
         var nodeId = RequestValidation.RequireGuid(request.NodeId, "node_id");
         var node = await store.GetAsync(nodeId, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Node {nodeId} is not registered."));
-        return node.ToMessage(clock.GetUtcNow(), Lease);
+        return node.ToMessage(clock.GetUtcNow(), Leases);
     }
+
+    [Authorize(Policy = PlatformPolicies.Operator)]
+    public override Task<Node> CordonNode(NodeActionRequest request, ServerCallContext context) =>
+        ChangeAsync(request, "node.cordoned", context, schedulable: false, cordonReason: request.Reason == "" ? "cordoned" : request.Reason);
+
+    [Authorize(Policy = PlatformPolicies.Operator)]
+    public override Task<Node> UncordonNode(NodeActionRequest request, ServerCallContext context) =>
+        ChangeAsync(request, "node.uncordoned", context, schedulable: true, cordonReason: "", draining: false);
+
+    [Authorize(Policy = PlatformPolicies.Operator)]
+    public override async Task<DrainNodeResponse> DrainNode(NodeActionRequest request, ServerCallContext context)
+    {
+        var node = await ChangeAsync(request, "node.draining", context, schedulable: false, cordonReason: request.Reason == "" ? "draining" : request.Reason, draining: true);
+        var (moved, stopped) = await workloads.DrainAsync(Guid.Parse(node.NodeId), Caller(context), context.CancellationToken);
+        var response = new DrainNodeResponse { Node = node };
+        response.MovedWorkloadIds.AddRange(moved);
+        response.StoppedWorkloadIds.AddRange(stopped);
+        return response;
+    }
+
+    [Authorize(Policy = PlatformPolicies.Operator)]
+    public override async Task<DiscoverNodesResponse> DiscoverNodes(DiscoverNodesRequest request, ServerCallContext context)
+    {
+        var now = clock.GetUtcNow();
+        var response = new DiscoverNodesResponse();
+        response.Nodes.AddRange((await store.ListAsync(context.CancellationToken)).Where(n => n.Admission == "pending").Select(n => n.ToMessage(now, Leases)));
+        return response;
+    }
+
+    [Authorize(Policy = PlatformPolicies.Admin)]
+    public override Task<Node> AdmitNode(NodeActionRequest request, ServerCallContext context) =>
+        ChangeAsync(request, "node.admitted", context, admission: "admitted");
+
+    [Authorize(Policy = PlatformPolicies.Admin)]
+    public override Task<Node> RejectNode(NodeActionRequest request, ServerCallContext context) =>
+        ChangeAsync(request, "node.rejected", context, admission: "rejected", schedulable: false, cordonReason: request.Reason == "" ? "rejected" : request.Reason);
+
+    async Task<Node> ChangeAsync(NodeActionRequest request, string eventType, ServerCallContext context,
+        bool? schedulable = null, string? cordonReason = null, bool? draining = null, string? admission = null)
+    {
+        var nodeId = RequestValidation.RequireGuid(request.NodeId, "node_id");
+        new RequestValidation().Require(request.Reason.Length <= 512, "reason", "at most 512 characters").ThrowIfInvalid();
+        var node = await store.SetAsync(nodeId, schedulable, cordonReason, draining, admission, context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"Node {nodeId} is not registered."));
+        logger.LogInformation("Node {NodeName} ({NodeId}): {Change} by {Caller}{Reason}", node.Name, node.NodeId, eventType, Caller(context),
+            request.Reason == "" ? "" : $" ({request.Reason})");
+        var message = node.ToMessage(clock.GetUtcNow(), Leases);
+        await events.PublishAsync("nodes", eventType, message);
+        return message;
+    }
+
+    static void RefuseRejected(NodeRecord node)
+    {
+        if (node.Admission == "rejected")
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Node {node.Name} was rejected by an operator."));
+    }
+
+    static string Caller(ServerCallContext context) => context.GetHttpContext().User.FindFirst("sub")?.Value ?? "anonymous";
 
     static void Validate(RegisterNodeRequest request)
     {
@@ -79,6 +141,7 @@ public sealed partial class NodeRegistryService(
             .Require(capacity is null || capacity.DiskBytes >= 0, "capacity.disk_bytes", "must not be negative")
             .Require(request.Labels.Count <= 64 && request.Labels.All(l => l.Key.Length is > 0 and <= 63 && l.Value.Length <= 256), "labels", "at most 64 labels; keys 1-63 characters, values up to 256")
             .Require(!string.IsNullOrWhiteSpace(request.AgentVersion), "agent_version", "is required")
+            .Require(request.Drivers.Count <= 16 && request.Drivers.All(d => d.Name.Length is > 0 and <= 32), "drivers", "at most 16, each named in 1-32 characters")
             .ThrowIfInvalid();
     }
 

@@ -5,26 +5,44 @@ using Platform.Compute.V1;
 
 namespace Platform.Compute.Nodes;
 
-/// <summary>The <c>compute.nodes</c> table.</summary>
+/// <summary>The <c>compute.nodes</c> table, with each node's reserved resources summed from its workloads.</summary>
 public sealed class NodeStore(NpgsqlDataSource db)
 {
-    const string Columns = "node_id, name, hostname, addresses, cpu_cores, memory_bytes, gpu_count, disk_bytes, labels, agent_version, registered_at, last_heartbeat_at";
+    const string Columns = """
+        n.node_id, n.name, n.hostname, n.addresses, n.cpu_cores, n.memory_bytes, n.gpu_count, n.disk_bytes, n.labels::text,
+        n.agent_version, n.registered_at, n.last_heartbeat_at, n.schedulable, n.cordon_reason, n.draining, n.admission,
+        n.drivers::text, n.status
+        """;
+
+    /// <summary>The reserved sums of a node's workloads that are not deleted, as columns r.cpu, r.memory, r.gpu.</summary>
+    public const string ReservedJoin = """
+        CROSS JOIN LATERAL (
+            SELECT coalesce(sum(w.cpu_millis), 0)::int AS cpu, coalesce(sum(w.memory_bytes), 0)::bigint AS memory,
+                   coalesce(sum(w.gpu_count), 0)::int AS gpu
+            FROM compute.workloads w WHERE w.node_id = n.node_id AND w.vm_state <> 'deleted') r
+        """;
+
+    const string Select = $"SELECT {Columns}, r.cpu, r.memory, r.gpu FROM compute.nodes n {ReservedJoin}";
 
     /// <summary>
     /// Inserts or refreshes a node. Safe under concurrent registrations: the primary key makes it one upsert, and the
-    /// unique name constraint rejects a second node claiming a taken name (<see cref="NodeNameTakenException"/>).
+    /// unique name constraint rejects a second node claiming a taken name (<see cref="NodeNameTakenException"/>). A new
+    /// node starts with <paramref name="admission"/>; a known one keeps its admission, cordon and drain.
     /// </summary>
-    public async Task<NodeRecord> UpsertAsync(RegisterNodeRequest request, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<NodeRecord> UpsertAsync(RegisterNodeRequest request, string admission, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = db.CreateCommand($"""
-            INSERT INTO compute.nodes ({Columns})
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
-            ON CONFLICT (node_id) DO UPDATE SET
-                name = EXCLUDED.name, hostname = EXCLUDED.hostname, addresses = EXCLUDED.addresses,
-                cpu_cores = EXCLUDED.cpu_cores, memory_bytes = EXCLUDED.memory_bytes, gpu_count = EXCLUDED.gpu_count,
-                disk_bytes = EXCLUDED.disk_bytes, labels = EXCLUDED.labels, agent_version = EXCLUDED.agent_version,
-                last_heartbeat_at = EXCLUDED.last_heartbeat_at
-            RETURNING {Columns}
+            WITH upserted AS (
+                INSERT INTO compute.nodes AS n (node_id, name, hostname, addresses, cpu_cores, memory_bytes, gpu_count, disk_bytes, labels,
+                                                agent_version, registered_at, last_heartbeat_at, admission, drivers, status, status_changed_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, 'Ready', $11)
+                ON CONFLICT (node_id) DO UPDATE SET
+                    name = EXCLUDED.name, hostname = EXCLUDED.hostname, addresses = EXCLUDED.addresses,
+                    cpu_cores = EXCLUDED.cpu_cores, memory_bytes = EXCLUDED.memory_bytes, gpu_count = EXCLUDED.gpu_count,
+                    disk_bytes = EXCLUDED.disk_bytes, labels = EXCLUDED.labels, agent_version = EXCLUDED.agent_version,
+                    last_heartbeat_at = EXCLUDED.last_heartbeat_at, drivers = EXCLUDED.drivers
+                RETURNING *)
+            SELECT {Columns}, r.cpu, r.memory, r.gpu FROM upserted n {ReservedJoin}
             """);
         var parameters = command.Parameters;
         parameters.Add(new() { Value = Guid.Parse(request.NodeId) });
@@ -38,11 +56,11 @@ public sealed class NodeStore(NpgsqlDataSource db)
         parameters.Add(new() { Value = JsonSerializer.Serialize(request.Labels.ToDictionary()), NpgsqlDbType = NpgsqlDbType.Jsonb });
         parameters.Add(new() { Value = request.AgentVersion });
         parameters.Add(new() { Value = now });
+        parameters.Add(new() { Value = admission });
+        parameters.Add(new() { Value = NodeRecord.DriversJson(request.Drivers), NpgsqlDbType = NpgsqlDbType.Jsonb });
         try
         {
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            return Read(reader);
+            return (await ReadSingleAsync(command, cancellationToken))!;
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == "nodes_name_unique")
         {
@@ -51,29 +69,64 @@ public sealed class NodeStore(NpgsqlDataSource db)
     }
 
     /// <summary>Renews the lease; null when no such node is registered.</summary>
-    public async Task<NodeRecord?> RenewAsync(Guid nodeId, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<NodeRecord?> RenewAsync(Guid nodeId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await UpdateAsync(nodeId, "last_heartbeat_at = $2", now, cancellationToken);
+
+    /// <summary>Sets the scheduling flags of a node (cordon, drain, admission); null when no such node is registered.</summary>
+    public async Task<NodeRecord?> SetAsync(Guid nodeId, bool? schedulable, string? cordonReason, bool? draining, string? admission, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand($"UPDATE compute.nodes SET last_heartbeat_at = $2 WHERE node_id = $1 RETURNING {Columns}");
+        await using var command = db.CreateCommand($"""
+            WITH updated AS (
+                UPDATE compute.nodes SET schedulable = coalesce($2, schedulable), cordon_reason = coalesce($3, cordon_reason),
+                                         draining = coalesce($4, draining), admission = coalesce($5, admission)
+                WHERE node_id = $1 RETURNING *)
+            SELECT {Columns}, r.cpu, r.memory, r.gpu FROM updated n {ReservedJoin}
+            """);
         command.Parameters.Add(new() { Value = nodeId });
-        command.Parameters.Add(new() { Value = now });
+        command.Parameters.Add(new() { Value = (object?)schedulable ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Boolean });
+        command.Parameters.Add(new() { Value = (object?)cordonReason ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = (object?)draining ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Boolean });
+        command.Parameters.Add(new() { Value = (object?)admission ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         return await ReadSingleAsync(command, cancellationToken);
+    }
+
+    /// <summary>Records a status the monitor observed, if it differs from the recorded one; true when it changed.</summary>
+    public async Task<bool> RecordStatusAsync(Guid nodeId, string status, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand(
+            "UPDATE compute.nodes SET status = $2, status_changed_at = $3 WHERE node_id = $1 AND status <> $2");
+        command.Parameters.Add(new() { Value = nodeId });
+        command.Parameters.Add(new() { Value = status });
+        command.Parameters.Add(new() { Value = now });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     public async Task<NodeRecord?> GetAsync(Guid nodeId, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand($"SELECT {Columns} FROM compute.nodes WHERE node_id = $1");
+        await using var command = db.CreateCommand($"{Select} WHERE n.node_id = $1");
         command.Parameters.Add(new() { Value = nodeId });
         return await ReadSingleAsync(command, cancellationToken);
     }
 
     public async Task<IReadOnlyList<NodeRecord>> ListAsync(CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand($"SELECT {Columns} FROM compute.nodes ORDER BY name");
+        await using var command = db.CreateCommand($"{Select} ORDER BY n.name");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var nodes = new List<NodeRecord>();
         while (await reader.ReadAsync(cancellationToken))
             nodes.Add(Read(reader));
         return nodes;
+    }
+
+    async Task<NodeRecord?> UpdateAsync(Guid nodeId, string set, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand($"""
+            WITH updated AS (UPDATE compute.nodes SET {set} WHERE node_id = $1 RETURNING *)
+            SELECT {Columns}, r.cpu, r.memory, r.gpu FROM updated n {ReservedJoin}
+            """);
+        command.Parameters.Add(new() { Value = nodeId });
+        command.Parameters.Add(new() { Value = now });
+        return await ReadSingleAsync(command, cancellationToken);
     }
 
     static async Task<NodeRecord?> ReadSingleAsync(NpgsqlCommand command, CancellationToken cancellationToken)
@@ -97,7 +150,14 @@ public sealed class NodeStore(NpgsqlDataSource db)
         Labels: JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(8)) ?? [],
         AgentVersion: reader.GetString(9),
         RegisteredAt: reader.GetFieldValue<DateTimeOffset>(10),
-        LastHeartbeatAt: reader.GetFieldValue<DateTimeOffset>(11));
+        LastHeartbeatAt: reader.GetFieldValue<DateTimeOffset>(11),
+        Schedulable: reader.GetBoolean(12),
+        CordonReason: reader.GetString(13),
+        Draining: reader.GetBoolean(14),
+        Admission: reader.GetString(15),
+        Drivers: NodeRecord.ParseDrivers(reader.GetString(16)),
+        RecordedStatus: reader.GetString(17),
+        Reserved: new NodeResources { CpuMillis = reader.GetInt32(18), MemoryBytes = reader.GetInt64(19), GpuCount = reader.GetInt32(20) });
 }
 
 /// <summary>Another node already holds this name.</summary>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.ServiceDefaults.Cache;
+using Platform.ServiceDefaults.Data;
 using Platform.Telemetry.Queries;
 using Platform.Telemetry.Storage;
 using Platform.Telemetry.V1;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.ServiceDefaults.Data;
 using Platform.Telemetry.Ingestion;
 using Platform.Telemetry.Storage;
 using Platform.Telemetry.V1;

@@ -1,6 +1,7 @@
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace Platform.Telemetry.Storage;
+namespace Platform.ServiceDefaults.Data;
 
 /// <summary>
 /// Lets exactly one replica do a periodic job: the one holding a session-level PostgreSQL advisory lock on a

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.Compute.Workloads;
+using Platform.ServiceDefaults.Cache;
+using Platform.ServiceDefaults.Data;
+
+namespace Platform.Compute.Nodes;
+
+/// <summary>
+/// Watches the leases: a node goes Ready → NotReady when its lease lapses and → Down when it stays lapsed past the grace
+/// period, and back to Ready with its next heartbeat. Each change is recorded and published on
+/// <c>platform.events.nodes</c> (<c>node.ready</c>, <c>node.not_ready</c>, <c>node.down</c>); the workloads of a Down node are
+/// lost or, where their restart policy allows, placed on other nodes. One replica watches at a time.
+/// </summary>
+public sealed class NodeMonitor(
+    NpgsqlDataSource db, NodeStore nodes, WorkloadLifecycle workloads, EventPublisher events, IOptions<NodeLeaseOptions> leases,
+    TimeProvider clock, ILogger<NodeMonitor> logger) : BackgroundService
+{
+    const long LockKey = 0x6E6F6465776174; // "nodewat"
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await using var monitor = new SingleReplica(db, LockKey, logger);
+        using var timer = new PeriodicTimer(leases.Value.MonitorInterval, clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                if (!await monitor.IsMineAsync(stoppingToken)) continue;
+                try
+                {
+                    await CheckAsync(stoppingToken);
+                }
+                catch (NpgsqlException ex)
+                {
+                    logger.LogError(ex, "Checking node leases failed; next try in {Interval}", leases.Value.MonitorInterval);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public async Task CheckAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        foreach (var node in await nodes.ListAsync(cancellationToken))
+        {
+            var status = node.Status(now, leases.Value.Duration, leases.Value.DownAfter);
+            if (status != node.RecordedStatus && await nodes.RecordStatusAsync(node.NodeId, status, now, cancellationToken))
+            {
+                logger.Log(status == "Ready" ? LogLevel.Information : LogLevel.Warning, "Node {NodeName} ({NodeId}) is {Status} (was {Previous}; last heartbeat {LastHeartbeat:O})",
+                    node.Name, node.NodeId, status, node.RecordedStatus, node.LastHeartbeatAt);
+                await events.PublishAsync("nodes", status switch { "Ready" => "node.ready", "NotReady" => "node.not_ready", _ => "node.down" },
+                    new { nodeId = node.NodeId, name = node.Name, status, previous = node.RecordedStatus, lastHeartbeatAt = node.LastHeartbeatAt });
+            }
+            // Every round, not only on the change: a replica taking over finishes what another started.
+            if (status == "Down") await workloads.NodeDownAsync(node.NodeId, cancellationToken);
+        }
+    }
+}

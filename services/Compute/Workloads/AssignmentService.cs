@@ -1,0 +1,59 @@
+using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
+using Platform.Compute.Nodes;
+using Platform.Compute.V1;
+using Platform.ServiceDefaults.Auth;
+using Platform.ServiceDefaults.Grpc;
+
+namespace Platform.Compute.Workloads;
+
+/// <summary>The agents' side: what their node should run, a stream that says when that changed, and their reports.</summary>
+public sealed class AssignmentService(WorkloadStore store, WorkloadLifecycle lifecycle, NodeStore nodes, AssignmentSignals signals)
+    : WorkloadAssignments.WorkloadAssignmentsBase
+{
+    [Authorize(Policy = PlatformPolicies.Agent)]
+    public override async Task<ListAssignmentsResponse> ListAssignments(ListAssignmentsRequest request, ServerCallContext context)
+    {
+        var nodeId = await KnownNodeAsync(request.NodeId, context);
+        var response = new ListAssignmentsResponse();
+        response.Assignments.AddRange((await store.OnNodeAsync(nodeId, context.CancellationToken)).Select(w => w.ToAssignment()));
+        return response;
+    }
+
+    [Authorize(Policy = PlatformPolicies.Agent)]
+    public override async Task WatchAssignments(ListAssignmentsRequest request, IServerStreamWriter<AssignmentsChanged> responseStream, ServerCallContext context)
+    {
+        var nodeId = await KnownNodeAsync(request.NodeId, context);
+        try
+        {
+            while (!context.CancellationToken.IsCancellationRequested)
+            {
+                // Taken before the message goes out: a change committed after this wakes the loop again.
+                var next = signals.NextChange(nodeId);
+                await responseStream.WriteAsync(new AssignmentsChanged(), context.CancellationToken);
+                await next.WaitAsync(context.CancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    [Authorize(Policy = PlatformPolicies.Agent)]
+    public override async Task<ReportWorkloadsResponse> ReportWorkloads(ReportWorkloadsRequest request, ServerCallContext context)
+    {
+        var nodeId = await KnownNodeAsync(request.NodeId, context);
+        await lifecycle.ReportAsync(nodeId, request.Reports, context.CancellationToken);
+        return new ReportWorkloadsResponse();
+    }
+
+    async Task<Guid> KnownNodeAsync(string id, ServerCallContext context)
+    {
+        var nodeId = RequestValidation.RequireGuid(id, "node_id");
+        var node = await nodes.GetAsync(nodeId, context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"Node {nodeId} is not registered."));
+        if (node.Admission == "rejected")
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Node {node.Name} was rejected by an operator."));
+        return nodeId;
+    }
+}
