@@ -20,7 +20,10 @@ public sealed class DistributedApplicationBuilder(AppHostOptions options)
     public ProjectResource AddProject<TProject>(string name) where TProject : Projects.IProjectMetadata =>
         Add(new ProjectResource(name, TProject.ProjectPath, TProject.TargetPath));
 
-    /// <summary><paramref name="count"/> NodeAgents named <c>{prefix}-0</c>…, each with its own state folder and agent token.</summary>
+    /// <summary>
+    /// <paramref name="count"/> NodeAgents named <c>{prefix}-0</c>…, each with its own state folder and agent token,
+    /// stopping their workloads when they stop.
+    /// </summary>
     public NodeAgentGroup AddNodeAgents<TProject>(string prefix, int count) where TProject : Projects.IProjectMetadata
     {
         var key = Convert.FromBase64String(signingKey);
@@ -30,6 +33,8 @@ public sealed class DistributedApplicationBuilder(AppHostOptions options)
             return AddProject<TProject>(name)
                 .WithEnvironment("NodeAgent__Name", name)
                 .WithEnvironment("NodeAgent__StateDirectory", Path.Combine(options.DataDirectory, "nodes", name))
+                // Local nodes live and die with the platform: their workloads stop with it and start again with it.
+                .WithEnvironment("NodeAgent__Workloads__StopWorkloadsOnExit", "true")
                 .WithEnvironment("Auth__Token", PlatformTokens.Issue(key, "platform", name, "agent", AgentTokenLifetime));
         });
         return new NodeAgentGroup([.. agents]);

@@ -1,6 +1,7 @@
 using Platform.NodeAgent.Identity;
 using Platform.NodeAgent.Metrics;
 using Platform.NodeAgent.Registration;
+using Platform.NodeAgent.Workloads;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -8,6 +9,7 @@ builder.AddServiceDefaults();
 builder.AddNodeIdentity();
 builder.AddNodeRegistration();
 builder.AddMetricShipping();
+builder.AddWorkloadSupervision();
 
 var app = builder.Build();
 

@@ -95,3 +95,45 @@ public readonly record struct NetworkCounters(string Interface, ulong ReceiveByt
             .Where(c => c.Interface != "lo"),
     ];
 }
+
+/// <summary>One process from <c>/proc/&lt;pid&gt;/stat</c>: identity, state, session and CPU and memory use.</summary>
+public sealed record ProcessStat(
+    int Pid, string Command, char State, int ParentPid, int Session, long UserTicks, long SystemTicks, long StartTicks, long RssPages)
+{
+    /// <summary>Clock ticks per second of the times in <c>/proc</c> (USER_HZ, 100 on Linux).</summary>
+    public const double TicksPerSecond = 100;
+
+    /// <summary>Parses the stat line; the command may hold spaces and parentheses, so it ends at the last ')'.</summary>
+    public static ProcessStat? Parse(string stat)
+    {
+        var open = stat.IndexOf('(');
+        var close = stat.LastIndexOf(')');
+        if (open < 0 || close < open || close + 2 >= stat.Length) return null;
+        var fields = stat[(close + 2)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length < 22) return null;
+        long Field(int number) => long.Parse(fields[number - 3], CultureInfo.InvariantCulture); // numbered as in proc(5)
+        return new(int.Parse(stat[..open].Trim(), CultureInfo.InvariantCulture), stat[(open + 1)..close], fields[0][0],
+            (int)Field(4), (int)Field(6), Field(14), Field(15), Field(22), Field(24));
+    }
+
+    /// <summary>The process's stat, or null when it no longer exists.</summary>
+    public static ProcessStat? Read(int pid, string procRoot = "/proc")
+    {
+        try
+        {
+            return Parse(File.ReadAllText($"{procRoot}/{pid}/stat"));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Every process's stat (processes that vanish while being read are skipped).</summary>
+    public static IEnumerable<ProcessStat> All(string procRoot = "/proc") =>
+        Directory.EnumerateDirectories(procRoot)
+            .Select(Path.GetFileName)
+            .Where(name => name is { Length: > 0 } && name.All(char.IsAsciiDigit))
+            .Select(name => Read(int.Parse(name!, CultureInfo.InvariantCulture), procRoot))
+            .OfType<ProcessStat>();
+}

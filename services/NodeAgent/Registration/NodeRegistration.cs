@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Platform.Compute.V1;
 using Platform.NodeAgent.Identity;
 using Platform.NodeAgent.Machine;
+using Platform.NodeAgent.Workloads;
 
 namespace Platform.NodeAgent.Registration;
 
@@ -12,7 +13,7 @@ namespace Platform.NodeAgent.Registration;
 /// node (a wiped database, say). Failures back off up to 30 s and never stop the agent.
 /// </summary>
 public sealed class NodeRegistration(
-    Compute.V1.Compute.ComputeClient compute, NodeIdentity identity, IOptions<NodeAgentOptions> options,
+    Compute.V1.Compute.ComputeClient compute, NodeIdentity identity, IOptions<NodeAgentOptions> options, IEnumerable<IWorkloadDriver> drivers,
     RegistrationState state, TimeProvider clock, ILogger<NodeRegistration> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -67,6 +68,7 @@ public sealed class NodeRegistration(
         };
         request.Addresses.AddRange(MachineReader.ReadAddresses().Take(64));
         request.Labels.Add(options.Value.Labels);
+        request.Drivers.AddRange(drivers.Select(d => d.Fingerprint()));
         return request;
     }
 }

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Globalization;
+using Platform.Compute.V1;
+using Platform.NodeAgent.Machine;
+
+namespace Platform.NodeAgent.Workloads;
+
+/// <summary>
+/// Runs a workload as a supervised OS process. The command runs under a small sh wrapper, in a session of its own (so
+/// it outlives an agent restart and every process it starts can be signalled as one group), in the workload's folder,
+/// with stdout and stderr appended to files there and its exit code written to <c>exit_code</c> by the wrapper.
+/// Limits: cgroup v2 is not delegated on these machines, so memory is capped with RLIMIT_DATA (prlimit) and CPU is
+/// weighted with nice — the fingerprint says so. Pause is SIGSTOP to the group, resume SIGCONT, stop SIGTERM then SIGKILL.
+/// </summary>
+public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
+{
+    /// <summary>Runs "$@" in the background, forwards TERM and INT to it, waits for it for real, records how it ended.</summary>
+    const string Wrapper = """
+        "$@" </dev/null >>stdout.log 2>>stderr.log &
+        child=$!
+        trap 'kill -TERM $child 2>/dev/null' TERM
+        trap 'kill -INT $child 2>/dev/null' INT
+        while :; do
+          wait $child
+          code=$?
+          kill -0 $child 2>/dev/null || break
+        done
+        echo $code > exit_code.tmp && mv exit_code.tmp exit_code
+        exit $code
+        """;
+
+    const int Niceness = 10;
+    readonly Dictionary<int, Process> children = [];
+
+    public virtual string Name => "process";
+
+    public virtual DriverInfo Fingerprint()
+    {
+        var missing = new[] { "setsid", "prlimit", "nice", "sh" }.Where(tool => Which(tool) is null).ToList();
+        var info = new DriverInfo { Name = Name, Available = missing.Count == 0 };
+        if (missing.Count > 0) info.Reason = $"missing {string.Join(", ", missing)} (util-linux, coreutils)";
+        info.Attributes["limits"] = "rlimit";
+        info.Attributes["memory"] = "RLIMIT_DATA (prlimit --data)";
+        info.Attributes["cpu"] = $"nice {Niceness} (a weight, not a cap)";
+        info.Attributes["cgroup_v2"] = File.Exists("/sys/fs/cgroup/cgroup.subtree_control") ? "present, not used" : "not available";
+        return info;
+    }
+
+    /// <summary>The argument list that runs the command: a driver that wraps it further (sandbox) overrides this.</summary>
+    protected virtual IEnumerable<string> CommandLine(Assignment assignment, string folder) => [assignment.Command, .. assignment.Args];
+
+    public Task<WorkloadHandle> StartAsync(Assignment assignment, string folder, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(folder);
+        File.Delete(Path.Combine(folder, "exit_code"));
+        var start = new ProcessStartInfo("setsid") { WorkingDirectory = folder, UseShellExecute = false };
+        foreach (var argument in (string[])["prlimit", $"--data={assignment.MemoryBytes}", "--", "nice", "-n", Niceness.ToString(CultureInfo.InvariantCulture),
+                     "sh", "-c", Wrapper, assignment.Name, .. CommandLine(assignment, folder)])
+            start.ArgumentList.Add(argument);
+        start.Environment.Clear();
+        start.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
+        start.Environment["HOME"] = folder;
+        start.Environment["WORKLOAD_ID"] = assignment.WorkloadId;
+        start.Environment["WORKLOAD_NAME"] = assignment.Name;
+        foreach (var (key, value) in assignment.Env) start.Environment[key] = value;
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("setsid did not start");
+        lock (children) children[process.Id] = process;
+        // setsid, prlimit and nice exec in place: the pid is the wrapper's, and the leader of the workload's session.
+        var stat = ProcessStat.Read(process.Id);
+        logger.LogInformation("Started workload {WorkloadName} ({WorkloadId}) as pid {Pid}: {Command}", assignment.Name, assignment.WorkloadId, process.Id, assignment.Command);
+        return Task.FromResult(new WorkloadHandle(Name, folder, process.Id, stat?.StartTicks ?? 0));
+    }
+
+    public bool Recover(WorkloadHandle handle) =>
+        ProcessStat.Read(handle.Pid) is { State: not 'Z' } stat && stat.StartTicks == handle.StartTicks;
+
+    public async Task<int?> WaitAsync(WorkloadHandle handle, CancellationToken cancellationToken)
+    {
+        Process? child;
+        lock (children) children.TryGetValue(handle.Pid, out child);
+        if (child is not null)
+        {
+            await child.WaitForExitAsync(cancellationToken);
+            lock (children) children.Remove(handle.Pid);
+            return ExitCode(handle) ?? child.ExitCode;
+        }
+        // Not our child (the agent restarted): it is gone when its pid is, or is a zombie, or is another process now.
+        while (Recover(handle))
+            await Task.Delay(200, cancellationToken);
+        return ExitCode(handle);
+    }
+
+    public async Task StopAsync(WorkloadHandle handle, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (timeout > TimeSpan.Zero && Signals.Send(-handle.Pid, Signals.Term))
+        {
+            Signals.Send(-handle.Pid, Signals.Cont); // a paused workload must run to handle SIGTERM
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(timeout);
+            try
+            {
+                await WaitAsync(handle, deadline.Token);
+                return;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                logger.LogInformation("Workload in {Folder} outlived its {Timeout} stop timeout; killing it", handle.Folder, timeout);
+            }
+        }
+        Signals.Send(-handle.Pid, Signals.Kill);
+        await WaitAsync(handle, cancellationToken);
+    }
+
+    public void Destroy(WorkloadHandle handle)
+    {
+        Signals.Send(-handle.Pid, Signals.Kill);
+        if (Directory.Exists(handle.Folder)) Directory.Delete(handle.Folder, recursive: true);
+    }
+
+    public string Inspect(WorkloadHandle handle) =>
+        !Recover(handle) ? "exited" : ProcessStat.Read(handle.Pid) is { State: 'T' or 't' } ? "paused" : "running";
+
+    public WorkloadUsage Stats(WorkloadHandle handle)
+    {
+        var group = ProcessStat.All().Where(p => p.Session == handle.Pid && p.State != 'Z').ToList();
+        long read = 0, written = 0;
+        foreach (var process in group)
+        {
+            try
+            {
+                foreach (var line in File.ReadLines($"/proc/{process.Pid}/io"))
+                {
+                    if (line.StartsWith("read_bytes:")) read += long.Parse(line[11..].Trim(), CultureInfo.InvariantCulture);
+                    else if (line.StartsWith("write_bytes:")) written += long.Parse(line[12..].Trim(), CultureInfo.InvariantCulture);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+        return new(group.Sum(p => p.UserTicks + p.SystemTicks) / ProcessStat.TicksPerSecond, group.Sum(p => p.RssPages) * Environment.SystemPageSize,
+            read, written, group.Count);
+    }
+
+    public void Signal(WorkloadHandle handle, int signal) => Signals.Send(-handle.Pid, signal);
+
+    static int? ExitCode(WorkloadHandle handle) =>
+        File.Exists(Path.Combine(handle.Folder, "exit_code"))
+        && int.TryParse(File.ReadAllText(Path.Combine(handle.Folder, "exit_code")).Trim(), CultureInfo.InvariantCulture, out var code) ? code : null;
+
+    protected static string? Which(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':').Select(dir => Path.Combine(dir, tool)).FirstOrDefault(File.Exists);
+}

@@ -1,0 +1,324 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Platform.Compute.V1;
+using Platform.NodeAgent.Identity;
+using Platform.NodeAgent.Registration;
+
+namespace Platform.NodeAgent.Workloads;
+
+/// <summary>
+/// Makes this node run what Compute assigns to it. It watches Compute's stream of changes (and looks again every
+/// resync interval), lists the node's assignments, brings each workload to its desired state with its driver, applies
+/// restart policies to workloads that exit by themselves, removes workloads no longer assigned here, and reports every
+/// workload's power state. On start it recovers the workloads its previous run left (re-attaching to their processes).
+/// </summary>
+public sealed class WorkloadSupervisor(
+    WorkloadAssignments.WorkloadAssignmentsClient compute, NodeIdentity identity, RegistrationState registration,
+    IEnumerable<IWorkloadDriver> drivers, IOptions<WorkloadOptions> options, TimeProvider clock, ILogger<WorkloadSupervisor> logger)
+    : BackgroundService
+{
+    readonly ConcurrentDictionary<string, LocalWorkload> workloads = new();
+    readonly Channel<bool> wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    string Root => Path.Combine(identity.StateDirectory, "workloads");
+
+    /// <summary>The workloads this agent supervises now.</summary>
+    public IReadOnlyCollection<LocalWorkload> Workloads => [.. workloads.Values];
+
+    public IWorkloadDriver? Driver(string name) => drivers.FirstOrDefault(d => d.Name == name);
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        Recover();
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _ = WatchAsync(stoppingToken);
+        _ = ResyncAsync(stoppingToken);
+        try
+        {
+            await foreach (var _ in wake.Reader.ReadAllAsync(stoppingToken))
+            {
+                if (!registration.IsRegistered) continue;
+                try
+                {
+                    await ReconcileAsync(stoppingToken);
+                }
+                catch (RpcException ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogWarning("Reconciling workloads failed ({Reason}); trying again at the next change or resync", ex.Status.Detail);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (!options.Value.StopWorkloadsOnExit) return;
+        // The platform is shutting down its local nodes: stop the work too, and start it again when the agent returns.
+        await Task.WhenAll(workloads.Values.Where(w => w.Handle is not null).Select(async workload =>
+        {
+            await StopProcessAsync(workload, TimeSpan.FromSeconds(5), CancellationToken.None);
+            workload.Generation = 0;
+            workload.Save();
+        }));
+    }
+
+    /// <summary>Wakes the reconciler whenever Compute says the assignments changed; reconnects with a backoff.</summary>
+    async Task WatchAsync(CancellationToken stoppingToken)
+    {
+        var backoff = TimeSpan.FromMilliseconds(250);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (registration.IsRegistered)
+                {
+                    using var call = compute.WatchAssignments(new ListAssignmentsRequest { NodeId = identity.NodeId.ToString() }, cancellationToken: stoppingToken);
+                    await foreach (var _ in call.ResponseStream.ReadAllAsync(stoppingToken))
+                    {
+                        backoff = TimeSpan.FromMilliseconds(250);
+                        wake.Writer.TryWrite(true);
+                    }
+                }
+            }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is RpcException or HttpRequestException or IOException)
+            {
+                logger.LogDebug("Assignment watch ended ({Reason}); reconnecting in {Backoff}", ex.Message, backoff);
+            }
+            await Task.Delay(backoff, clock, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+        }
+    }
+
+    async Task ResyncAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.ResyncInterval, clock);
+        do wake.Writer.TryWrite(true);
+        while (await timer.WaitForNextTickAsync(stoppingToken).AsTask().ContinueWith(t => t.IsCompletedSuccessfully && t.Result, TaskScheduler.Default));
+    }
+
+    /// <summary>One pass: every assignment brought to its desired state, every unassigned workload removed, all reported.</summary>
+    public async Task ReconcileAsync(CancellationToken cancellationToken)
+    {
+        var assignments = (await compute.ListAssignmentsAsync(new ListAssignmentsRequest { NodeId = identity.NodeId.ToString() }, cancellationToken: cancellationToken)).Assignments;
+        var assigned = assignments.Select(a => a.WorkloadId).ToHashSet();
+        var reports = await Task.WhenAll(assignments.Select(a => ApplyAsync(a, cancellationToken))
+            .Concat(workloads.Keys.Where(id => !assigned.Contains(id)).Select(id => RemoveAsync(id, "no longer assigned to this node", null, cancellationToken))));
+        await ReportAsync(reports.OfType<WorkloadReport>(), cancellationToken);
+    }
+
+    async Task<WorkloadReport?> ApplyAsync(Assignment assignment, CancellationToken cancellationToken)
+    {
+        if (assignment.DesiredState == "absent")
+            return await RemoveAsync(assignment.WorkloadId, "deleted", assignment.Generation, cancellationToken) ?? new WorkloadReport { WorkloadId = assignment.WorkloadId, Generation = assignment.Generation, Absent = true, PowerState = "nostate" };
+
+        var workload = workloads.GetOrAdd(assignment.WorkloadId, id => new LocalWorkload
+        {
+            WorkloadId = id, Name = assignment.Name, Driver = assignment.Driver, Folder = Path.Combine(Root, id),
+        });
+        await workload.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            workload.Assignment = assignment;
+            workload.Name = assignment.Name;
+            var alive = workload.Handle is not null;
+            var timeout = assignment.ForceStop ? TimeSpan.Zero : TimeSpan.FromMilliseconds(assignment.StopTimeoutMs);
+            switch (assignment.DesiredState)
+            {
+                case "stopped" when alive:
+                    await StopProcessAsync(workload, timeout, cancellationToken);
+                    break;
+                case "paused" when alive && workload.Power != "paused":
+                    Driver(workload.Driver)!.Signal(workload.Handle!, Signals.Stop);
+                    workload.Power = "paused";
+                    break;
+                case "running" when alive && assignment.RestartGeneration > workload.RestartGeneration:
+                    await StopProcessAsync(workload, assignment.RestartHard ? TimeSpan.Zero : timeout, cancellationToken);
+                    await StartProcessAsync(workload, assignment, cancellationToken);
+                    break;
+                case "running" when alive && workload.Power == "paused":
+                    Driver(workload.Driver)!.Signal(workload.Handle!, Signals.Cont);
+                    workload.Power = "running";
+                    break;
+                case "running" when !alive && assignment.Generation > workload.Generation:
+                    await StartProcessAsync(workload, assignment, cancellationToken);
+                    break;
+            }
+            workload.Generation = assignment.Generation;
+            workload.RestartGeneration = Math.Max(workload.RestartGeneration, assignment.RestartGeneration);
+            Directory.CreateDirectory(workload.Folder);
+            workload.Save();
+            return workload.ToReport();
+        }
+        finally
+        {
+            workload.Gate.Release();
+        }
+    }
+
+    async Task<WorkloadReport?> RemoveAsync(string workloadId, string why, long? generation, CancellationToken cancellationToken)
+    {
+        if (!workloads.TryGetValue(workloadId, out var workload)) return null;
+        await workload.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (workload.Handle is not null) await StopProcessAsync(workload, TimeSpan.Zero, cancellationToken);
+            var driver = Driver(workload.Driver);
+            if (driver is not null) driver.Destroy(new WorkloadHandle(workload.Driver, workload.Folder, 0, 0));
+            else if (Directory.Exists(workload.Folder)) Directory.Delete(workload.Folder, recursive: true);
+            workloads.TryRemove(workloadId, out _);
+            logger.LogInformation("Removed workload {WorkloadName} ({WorkloadId}): {Why}", workload.Name, workloadId, why);
+            var report = workload.ToReport(absent: true);
+            report.Generation = generation ?? workload.Generation;
+            return report;
+        }
+        finally
+        {
+            workload.Gate.Release();
+        }
+    }
+
+    async Task StartProcessAsync(LocalWorkload workload, Assignment assignment, CancellationToken cancellationToken)
+    {
+        var driver = Driver(assignment.Driver);
+        var fingerprint = driver?.Fingerprint();
+        if (driver is null || fingerprint is { Available: false })
+        {
+            (workload.Power, workload.Message, workload.ExitCode) = ("crashed", $"driver {assignment.Driver} is not available on this node{(fingerprint is null ? "" : $": {fingerprint.Reason}")}", null);
+            return;
+        }
+        try
+        {
+            workload.Handle = await driver.StartAsync(assignment, workload.Folder, cancellationToken);
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException)
+        {
+            (workload.Power, workload.Message, workload.ExitCode) = ("crashed", $"could not start: {ex.Message}", null);
+            return;
+        }
+        (workload.Power, workload.Message, workload.ExitCode, workload.StartedAt, workload.FinishedAt) = ("running", "", null, clock.GetUtcNow(), null);
+        workload.StopRequested = false;
+        _ = WatchExitAsync(workload, workload.Handle, driver);
+    }
+
+    /// <summary>Stops the workload's process and records how it ended; the exit watcher then stands down.</summary>
+    async Task StopProcessAsync(LocalWorkload workload, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (workload.Handle is not { } handle || Driver(workload.Driver) is not { } driver) return;
+        workload.StopRequested = true;
+        await driver.StopAsync(handle, timeout, cancellationToken);
+        var code = await driver.WaitAsync(handle, cancellationToken);
+        (workload.Handle, workload.Power, workload.ExitCode, workload.FinishedAt) = (null, "shutdown", code ?? (timeout == TimeSpan.Zero ? 137 : null), clock.GetUtcNow());
+    }
+
+    /// <summary>A workload that exits by itself: recorded, restarted when its policy says so, and reported.</summary>
+    async Task WatchExitAsync(LocalWorkload workload, WorkloadHandle handle, IWorkloadDriver driver)
+    {
+        int? code;
+        try
+        {
+            code = await driver.WaitAsync(handle, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Waiting for workload {WorkloadId} failed", workload.WorkloadId);
+            return;
+        }
+        await workload.Gate.WaitAsync();
+        bool restart;
+        try
+        {
+            if (workload.Handle != handle) return; // stopped or replaced by the agent meanwhile
+            var policy = workload.Assignment?.RestartPolicy ?? "never";
+            (workload.Handle, workload.ExitCode, workload.FinishedAt) = (null, code, clock.GetUtcNow());
+            workload.Power = code == 0 ? "shutdown" : "crashed";
+            if (code != 0 && workload.Message == "") workload.Message = code is null ? "exited; its exit code is unknown" : $"exited with code {code}";
+            restart = workload.Assignment?.DesiredState == "running" && (policy == "always" || (policy == "on-failure" && code != 0));
+            if (restart) workload.Restarts++;
+            logger.LogInformation("Workload {WorkloadName} ({WorkloadId}) exited with {ExitCode}{Restart}", workload.Name, workload.WorkloadId,
+                code?.ToString() ?? "an unknown code", restart ? $"; restarting ({workload.Restarts})" : "");
+            workload.Save();
+        }
+        finally
+        {
+            workload.Gate.Release();
+        }
+        if (restart)
+        {
+            await Task.Delay(Backoff(workload.Restarts), clock);
+            await workload.Gate.WaitAsync();
+            try
+            {
+                if (workload.Handle is null && workload.Assignment is { DesiredState: "running" } assignment && workloads.ContainsKey(workload.WorkloadId))
+                    await StartProcessAsync(workload, assignment, CancellationToken.None);
+                workload.Save();
+            }
+            finally
+            {
+                workload.Gate.Release();
+            }
+        }
+        await ReportAsync([workload.ToReport()], CancellationToken.None);
+    }
+
+    static TimeSpan Backoff(int restarts) => TimeSpan.FromMilliseconds(Math.Min(250 * Math.Pow(2, Math.Min(restarts - 1, 7)), 30_000));
+
+    async Task ReportAsync(IEnumerable<WorkloadReport> reports, CancellationToken cancellationToken)
+    {
+        var request = new ReportWorkloadsRequest { NodeId = identity.NodeId.ToString() };
+        request.Reports.AddRange(reports);
+        if (request.Reports.Count == 0) return;
+        try
+        {
+            await compute.ReportWorkloadsAsync(request, cancellationToken: cancellationToken);
+        }
+        catch (Exception ex) when (ex is RpcException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Reporting {Count} workloads failed ({Reason}); the next pass reports them again", request.Reports.Count, ex.Message);
+        }
+    }
+
+    /// <summary>Finds the workloads a previous run of the agent left: running ones are re-attached, exited ones recorded.</summary>
+    void Recover()
+    {
+        foreach (var workload in LocalWorkload.LoadAll(Root))
+        {
+            workloads[workload.WorkloadId] = workload;
+            if (workload.Handle is not { } handle || Driver(workload.Driver) is not { } driver) continue;
+            if (driver.Recover(handle))
+            {
+                workload.Power = driver.Inspect(handle);
+                logger.LogInformation("Re-attached to workload {WorkloadName} ({WorkloadId}), pid {Pid}, {Power}", workload.Name, workload.WorkloadId, handle.Pid, workload.Power);
+                _ = WatchExitAsync(workload, handle, driver);
+            }
+            else
+            {
+                var code = driver.WaitAsync(handle, CancellationToken.None).GetAwaiter().GetResult();
+                (workload.Handle, workload.ExitCode, workload.Power, workload.FinishedAt) = (null, code, code == 0 ? "shutdown" : "crashed", clock.GetUtcNow());
+                workload.Message = "exited while the agent was away";
+                workload.Save();
+            }
+        }
+    }
+}
+
+/// <summary>Configuration under <c>NodeAgent:Workloads</c>.</summary>
+public sealed class WorkloadOptions
+{
+    public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Stop the workloads when the agent stops gracefully (the AppHost's local nodes); they start again with it.</summary>
+    public bool StopWorkloadsOnExit { get; set; }
+}
