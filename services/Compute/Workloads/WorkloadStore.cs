@@ -164,7 +164,8 @@ public sealed class WorkloadStore(NpgsqlDataSource db, Placement placement)
             var taskState = current.TaskState;
             OperationRecord? finished = null;
             var desired = current.DesiredState;
-            if (report.Generation >= current.Generation)
+            // A workload its agent is about to restart (restart policy) has not settled anywhere yet.
+            if (report.Generation >= current.Generation && !report.Restarting)
             {
                 if (taskState != "" && WorkloadTransitions.Completes(taskState, report.PowerState, report.Absent) is { } target)
                 {
@@ -238,14 +239,14 @@ public sealed class WorkloadStore(NpgsqlDataSource db, Placement placement)
         try
         {
             // The savepoint keeps the transaction usable when placement finds no room.
-            await Execute(connection, transaction, "SAVEPOINT placing", cancellationToken);
+            await transaction.SaveAsync("placement", cancellationToken);
             var target = await placement.ChooseAndLockAsync(connection, transaction, request, exclude: current.NodeId, cancellationToken);
             set = "node_id = $2, vm_state = 'building', task_state = 'spawning', desired_state = 'running', power_state = 'nostate', pid = NULL, exit_code = NULL, message = $3";
             values = [target, $"{reason}; placed again"];
         }
         catch (NoCapacityException ex)
         {
-            await Execute(connection, transaction, "ROLLBACK TO SAVEPOINT placing", cancellationToken);
+            await transaction.RollbackAsync("placement", cancellationToken);
             set = "vm_state = $2, task_state = '', message = $3";
             values = [stuckState, $"{reason}; {ex.Message}"];
             operation = (await FinishOperationAsync(connection, transaction, workloadId, "failed", ex.Message, now, cancellationToken))!;

@@ -22,6 +22,7 @@ public sealed class LocalWorkload
     public string Message { get; set; } = "";
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
+    public bool Restarting { get; set; }
 
     /// <summary>The exit now expected is the agent's doing (stop, restart): no restart policy applies to it.</summary>
     internal bool StopRequested;
@@ -36,7 +37,7 @@ public sealed class LocalWorkload
         {
             WorkloadId = WorkloadId, Generation = Generation, PowerState = absent ? "nostate" : Power, Pid = Handle?.Pid ?? 0,
             StartedAtMs = StartedAt?.ToUnixTimeMilliseconds() ?? 0, FinishedAtMs = FinishedAt?.ToUnixTimeMilliseconds() ?? 0,
-            Message = Message, Restarts = Restarts, RestartGeneration = RestartGeneration, Absent = absent,
+            Message = Message, Restarts = Restarts, RestartGeneration = RestartGeneration, Absent = absent, Restarting = Restarting && !absent,
         };
         if (ExitCode is { } code) report.ExitCode = code;
         return report;

@@ -14,9 +14,14 @@ namespace Platform.NodeAgent.Workloads;
 /// </summary>
 public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
 {
-    /// <summary>Runs "$@" in the background, forwards TERM and INT to it, waits for it for real, records how it ended.</summary>
+    /// <summary>
+    /// Lets go of the agent's standard streams first (a workload holding the agent's pipes would keep whoever reads
+    /// them waiting after the agent is gone), runs "$@" in the background, forwards TERM and INT to it, waits for it
+    /// for real and records how it ended.
+    /// </summary>
     const string Wrapper = """
-        "$@" </dev/null >>stdout.log 2>>stderr.log &
+        exec </dev/null >>stdout.log 2>>stderr.log
+        "$@" &
         child=$!
         trap 'kill -TERM $child 2>/dev/null' TERM
         trap 'kill -INT $child 2>/dev/null' INT
@@ -114,7 +119,7 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
 
     public void Destroy(WorkloadHandle handle)
     {
-        Signals.Send(-handle.Pid, Signals.Kill);
+        if (handle.Pid > 1) Signals.Send(-handle.Pid, Signals.Kill);
         if (Directory.Exists(handle.Folder)) Directory.Delete(handle.Folder, recursive: true);
     }
 

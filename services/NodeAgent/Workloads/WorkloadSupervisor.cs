@@ -175,9 +175,8 @@ public sealed class WorkloadSupervisor(
         try
         {
             if (workload.Handle is not null) await StopProcessAsync(workload, TimeSpan.Zero, cancellationToken);
-            var driver = Driver(workload.Driver);
-            if (driver is not null) driver.Destroy(new WorkloadHandle(workload.Driver, workload.Folder, 0, 0));
-            else if (Directory.Exists(workload.Folder)) Directory.Delete(workload.Folder, recursive: true);
+            // Its process has exited (stopped above): only its folder is left.
+            if (Directory.Exists(workload.Folder)) Directory.Delete(workload.Folder, recursive: true);
             workloads.TryRemove(workloadId, out _);
             logger.LogInformation("Removed workload {WorkloadName} ({WorkloadId}): {Why}", workload.Name, workloadId, why);
             var report = workload.ToReport(absent: true);
@@ -246,7 +245,7 @@ public sealed class WorkloadSupervisor(
             workload.Power = code == 0 ? "shutdown" : "crashed";
             if (code != 0 && workload.Message == "") workload.Message = code is null ? "exited; its exit code is unknown" : $"exited with code {code}";
             restart = workload.Assignment?.DesiredState == "running" && (policy == "always" || (policy == "on-failure" && code != 0));
-            if (restart) workload.Restarts++;
+            if (restart) (workload.Restarts, workload.Restarting) = (workload.Restarts + 1, true);
             logger.LogInformation("Workload {WorkloadName} ({WorkloadId}) exited with {ExitCode}{Restart}", workload.Name, workload.WorkloadId,
                 code?.ToString() ?? "an unknown code", restart ? $"; restarting ({workload.Restarts})" : "");
             workload.Save();
@@ -261,6 +260,7 @@ public sealed class WorkloadSupervisor(
             await workload.Gate.WaitAsync();
             try
             {
+                workload.Restarting = false;
                 if (workload.Handle is null && workload.Assignment is { DesiredState: "running" } assignment && workloads.ContainsKey(workload.WorkloadId))
                     await StartProcessAsync(workload, assignment, CancellationToken.None);
                 workload.Save();

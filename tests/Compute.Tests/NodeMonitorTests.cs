@@ -1,0 +1,80 @@
+using Grpc.Core;
+using Platform.Compute.V1;
+using Platform.TestSupport;
+
+namespace Platform.Compute.Tests;
+
+/// <summary>Leases of a second: nodes that stop renewing go NotReady, then Down, and their workloads move or are lost.</summary>
+public sealed class NodeMonitorTests : IAsyncLifetime
+{
+    ServiceHost<Program> host = null!;
+
+    public async Task InitializeAsync() => host = await ServiceHost<Program>.StartAsync(new Dictionary<string, string>
+    {
+        ["Compute:Leases:Duration"] = "00:00:01",
+        ["Compute:Leases:DownAfter"] = "00:00:01",
+        ["Compute:Leases:MonitorInterval"] = "00:00:00.100",
+    });
+
+    public async Task DisposeAsync() => await host.DisposeAsync();
+
+    V1.Compute.ComputeClient Nodes(string name, string role = "agent") => new(host.Channel(TestInfrastructure.Token(name, role)));
+    V1.Workloads.WorkloadsClient Operator => new(host.Channel(TestInfrastructure.Token("olga", "operator")));
+
+    async Task<Node> RegisterAsync(string name) => await Nodes(name).RegisterNodeAsync(new RegisterNodeRequest
+    {
+        NodeId = Guid.NewGuid().ToString(), Name = name, Hostname = name, AgentVersion = "1",
+        Capacity = new NodeCapacity { CpuCores = 4, MemoryBytes = 4L << 30 },
+        Drivers = { new DriverInfo { Name = "process", Available = true } },
+    });
+
+    Task<WorkloadOperation> CreateAsync(string name, string nodeId, string policy) => Operator.CreateWorkloadAsync(new CreateWorkloadRequest
+    {
+        Name = name, Command = "sleep", Args = { "60" }, NodeId = nodeId, RestartPolicy = policy, CpuMillis = 100, MemoryBytes = 16L << 20,
+    }).ResponseAsync;
+
+    [Fact]
+    public async Task A_node_that_stops_renewing_goes_Down_and_its_workloads_move_to_a_Ready_node_or_are_lost()
+    {
+        var failing = await RegisterAsync("failing");
+        var healthy = await RegisterAsync("healthy");
+        using var renewing = new CancellationTokenSource();
+        var heartbeats = Task.Run(async () =>
+        {
+            while (!renewing.IsCancellationRequested)
+            {
+                await Nodes("healthy").HeartbeatAsync(new HeartbeatRequest { NodeId = healthy.NodeId });
+                await Task.Delay(200);
+            }
+        });
+        var mover = await CreateAsync("mover", failing.NodeId, "always");
+        var stayer = await CreateAsync("stayer", failing.NodeId, "never");
+
+        await Eventually.HoldsAsync(async () => (await Nodes("viewer", "viewer").GetNodeAsync(new GetNodeRequest { NodeId = failing.NodeId })).Status == "Down", "the node is Down");
+        await Eventually.HoldsAsync(async () => (await Operator.GetWorkloadAsync(new WorkloadRequest { WorkloadId = stayer.Workload.WorkloadId })).VmState == "lost", "the stayer is lost");
+        var moved = await Operator.GetWorkloadAsync(new WorkloadRequest { WorkloadId = mover.Workload.WorkloadId });
+        renewing.Cancel();
+        await heartbeats;
+
+        Assert.Equal((healthy.NodeId, "building", "spawning"), (moved.NodeId, moved.VmState, moved.TaskState));
+        var operations = (await Operator.ListOperationsAsync(new WorkloadRequest { WorkloadId = mover.Workload.WorkloadId })).Operations;
+        Assert.Equal([("create", "failed"), ("reschedule", "running")], operations.Select(o => (o.Action, o.Status)));
+    }
+
+    [Fact]
+    public async Task A_cordoned_node_takes_no_new_workloads_and_uncordoned_it_does()
+    {
+        var node = await RegisterAsync("cordoned");
+        var admin = Nodes("olga", "operator");
+        await admin.CordonNodeAsync(new NodeActionRequest { NodeId = node.NodeId, Reason = "disk check" });
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => CreateAsync("nope", node.NodeId, "never"));
+        var listed = await admin.GetNodeAsync(new GetNodeRequest { NodeId = node.NodeId });
+        await admin.UncordonNodeAsync(new NodeActionRequest { NodeId = node.NodeId });
+        var placed = await CreateAsync("yes", node.NodeId, "never");
+
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.Equal((false, "disk check"), (listed.Schedulable, listed.CordonReason));
+        Assert.Equal(node.NodeId, placed.Workload.NodeId);
+    }
+}

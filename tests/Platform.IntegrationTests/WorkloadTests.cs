@@ -1,0 +1,99 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Platform.IntegrationTests;
+
+/// <summary>Workloads through the gateway on the AppHost's real NodeAgents, running real processes.</summary>
+[Collection(PlatformCollection.Name)]
+public sealed class WorkloadTests(PlatformFixture fixture)
+{
+    internal static async Task<JsonElement> CreateAsync(HttpClient http, string name, string script, string restartPolicy = "never")
+    {
+        using var response = await http.PostAsJsonAsync("/api/vm/vms", new
+        {
+            name, command = "sh", args = new[] { "-c", script }, cpuMillis = 100, memoryBytes = 64L << 20, restartPolicy,
+        });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        return JsonDocument.Parse(body).RootElement.GetProperty("workload").Clone();
+    }
+
+    internal static async Task<JsonElement> WaitForAsync(HttpClient http, string id, string vmState)
+    {
+        JsonElement workload = default;
+        await TestSupport.Eventually.HoldsAsync(async () =>
+        {
+            workload = JsonDocument.Parse(await http.GetStringAsync($"/api/vm/vms/{id}")).RootElement.Clone();
+            return workload.GetProperty("vmState").GetString() == vmState && workload.GetProperty("taskState").GetString() == "";
+        }, $"workload {id} {vmState}");
+        return workload;
+    }
+
+    static async Task ActAsync(HttpClient http, string id, string action)
+    {
+        using var response = await http.PostAsJsonAsync($"/api/vm/vms/{id}/{action}", new { });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>The process's state letter from /proc (S sleeping, T stopped, ...), '-' when it is gone.</summary>
+    static char ProcessState(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2];
+        }
+        catch (IOException)
+        {
+            return '-';
+        }
+    }
+
+    [Fact]
+    public async Task A_workload_runs_as_a_real_process_pauses_resumes_stops_and_is_deleted()
+    {
+        using var http = fixture.Platform.CreateHttpClient();
+        var id = (await CreateAsync(http, "lifecycle", "echo started; exec sleep 600")).GetProperty("workloadId").GetString()!;
+
+        var active = await WaitForAsync(http, id, "active");
+        var pid = active.GetProperty("pid").GetInt32();
+        Assert.Equal("running", active.GetProperty("powerState").GetString());
+        Assert.Equal('S', ProcessState(pid));
+        var node = JsonDocument.Parse(await http.GetStringAsync($"/api/compute/nodes/{active.GetProperty("nodeId").GetString()}")).RootElement;
+        var folder = Path.Combine(fixture.Platform.DataDirectory, "nodes", node.GetProperty("name").GetString()!, "workloads", id);
+        await TestSupport.Eventually.HoldsAsync(() => File.Exists(Path.Combine(folder, "stdout.log")) && File.ReadAllText(Path.Combine(folder, "stdout.log")) == "started\n", "its output in its folder");
+
+        await ActAsync(http, id, "pause");
+        await WaitForAsync(http, id, "paused");
+        Assert.Equal('T', ProcessState(pid));
+        await ActAsync(http, id, "resume");
+        await WaitForAsync(http, id, "active");
+        Assert.NotEqual('T', ProcessState(pid));
+
+        await ActAsync(http, id, "stop");
+        var stopped = await WaitForAsync(http, id, "stopped");
+        Assert.Equal(143, stopped.GetProperty("exitCode").GetInt32()); // sleep ended by SIGTERM
+        Assert.Empty(ProcessTable.WithEnvironment("WORKLOAD_ID", id));
+
+        (await http.DeleteAsync($"/api/vm/vms/{id}")).EnsureSuccessStatusCode();
+        await TestSupport.Eventually.HoldsAsync(async () =>
+            JsonDocument.Parse(await http.GetStringAsync($"/api/vm/vms/{id}")).RootElement.GetProperty("vmState").GetString() == "deleted", "deleted");
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public async Task A_workload_that_exits_with_an_error_is_in_error_with_its_exit_code_and_a_restart_policy_restarts_it()
+    {
+        using var http = fixture.Platform.CreateHttpClient();
+        var failing = (await CreateAsync(http, "failing", "sleep 0.2; exit 3")).GetProperty("workloadId").GetString()!;
+        var flapping = (await CreateAsync(http, "flapping", "sleep 0.2; exit 1", restartPolicy: "on-failure")).GetProperty("workloadId").GetString()!;
+
+        var failed = await WaitForAsync(http, failing, "error");
+        Assert.Equal((3, "crashed"), (failed.GetProperty("exitCode").GetInt32(), failed.GetProperty("powerState").GetString()));
+        await TestSupport.Eventually.HoldsAsync(async () =>
+            JsonDocument.Parse(await http.GetStringAsync($"/api/vm/vms/{flapping}")).RootElement.TryGetProperty("restarts", out var restarts) && restarts.GetInt32() >= 2,
+            "restarted twice");
+        Assert.Equal("active", JsonDocument.Parse(await http.GetStringAsync($"/api/vm/vms/{flapping}")).RootElement.GetProperty("vmState").GetString());
+        (await http.DeleteAsync($"/api/vm/vms/{flapping}")).EnsureSuccessStatusCode();
+    }
+}
