@@ -52,7 +52,8 @@ public static class AuthExtensions
             .AddPolicy(PlatformPolicies.Viewer, p => p.AddRequirements(new PlatformRoleRequirement(UserRole: true, "viewer", "operator", "admin", "service")))
             .AddPolicy(PlatformPolicies.Operator, p => p.AddRequirements(new PlatformRoleRequirement(UserRole: true, "operator", "admin", "service")))
             .AddPolicy(PlatformPolicies.Admin, p => p.AddRequirements(new PlatformRoleRequirement(UserRole: true, "admin")))
-            .AddPolicy(PlatformPolicies.Agent, p => p.AddRequirements(new PlatformRoleRequirement(UserRole: false, "agent", "service")));
+            .AddPolicy(PlatformPolicies.Agent, p => p.AddRequirements(new PlatformRoleRequirement(UserRole: false, "agent", "service")))
+            .AddPolicy(PlatformPolicies.Service, p => p.AddRequirements(new PlatformRoleRequirement(UserRole: false, "service")));
         return builder;
     }
 
@@ -103,4 +104,6 @@ public static class PlatformPolicies
     public const string Operator = "operator";
     public const string Admin = "admin";
     public const string Agent = "agent";
+    /// <summary>Only the platform's own services (a NodeAgent's API, called by Compute).</summary>
+    public const string Service = "service";
 }

@@ -1,4 +1,5 @@
 using Platform.NodeAgent.Identity;
+using Platform.NodeAgent.Inspection;
 using Platform.NodeAgent.Metrics;
 using Platform.NodeAgent.Registration;
 using Platform.NodeAgent.Workloads;
@@ -10,10 +11,12 @@ builder.AddNodeIdentity();
 builder.AddNodeRegistration();
 builder.AddMetricShipping();
 builder.AddWorkloadSupervision();
+builder.AddNodeInspection();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapNodeInspection();
 
 app.Run();
 

@@ -86,6 +86,17 @@ public sealed class ProcessDriverTests : IDisposable
     }
 
     [Fact]
+    public async Task A_workload_killed_the_moment_it_started_is_gone_even_before_its_session_exists()
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            var handle = await StartAsync("exec sleep 600");
+            await driver.StopAsync(handle, TimeSpan.Zero, CancellationToken.None);
+            Assert.Equal("exited", driver.Inspect(handle));
+        }
+    }
+
+    [Fact]
     public async Task Pause_stops_every_process_of_the_workload_and_resume_lets_them_run()
     {
         var handle = await StartAsync("while :; do date +%s%N >> ticks; sleep 0.01; done");

@@ -21,7 +21,8 @@ public sealed record NodeRecord(
     string Admission = "admitted",
     IReadOnlyList<DriverInfo>? Drivers = null,
     NodeResources? Reserved = null,
-    string RecordedStatus = "Ready")
+    string RecordedStatus = "Ready",
+    string AgentUrl = "")
 {
     public DateTimeOffset LeaseExpiresAt(TimeSpan lease) => LastHeartbeatAt + lease;
 
@@ -49,6 +50,7 @@ public sealed record NodeRecord(
             Draining = Draining,
             Admission = Admission,
             Reserved = Reserved ?? new NodeResources(),
+            AgentUrl = AgentUrl,
         };
         node.Addresses.AddRange(Addresses);
         node.Labels.Add(Labels);

@@ -141,6 +141,7 @@ public sealed partial class NodeRegistryService(
             .Require(capacity is null || capacity.DiskBytes >= 0, "capacity.disk_bytes", "must not be negative")
             .Require(request.Labels.Count <= 64 && request.Labels.All(l => l.Key.Length is > 0 and <= 63 && l.Value.Length <= 256), "labels", "at most 64 labels; keys 1-63 characters, values up to 256")
             .Require(!string.IsNullOrWhiteSpace(request.AgentVersion), "agent_version", "is required")
+            .Require(request.AgentUrl == "" || (Uri.TryCreate(request.AgentUrl, UriKind.Absolute, out var agentUrl) && agentUrl.Scheme is "http" or "https"), "agent_url", "must be an absolute http or https URL")
             .Require(request.Drivers.Count <= 16 && request.Drivers.All(d => d.Name.Length is > 0 and <= 32), "drivers", "at most 16, each named in 1-32 characters")
             .ThrowIfInvalid();
     }

@@ -11,7 +11,7 @@ public sealed class NodeStore(NpgsqlDataSource db)
     const string Columns = """
         n.node_id, n.name, n.hostname, n.addresses, n.cpu_cores, n.memory_bytes, n.gpu_count, n.disk_bytes, n.labels::text,
         n.agent_version, n.registered_at, n.last_heartbeat_at, n.schedulable, n.cordon_reason, n.draining, n.admission,
-        n.drivers::text, n.status
+        n.drivers::text, n.status, n.agent_url
         """;
 
     /// <summary>The reserved sums of a node's workloads that are not deleted, as columns r.cpu, r.memory, r.gpu.</summary>
@@ -34,13 +34,13 @@ public sealed class NodeStore(NpgsqlDataSource db)
         await using var command = db.CreateCommand($"""
             WITH upserted AS (
                 INSERT INTO compute.nodes AS n (node_id, name, hostname, addresses, cpu_cores, memory_bytes, gpu_count, disk_bytes, labels,
-                                                agent_version, registered_at, last_heartbeat_at, admission, drivers, status, status_changed_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, 'Ready', $11)
+                                                agent_version, registered_at, last_heartbeat_at, admission, drivers, status, status_changed_at, agent_url)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, 'Ready', $11, $14)
                 ON CONFLICT (node_id) DO UPDATE SET
                     name = EXCLUDED.name, hostname = EXCLUDED.hostname, addresses = EXCLUDED.addresses,
                     cpu_cores = EXCLUDED.cpu_cores, memory_bytes = EXCLUDED.memory_bytes, gpu_count = EXCLUDED.gpu_count,
                     disk_bytes = EXCLUDED.disk_bytes, labels = EXCLUDED.labels, agent_version = EXCLUDED.agent_version,
-                    last_heartbeat_at = EXCLUDED.last_heartbeat_at, drivers = EXCLUDED.drivers
+                    last_heartbeat_at = EXCLUDED.last_heartbeat_at, drivers = EXCLUDED.drivers, agent_url = EXCLUDED.agent_url
                 RETURNING *)
             SELECT {Columns}, r.cpu, r.memory, r.gpu FROM upserted n {ReservedJoin}
             """);
@@ -58,6 +58,7 @@ public sealed class NodeStore(NpgsqlDataSource db)
         parameters.Add(new() { Value = now });
         parameters.Add(new() { Value = admission });
         parameters.Add(new() { Value = NodeRecord.DriversJson(request.Drivers), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        parameters.Add(new() { Value = request.AgentUrl });
         try
         {
             return (await ReadSingleAsync(command, cancellationToken))!;
@@ -157,7 +158,8 @@ public sealed class NodeStore(NpgsqlDataSource db)
         Admission: reader.GetString(15),
         Drivers: NodeRecord.ParseDrivers(reader.GetString(16)),
         RecordedStatus: reader.GetString(17),
-        Reserved: new NodeResources { CpuMillis = reader.GetInt32(18), MemoryBytes = reader.GetInt64(19), GpuCount = reader.GetInt32(20) });
+        AgentUrl: reader.GetString(18),
+        Reserved: new NodeResources { CpuMillis = reader.GetInt32(19), MemoryBytes = reader.GetInt64(20), GpuCount = reader.GetInt32(21) });
 }
 
 /// <summary>Another node already holds this name.</summary>

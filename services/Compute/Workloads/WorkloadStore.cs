@@ -183,6 +183,15 @@ public sealed class WorkloadStore(NpgsqlDataSource db, Placement placement)
                     if (vmState is "stopped" or "error") desired = "stopped";
                 }
             }
+            var power = report.Absent ? "nostate" : report.PowerState;
+            int? pid = report.Pid == 0 ? null : report.Pid;
+            int? exitCode = report.HasExitCode ? report.ExitCode : null;
+            if (finished is null && (vmState, taskState, desired, power, pid, exitCode, report.Message, report.Restarts)
+                == (current.VmState, current.TaskState, current.DesiredState, current.PowerState, current.Pid, current.ExitCode, current.Message, current.Restarts))
+            {
+                await transaction.RollbackAsync(cancellationToken); // nothing new: a resync's report of a steady workload
+                continue;
+            }
             await using (var update = new NpgsqlCommand("""
                 UPDATE compute.workloads SET power_state = $2, pid = $3, exit_code = $4, started_at = $5, finished_at = $6, message = $7,
                     restarts = $8, vm_state = $9, task_state = $10, desired_state = $11, updated_at = $12,
@@ -193,9 +202,9 @@ public sealed class WorkloadStore(NpgsqlDataSource db, Placement placement)
             {
                 var p = update.Parameters;
                 p.Add(new() { Value = workloadId });
-                p.Add(new() { Value = report.Absent ? "nostate" : report.PowerState });
-                p.Add(new() { Value = report.Pid == 0 ? DBNull.Value : report.Pid, NpgsqlDbType = NpgsqlDbType.Integer });
-                p.Add(new() { Value = report.HasExitCode ? report.ExitCode : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+                p.Add(new() { Value = power });
+                p.Add(new() { Value = (object?)pid ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+                p.Add(new() { Value = (object?)exitCode ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
                 p.Add(new() { Value = report.StartedAtMs == 0 ? DBNull.Value : DateTimeOffset.FromUnixTimeMilliseconds(report.StartedAtMs), NpgsqlDbType = NpgsqlDbType.TimestampTz });
                 p.Add(new() { Value = report.FinishedAtMs == 0 ? DBNull.Value : DateTimeOffset.FromUnixTimeMilliseconds(report.FinishedAtMs), NpgsqlDbType = NpgsqlDbType.TimestampTz });
                 p.Add(new() { Value = report.Message });

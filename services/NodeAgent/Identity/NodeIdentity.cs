@@ -39,6 +39,9 @@ public sealed class NodeAgentOptions
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
     public TimeSpan MetricsInterval { get; set; } = TimeSpan.FromSeconds(5);
     public Dictionary<string, string> Labels { get; set; } = [];
+
+    /// <summary>The URL Compute uses to reach this agent's API; default: its gRPC endpoint (Kestrel:Endpoints:grpc:Url).</summary>
+    public string? AdvertiseUrl { get; set; }
 }
 
 public static class NodeIdentityExtensions

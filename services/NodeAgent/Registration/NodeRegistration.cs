@@ -14,7 +14,7 @@ namespace Platform.NodeAgent.Registration;
 /// </summary>
 public sealed class NodeRegistration(
     Compute.V1.Compute.ComputeClient compute, NodeIdentity identity, IOptions<NodeAgentOptions> options, IEnumerable<IWorkloadDriver> drivers,
-    RegistrationState state, TimeProvider clock, ILogger<NodeRegistration> logger) : BackgroundService
+    RegistrationState state, IConfiguration configuration, TimeProvider clock, ILogger<NodeRegistration> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -55,6 +55,13 @@ public sealed class NodeRegistration(
         }
     }
 
+    /// <summary>Where Compute reaches this agent's API: NodeAgent:AdvertiseUrl, else the HTTP/2 endpoint it listens on.</summary>
+    string AdvertisedUrl()
+    {
+        var url = options.Value.AdvertiseUrl ?? configuration["Kestrel:Endpoints:grpc:Url"] ?? "";
+        return url.Replace("://0.0.0.0:", "://127.0.0.1:").Replace("://+:", "://127.0.0.1:").Replace("://*:", "://127.0.0.1:").Replace("://[::]:", "://127.0.0.1:");
+    }
+
     RegisterNodeRequest BuildRequest()
     {
         var machine = new MachineReader();
@@ -65,6 +72,7 @@ public sealed class NodeRegistration(
             Hostname = identity.Hostname,
             Capacity = machine.ReadCapacity(),
             AgentVersion = identity.AgentVersion,
+            AgentUrl = AdvertisedUrl(),
         };
         request.Addresses.AddRange(MachineReader.ReadAddresses().Take(64));
         request.Labels.Add(options.Value.Labels);

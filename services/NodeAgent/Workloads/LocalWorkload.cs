@@ -27,6 +27,8 @@ public sealed class LocalWorkload
     /// <summary>The exit now expected is the agent's doing (stop, restart): no restart policy applies to it.</summary>
     internal bool StopRequested;
     internal Assignment? Assignment;
+    /// <summary>What Compute last acknowledged about it: unchanged reports are not sent again until the next resync.</summary>
+    internal WorkloadReport? LastReport;
     internal readonly SemaphoreSlim Gate = new(1, 1);
 
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

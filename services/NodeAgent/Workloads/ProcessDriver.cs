@@ -98,9 +98,9 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
 
     public async Task StopAsync(WorkloadHandle handle, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (timeout > TimeSpan.Zero && Signals.Send(-handle.Pid, Signals.Term))
+        if (timeout > TimeSpan.Zero && SignalGroup(handle, Signals.Term))
         {
-            Signals.Send(-handle.Pid, Signals.Cont); // a paused workload must run to handle SIGTERM
+            SignalGroup(handle, Signals.Cont); // a paused workload must run to handle SIGTERM
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(timeout);
             try
@@ -113,13 +113,13 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
                 logger.LogInformation("Workload in {Folder} outlived its {Timeout} stop timeout; killing it", handle.Folder, timeout);
             }
         }
-        Signals.Send(-handle.Pid, Signals.Kill);
+        SignalGroup(handle, Signals.Kill);
         await WaitAsync(handle, cancellationToken);
     }
 
     public void Destroy(WorkloadHandle handle)
     {
-        if (handle.Pid > 1) Signals.Send(-handle.Pid, Signals.Kill);
+        if (handle.Pid > 1) SignalGroup(handle, Signals.Kill);
         if (Directory.Exists(handle.Folder)) Directory.Delete(handle.Folder, recursive: true);
     }
 
@@ -148,7 +148,13 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
             read, written, group.Count);
     }
 
-    public void Signal(WorkloadHandle handle, int signal) => Signals.Send(-handle.Pid, signal);
+    public void Signal(WorkloadHandle handle, int signal) => SignalGroup(handle, signal);
+
+    /// <summary>
+    /// Signals the workload's process group; right after the start the group may not exist yet (setsid has not run),
+    /// and then the process itself gets the signal.
+    /// </summary>
+    static bool SignalGroup(WorkloadHandle handle, int signal) => Signals.Send(-handle.Pid, signal) || Signals.Send(handle.Pid, signal);
 
     static int? ExitCode(WorkloadHandle handle) =>
         File.Exists(Path.Combine(handle.Folder, "exit_code"))

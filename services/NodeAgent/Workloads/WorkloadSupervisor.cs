@@ -21,6 +21,8 @@ public sealed class WorkloadSupervisor(
 {
     readonly ConcurrentDictionary<string, LocalWorkload> workloads = new();
     readonly Channel<bool> wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    // 1 when the next pass reports every workload (at start and every resync), not only the ones that changed.
+    int fullReportDue = 1;
     string Root => Path.Combine(identity.StateDirectory, "workloads");
 
     /// <summary>The workloads this agent supervises now.</summary>
@@ -45,7 +47,7 @@ public sealed class WorkloadSupervisor(
                 if (!registration.IsRegistered) continue;
                 try
                 {
-                    await ReconcileAsync(stoppingToken);
+                    await ReconcileAsync(Interlocked.Exchange(ref fullReportDue, 0) == 1, stoppingToken);
                 }
                 catch (RpcException ex) when (!stoppingToken.IsCancellationRequested)
                 {
@@ -105,18 +107,25 @@ public sealed class WorkloadSupervisor(
     async Task ResyncAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.ResyncInterval, clock);
-        do wake.Writer.TryWrite(true);
+        do
+        {
+            Interlocked.Exchange(ref fullReportDue, 1);
+            wake.Writer.TryWrite(true);
+        }
         while (await timer.WaitForNextTickAsync(stoppingToken).AsTask().ContinueWith(t => t.IsCompletedSuccessfully && t.Result, TaskScheduler.Default));
     }
 
-    /// <summary>One pass: every assignment brought to its desired state, every unassigned workload removed, all reported.</summary>
-    public async Task ReconcileAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// One pass: every assignment brought to its desired state, every unassigned workload removed; what changed is
+    /// reported (everything, when <paramref name="full"/>), so a pass over a node with many workloads stays cheap.
+    /// </summary>
+    public async Task ReconcileAsync(bool full, CancellationToken cancellationToken)
     {
         var assignments = (await compute.ListAssignmentsAsync(new ListAssignmentsRequest { NodeId = identity.NodeId.ToString() }, cancellationToken: cancellationToken)).Assignments;
         var assigned = assignments.Select(a => a.WorkloadId).ToHashSet();
         var reports = await Task.WhenAll(assignments.Select(a => ApplyAsync(a, cancellationToken))
             .Concat(workloads.Keys.Where(id => !assigned.Contains(id)).Select(id => RemoveAsync(id, "no longer assigned to this node", null, cancellationToken))));
-        await ReportAsync(reports.OfType<WorkloadReport>(), cancellationToken);
+        await ReportAsync(reports.OfType<WorkloadReport>().Where(r => full || r.Absent || !r.Equals(workloads.GetValueOrDefault(r.WorkloadId)?.LastReport)), cancellationToken);
     }
 
     async Task<WorkloadReport?> ApplyAsync(Assignment assignment, CancellationToken cancellationToken)
@@ -158,9 +167,13 @@ public sealed class WorkloadSupervisor(
             }
             workload.Generation = assignment.Generation;
             workload.RestartGeneration = Math.Max(workload.RestartGeneration, assignment.RestartGeneration);
-            Directory.CreateDirectory(workload.Folder);
-            workload.Save();
-            return workload.ToReport();
+            var report = workload.ToReport();
+            if (!report.Equals(workload.LastReport))
+            {
+                Directory.CreateDirectory(workload.Folder);
+                workload.Save();
+            }
+            return report;
         }
         finally
         {
@@ -283,6 +296,8 @@ public sealed class WorkloadSupervisor(
         try
         {
             await compute.ReportWorkloadsAsync(request, cancellationToken: cancellationToken);
+            foreach (var report in request.Reports)
+                if (workloads.TryGetValue(report.WorkloadId, out var workload)) workload.LastReport = report;
         }
         catch (Exception ex) when (ex is RpcException or HttpRequestException && !cancellationToken.IsCancellationRequested)
         {
