@@ -24,6 +24,8 @@ var nodes = builder.AddNodeAgents<Projects.NodeAgent>("node", count: builder.Opt
 // The platform monitors itself: Telemetry scrapes the /metrics of everything it holds a reference to.
 telemetry.WithReference(telemetry).WithReference(compute).WithReference(scheduler).WithReference(tokenomics).WithReference(privacy).WithReference(gateway);
 foreach (var node in nodes.Agents) telemetry.WithReference(node);
+// Compute reads the nodes' measured use from Telemetry for its resources summary (no WaitFor: Telemetry need not be up).
+compute.WithReference(telemetry);
 
 return await builder.Build().RunAsync();
 

@@ -17,6 +17,7 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapGrpcService<NodeRegistryService>();
+app.MapGrpcService<NodeInsightService>();
 app.MapWorkloads();
 
 app.Run();

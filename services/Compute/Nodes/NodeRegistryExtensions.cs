@@ -1,3 +1,5 @@
+using Platform.ServiceDefaults.Grpc;
+
 namespace Platform.Compute.Nodes;
 
 public static class NodeRegistryExtensions
@@ -7,6 +9,9 @@ public static class NodeRegistryExtensions
         builder.Services.Configure<NodeLeaseOptions>(builder.Configuration.GetSection("Compute:Leases"));
         builder.Services.Configure<AdmissionOptions>(builder.Configuration.GetSection("Compute:Admission"));
         builder.Services.AddSingleton<NodeStore>();
+        builder.Services.AddSingleton<NodeAgentClients>();
+        builder.Services.AddSingleton<ClusterResources>();
+        builder.AddPlatformGrpcClient<Telemetry.V1.MetricQueries.MetricQueriesClient>("telemetry");
         builder.Services.AddSingleton<NodeMonitor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeMonitor>());
         return builder;

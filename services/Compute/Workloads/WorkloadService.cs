@@ -2,14 +2,17 @@ using System.Text.RegularExpressions;
 using Google.Rpc;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
+using Platform.Compute.Nodes;
 using Platform.Compute.V1;
+using Platform.NodeAgent.V1;
 using Platform.ServiceDefaults.Auth;
 using Platform.ServiceDefaults.Grpc;
 
 namespace Platform.Compute.Workloads;
 
 /// <summary>The workload API (and the seeds' /api/vm/vms): create, read, update, delete and the power actions.</summary>
-public sealed partial class WorkloadService(WorkloadLifecycle lifecycle, WorkloadStore store) : V1.Workloads.WorkloadsBase
+public sealed partial class WorkloadService(WorkloadLifecycle lifecycle, WorkloadStore store, NodeStore nodes, NodeAgentClients agents)
+    : V1.Workloads.WorkloadsBase
 {
     public static readonly string[] Drivers = ["process", "sandbox", "qemu"];
     public static readonly string[] RestartPolicies = ["never", "on-failure", "always"];
@@ -93,6 +96,16 @@ public sealed partial class WorkloadService(WorkloadLifecycle lifecycle, Workloa
     [Authorize(Policy = PlatformPolicies.Operator)]
     public override Task<WorkloadOperation> ResumeWorkload(WorkloadRequest request, ServerCallContext context) =>
         ActAsync(request.WorkloadId, WorkloadTransitions.Resume, context);
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<WorkloadLog> GetWorkloadLogs(ReadWorkloadLogRequest request, ServerCallContext context)
+    {
+        var workload = await store.GetAsync(RequestValidation.RequireGuid(request.WorkloadId, "workload_id"), context.CancellationToken) ?? throw NotFound(request.WorkloadId);
+        var node = workload.NodeId is { } nodeId ? await nodes.GetAsync(nodeId, context.CancellationToken) : null;
+        if (node is null || workload.VmState == "deleted")
+            throw new RpcException(new Grpc.Core.Status(StatusCode.FailedPrecondition, $"Workload {workload.WorkloadId} is {workload.VmState} and on no node: its logs went with it."));
+        return await agents.CallAsync(node, (client, options) => client.ReadWorkloadLogAsync(request, options), context.CancellationToken);
+    }
 
     [Authorize(Policy = PlatformPolicies.Viewer)]
     public override async Task<Operation> GetOperation(GetOperationRequest request, ServerCallContext context) =>
