@@ -63,6 +63,12 @@ public sealed class WorkloadTests(PlatformFixture fixture)
         var folder = Path.Combine(fixture.Platform.DataDirectory, "nodes", node.GetProperty("name").GetString()!, "workloads", id);
         await TestSupport.Eventually.HoldsAsync(() => File.Exists(Path.Combine(folder, "stdout.log")) && File.ReadAllText(Path.Combine(folder, "stdout.log")) == "started\n", "its output in its folder");
 
+        // Its use reaches Telemetry with the machine's, labelled with the workload.
+        await TestSupport.Eventually.HoldsAsync(async () => JsonDocument.Parse(await http.GetStringAsync(
+            $"/api/telemetry/query_range?name=workload_memory_rss_bytes&match=workload_id%3D{id}&stepMs=60000&aggregation=max")).RootElement
+            .GetProperty("series").EnumerateArray().Any(s => s.GetProperty("points").EnumerateArray().Any(p => p.GetProperty("value").GetDouble() > 0)),
+            "workload samples in Telemetry", TimeSpan.FromSeconds(60));
+
         await ActAsync(http, id, "pause");
         await WaitForAsync(http, id, "paused");
         Assert.Equal('T', ProcessState(pid));

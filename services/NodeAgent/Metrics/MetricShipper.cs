@@ -6,6 +6,12 @@ using Platform.Telemetry.V1;
 
 namespace Platform.NodeAgent.Metrics;
 
+/// <summary>More samples to ship with the machine's, read at the same moment (the workloads' use, say).</summary>
+public interface ISampleSource
+{
+    IEnumerable<Sample> Read(string node, DateTimeOffset now);
+}
+
 /// <summary>
 /// Reads the machine every interval into a numbered batch and streams pending batches to Telemetry. A batch leaves
 /// the pending list only when Telemetry acknowledges its commit; after a broken stream every pending batch is sent
@@ -14,7 +20,7 @@ namespace Platform.NodeAgent.Metrics;
 /// </summary>
 public sealed class MetricShipper(
     MetricIngestion.MetricIngestionClient telemetry, NodeIdentity identity, IOptions<NodeAgentOptions> options,
-    PendingBatches pending, TimeProvider clock, ILogger<MetricShipper> logger) : BackgroundService
+    PendingBatches pending, TimeProvider clock, ILogger<MetricShipper> logger, IEnumerable<ISampleSource>? sources = null) : BackgroundService
 {
     // Sequences start from the clock (microseconds) and above any batch still pending from an earlier run, so a
     // restarted agent never reuses a sequence Telemetry may already have committed.
@@ -63,7 +69,9 @@ public sealed class MetricShipper(
             try
             {
                 var batch = new SampleBatch { AgentId = identity.Name, Sequence = nextSequence++ };
-                batch.Samples.AddRange(machine.ReadSamples(identity.Name, clock.GetUtcNow()));
+                var now = clock.GetUtcNow();
+                batch.Samples.AddRange(machine.ReadSamples(identity.Name, now));
+                foreach (var source in sources ?? []) batch.Samples.AddRange(source.Read(identity.Name, now));
                 pending.Add(batch);
             }
             catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)

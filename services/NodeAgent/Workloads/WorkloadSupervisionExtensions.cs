@@ -12,6 +12,7 @@ public static class WorkloadSupervisionExtensions
         builder.Services.AddSingleton<IWorkloadDriver, ProcessDriver>();
         builder.Services.AddSingleton<WorkloadSupervisor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkloadSupervisor>());
+        builder.Services.AddSingleton<Metrics.ISampleSource, WorkloadUsageSamples>();
         return builder;
     }
 }
