@@ -1,4 +1,5 @@
 using Platform.Compute.Nodes;
+using Platform.Compute.Sessions;
 using Platform.Compute.Workloads;
 using Platform.ServiceDefaults.Cache;
 using Platform.ServiceDefaults.Data;
@@ -12,6 +13,7 @@ builder.AddPlatformCache();
 builder.AddPlatformGrpc();
 builder.AddNodeRegistry();
 builder.AddWorkloads();
+builder.AddSessions();
 
 var app = builder.Build();
 
@@ -19,6 +21,7 @@ app.MapDefaultEndpoints();
 app.MapGrpcService<NodeRegistryService>();
 app.MapGrpcService<NodeInsightService>();
 app.MapWorkloads();
+app.MapGrpcService<SessionService>();
 
 app.Run();
 

@@ -8,9 +8,10 @@ namespace Platform.Compute.Workloads;
 /// </summary>
 public sealed class WorkloadLifecycle(WorkloadStore store, WorkloadEvents events, TimeProvider clock, ILogger<WorkloadLifecycle> logger)
 {
-    public async Task<(WorkloadRecord Workload, OperationRecord Operation)> CreateAsync(CreateWorkloadRequest request, string owner, CancellationToken cancellationToken)
+    public async Task<(WorkloadRecord Workload, OperationRecord Operation)> CreateAsync(CreateWorkloadRequest request, string owner, CancellationToken cancellationToken,
+        Func<Npgsql.NpgsqlConnection, Npgsql.NpgsqlTransaction, Guid, Task>? alsoRecord = null)
     {
-        var (workload, operation, replayed) = await store.CreateAsync(request, owner, clock.GetUtcNow(), cancellationToken);
+        var (workload, operation, replayed) = await store.CreateAsync(request, owner, clock.GetUtcNow(), cancellationToken, alsoRecord);
         if (!replayed)
         {
             logger.LogInformation("Workload {WorkloadName} ({WorkloadId}) placed on node {NodeId} for {Owner}", workload.Name, workload.WorkloadId, workload.NodeId, owner);

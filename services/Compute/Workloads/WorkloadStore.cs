@@ -27,9 +27,14 @@ public sealed class WorkloadStore(NpgsqlDataSource db, Placement placement)
 
     const string OperationColumns = "operation_id, workload_id, action, status, error, requested_by, created_at, finished_at";
 
-    /// <summary>Places and records a new workload (building, spawning) with its create operation.</summary>
+    /// <summary>
+    /// Places and records a new workload (building, spawning) with its create operation. <paramref name="alsoRecord"/>
+    /// runs in the same transaction with the new workload's id (a session's quota check and row), so either all of it
+    /// is committed or none.
+    /// </summary>
     public async Task<(WorkloadRecord Workload, OperationRecord Operation, bool Replayed)> CreateAsync(
-        CreateWorkloadRequest request, string owner, DateTimeOffset now, CancellationToken cancellationToken)
+        CreateWorkloadRequest request, string owner, DateTimeOffset now, CancellationToken cancellationToken,
+        Func<NpgsqlConnection, NpgsqlTransaction, Guid, Task>? alsoRecord = null)
     {
         var key = request.IdempotencyKey == "" ? null : request.IdempotencyKey;
         var hash = key is null ? null : Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(request))));
@@ -79,6 +84,7 @@ public sealed class WorkloadStore(NpgsqlDataSource db, Placement placement)
             }
         }
         var operation = await InsertOperationAsync(connection, transaction, workloadId, "create", owner, now, cancellationToken);
+        if (alsoRecord is not null) await alsoRecord(connection, transaction, workloadId);
         var workload = (await LockAsync(connection, transaction, workloadId, cancellationToken))!;
         await transaction.CommitAsync(cancellationToken);
         return (workload, operation, false);
