@@ -1,3 +1,4 @@
+using Platform.Compute.Devices;
 using Platform.Compute.Nodes;
 using Platform.Compute.Sessions;
 using Platform.Compute.Workloads;
@@ -14,6 +15,7 @@ builder.AddPlatformGrpc();
 builder.AddNodeRegistry();
 builder.AddWorkloads();
 builder.AddSessions();
+builder.AddDevices();
 
 var app = builder.Build();
 
@@ -22,6 +24,7 @@ app.MapGrpcService<NodeRegistryService>();
 app.MapGrpcService<NodeInsightService>();
 app.MapWorkloads();
 app.MapGrpcService<SessionService>();
+app.MapGrpcService<DeviceService>();
 
 app.Run();
 
