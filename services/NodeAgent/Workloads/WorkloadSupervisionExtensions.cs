@@ -10,6 +10,7 @@ public static class WorkloadSupervisionExtensions
         builder.Services.Configure<WorkloadOptions>(builder.Configuration.GetSection("NodeAgent:Workloads"));
         builder.AddPlatformGrpcClient<WorkloadAssignments.WorkloadAssignmentsClient>("compute", streaming: true);
         builder.Services.AddSingleton<IWorkloadDriver, ProcessDriver>();
+        builder.Services.AddSingleton<IWorkloadDriver, SandboxDriver>();
         builder.Services.AddSingleton<WorkloadSupervisor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkloadSupervisor>());
         builder.Services.AddSingleton<Metrics.ISampleSource, WorkloadUsageSamples>();

@@ -1,0 +1,42 @@
+using System.Diagnostics;
+using Platform.Compute.V1;
+
+namespace Platform.NodeAgent.Workloads;
+
+/// <summary>
+/// The process driver's workloads inside a bubblewrap sandbox: the machine's file system read-only, a private /tmp,
+/// /dev and /proc of their own, their own PID, IPC and UTS namespaces, and only the workload's folder writable.
+/// Present only where bwrap is installed and can really create the namespaces (probed once).
+/// </summary>
+public sealed class SandboxDriver(ILogger<ProcessDriver> logger) : ProcessDriver(logger)
+{
+    readonly Lazy<string?> unusable = new(Probe);
+
+    public override string Name => "sandbox";
+
+    public override DriverInfo Fingerprint()
+    {
+        var info = base.Fingerprint();
+        info.Name = Name;
+        info.Attributes["isolation"] = "bubblewrap: read-only root, private /tmp, own pid/ipc/uts namespaces, writable workload folder";
+        if (info.Available && unusable.Value is { } reason) (info.Available, info.Reason) = (false, reason);
+        return info;
+    }
+
+    protected override IEnumerable<string> CommandLine(Assignment assignment, string folder) =>
+        ["bwrap", .. Isolation(folder), "--", assignment.Command, .. assignment.Args];
+
+    static string[] Isolation(string folder) =>
+        ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--bind", folder, folder, "--chdir", folder,
+         "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", "sandbox"];
+
+    /// <summary>Why bwrap cannot sandbox here (not installed, namespaces refused), or null when it can.</summary>
+    static string? Probe()
+    {
+        if (Which("bwrap") is null) return "bwrap is not installed (Debian package bubblewrap)";
+        var folder = Path.GetTempPath();
+        using var probe = Process.Start(new ProcessStartInfo("bwrap", [.. Isolation(folder), "--", "true"]) { RedirectStandardError = true, UseShellExecute = false })!;
+        if (!probe.WaitForExit(TimeSpan.FromSeconds(10))) return "bwrap did not start within 10 s";
+        return probe.ExitCode == 0 ? null : $"bwrap cannot create the sandbox here: {probe.StandardError.ReadToEnd().Trim()}";
+    }
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Platform.Compute.V1;
+using Platform.NodeAgent.Workloads;
+
+namespace Platform.NodeAgent.Tests;
+
+/// <summary>The sandbox driver running real processes under bubblewrap (installed by .ci/run).</summary>
+public sealed class SandboxDriverTests : IDisposable
+{
+    readonly string root = Directory.CreateTempSubdirectory("sandbox-").FullName;
+    readonly SandboxDriver driver = new(NullLogger<ProcessDriver>.Instance);
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    [Fact]
+    public async Task A_sandboxed_workload_writes_only_its_folder_and_lives_in_its_own_namespaces()
+    {
+        var fingerprint = driver.Fingerprint();
+        Assert.True(fingerprint.Available, fingerprint.Reason);
+        var assignment = new Assignment
+        {
+            WorkloadId = Guid.NewGuid().ToString(), Name = "boxed", Driver = "sandbox", Command = "sh", MemoryBytes = 256L << 20,
+            Args = { "-c", "echo mine > here.txt; touch /etc/sandbox-escape 2>/dev/null && echo escaped; echo \"pid $$ host $(hostname) tmp $(ls /tmp | wc -l)\"" },
+        };
+        var folder = Path.Combine(root, assignment.WorkloadId);
+
+        var handle = await driver.StartAsync(assignment, folder, CancellationToken.None);
+
+        Assert.Equal(0, await driver.WaitAsync(handle, CancellationToken.None));
+        Assert.Equal("mine\n", File.ReadAllText(Path.Combine(folder, "here.txt")));
+        Assert.False(File.Exists("/etc/sandbox-escape"));
+        var output = File.ReadAllText(Path.Combine(folder, "stdout.log"));
+        Assert.DoesNotContain("escaped", output);
+        // A low pid (its own PID namespace), its own host name, and a private /tmp that shows only the way to its folder.
+        Assert.Matches(@"^pid [0-9] host sandbox tmp 1\n$", output);
+    }
+}
