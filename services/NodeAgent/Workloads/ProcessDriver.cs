@@ -51,6 +51,9 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
         return info;
     }
 
+    /// <summary>The RLIMIT_DATA cap: the workload's memory; a driver with overhead of its own (qemu) adds it.</summary>
+    protected virtual long DataLimit(Assignment assignment) => assignment.MemoryBytes;
+
     /// <summary>The argument list that runs the command: a driver that wraps it further (sandbox) overrides this.</summary>
     protected virtual IEnumerable<string> CommandLine(Assignment assignment, string folder) => [assignment.Command, .. assignment.Args];
 
@@ -59,7 +62,7 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
         Directory.CreateDirectory(folder);
         File.Delete(Path.Combine(folder, "exit_code"));
         var start = new ProcessStartInfo("setsid") { WorkingDirectory = folder, UseShellExecute = false };
-        foreach (var argument in (string[])["prlimit", $"--data={assignment.MemoryBytes}", "--", "nice", "-n", Niceness.ToString(CultureInfo.InvariantCulture),
+        foreach (var argument in (string[])["prlimit", $"--data={DataLimit(assignment)}", "--", "nice", "-n", Niceness.ToString(CultureInfo.InvariantCulture),
                      "sh", "-c", Wrapper, assignment.Name, .. CommandLine(assignment, folder)])
             start.ArgumentList.Add(argument);
         start.Environment.Clear();

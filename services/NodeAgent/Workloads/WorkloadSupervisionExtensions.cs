@@ -11,6 +11,7 @@ public static class WorkloadSupervisionExtensions
         builder.AddPlatformGrpcClient<WorkloadAssignments.WorkloadAssignmentsClient>("compute", streaming: true);
         builder.Services.AddSingleton<IWorkloadDriver, ProcessDriver>();
         builder.Services.AddSingleton<IWorkloadDriver, SandboxDriver>();
+        builder.Services.AddSingleton<IWorkloadDriver, QemuDriver>();
         builder.Services.AddSingleton<WorkloadSupervisor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkloadSupervisor>());
         builder.Services.AddSingleton<Metrics.ISampleSource, WorkloadUsageSamples>();
