@@ -151,7 +151,23 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
             read, written, group.Count);
     }
 
-    public void Signal(WorkloadHandle handle, int signal) => SignalGroup(handle, signal);
+    /// <summary>
+    /// Signals every process of the workload: its group, then each process of its session by pid (one that made a
+    /// group of its own, or was being forked as the group signal went out). A pause is checked: SIGSTOP is sent again
+    /// until every process has stopped (one in uninterruptible sleep — a shell waiting in vfork for a child that the
+    /// signal stopped, say — keeps the signal pending and stops when it wakes).
+    /// </summary>
+    public void Signal(WorkloadHandle handle, int signal)
+    {
+        SignalGroup(handle, signal);
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var running = ProcessStat.All().Where(p => p.Session == handle.Pid && p.State is not ('Z' or 'X') && (signal != Signals.Stop || p.State is not ('T' or 't' or 'D'))).ToList();
+            if (signal != Signals.Stop && attempt > 0 || running.Count == 0) return;
+            foreach (var process in running) Signals.Send(process.Pid, signal);
+            if (signal == Signals.Stop) Thread.Sleep(10);
+        }
+    }
 
     /// <summary>
     /// Signals the workload's process group; right after the start the group may not exist yet (setsid has not run),
