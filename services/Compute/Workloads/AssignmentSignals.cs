@@ -23,7 +23,7 @@ public sealed class AssignmentSignals(IConnectionMultiplexer cache, ILogger<Assi
     }
 
     public async Task StartAsync(CancellationToken cancellationToken) =>
-        await cache.GetSubscriber().SubscribeAsync(RedisChannel.Literal(EventPublisher.Channel("workloads")), (_, message) =>
+        await cache.SubscribeEventsAsync("workloads", (_, message) =>
         {
             try
             {
@@ -38,6 +38,5 @@ public sealed class AssignmentSignals(IConnectionMultiplexer cache, ILogger<Assi
             }
         });
 
-    public Task StopAsync(CancellationToken cancellationToken) =>
-        cache.GetSubscriber().UnsubscribeAsync(RedisChannel.Literal(EventPublisher.Channel("workloads")));
+    public Task StopAsync(CancellationToken cancellationToken) => cache.UnsubscribeEventsAsync("workloads");
 }

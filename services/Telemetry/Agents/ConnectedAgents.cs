@@ -18,10 +18,10 @@ public sealed class ConnectedAgents(IConnectionMultiplexer cache, ILogger<Connec
     public void Remove(WebSocketAgentSession session) => sessions.TryRemove(new(session.AgentId, session));
 
     public async Task StartAsync(CancellationToken cancellationToken) =>
-        await cache.GetSubscriber().SubscribeAsync(RedisChannel.Literal(EventPublisher.Channel("agents")), (channel, message) => _ = OnEventAsync(message));
+        await cache.SubscribeEventsAsync("agents", (channel, message) => _ = OnEventAsync(message));
 
     public async Task StopAsync(CancellationToken cancellationToken) =>
-        await cache.GetSubscriber().UnsubscribeAsync(RedisChannel.Literal(EventPublisher.Channel("agents")));
+        await cache.UnsubscribeEventsAsync("agents");
 
     async Task OnEventAsync(RedisValue message)
     {
