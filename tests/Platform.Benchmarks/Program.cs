@@ -5,12 +5,13 @@ return args.FirstOrDefault() switch
 {
     "ingest" => await IngestBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 1_000_000),
     "query" => await QueryBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 20),
+    "migration" => await MigrationBenchmark.RunAsync(),
     "workloads" when args.Length > 1 => await WorkloadBenchmark.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 100),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Platform.Benchmarks ingest [samples] | query [runs] | workloads <AppHost.dll> [count]");
+    Console.Error.WriteLine("usage: Platform.Benchmarks ingest [samples] | query [runs] | workloads <AppHost.dll> [count] | migration");
     return 2;
 }

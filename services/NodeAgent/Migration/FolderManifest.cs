@@ -1,0 +1,40 @@
+using System.Security.Cryptography;
+
+namespace Platform.NodeAgent.Migration;
+
+/// <summary>A block of a file: its SHA-256 (hex) and length. Equal content, equal hash: blocks are shared by hash.</summary>
+public sealed record BlockRef(string Hash, int Length);
+
+/// <summary>A file of the folder: its path relative to the folder, size, mode, whole-file SHA-256 and blocks in order.</summary>
+public sealed record FileEntry(string Path, long Size, UnixFileMode Mode, string Sha256, IReadOnlyList<BlockRef> Blocks);
+
+/// <summary>
+/// What a folder holds, as fixed-size blocks named by their SHA-256: the unit of a delta transfer (a receiver asks only
+/// for the blocks it lacks) and of verification (every block and every whole file is checked by its hash).
+/// </summary>
+public sealed record FolderManifest(IReadOnlyList<FileEntry> Files)
+{
+    public const int DefaultBlockSize = 1 << 20;
+
+    public long TotalBytes => Files.Sum(f => f.Size);
+
+    public static FolderManifest Build(string folder, int blockSize = DefaultBlockSize)
+    {
+        var files = new List<FileEntry>();
+        var buffer = new byte[blockSize];
+        foreach (var path in Directory.EnumerateFiles(folder, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }).Order(StringComparer.Ordinal))
+        {
+            using var stream = File.OpenRead(path);
+            using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var blocks = new List<BlockRef>();
+            int read;
+            while ((read = stream.ReadAtLeast(buffer, blockSize, throwOnEndOfStream: false)) > 0)
+            {
+                whole.AppendData(buffer, 0, read);
+                blocks.Add(new BlockRef(Convert.ToHexStringLower(SHA256.HashData(buffer.AsSpan(0, read))), read));
+            }
+            files.Add(new FileEntry(Path.GetRelativePath(folder, path), stream.Length, File.GetUnixFileMode(path), Convert.ToHexStringLower(whole.GetHashAndReset()), blocks));
+        }
+        return new FolderManifest(files);
+    }
+}
