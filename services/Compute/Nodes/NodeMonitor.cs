@@ -14,43 +14,23 @@ namespace Platform.Compute.Nodes;
 /// </summary>
 public sealed class NodeMonitor(
     NpgsqlDataSource db, NodeStore nodes, WorkloadLifecycle workloads, EventPublisher events, IOptions<NodeLeaseOptions> leases,
-    TimeProvider clock, ILogger<NodeMonitor> logger) : BackgroundService
+    TimeProvider clock, ILogger<NodeMonitor> logger) : SingleReplicaJob(db, LockKey, clock, logger)
 {
     const long LockKey = 0x6E6F6465776174; // "nodewat"
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await using var monitor = new SingleReplica(db, LockKey, logger);
-        using var timer = new PeriodicTimer(leases.Value.MonitorInterval, clock);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                if (!await monitor.IsMineAsync(stoppingToken)) continue;
-                try
-                {
-                    await CheckAsync(stoppingToken);
-                }
-                catch (NpgsqlException ex)
-                {
-                    logger.LogError(ex, "Checking node leases failed; next try in {Interval}", leases.Value.MonitorInterval);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    protected override TimeSpan Interval => leases.Value.MonitorInterval;
+    protected override string Description => "Checking node leases";
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => CheckAsync(cancellationToken);
 
     public async Task CheckAsync(CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
+        var now = Clock.GetUtcNow();
         foreach (var node in await nodes.ListAsync(cancellationToken))
         {
             var status = node.Status(now, leases.Value.Duration, leases.Value.DownAfter);
             if (status != node.RecordedStatus && await nodes.RecordStatusAsync(node.NodeId, status, now, cancellationToken))
             {
-                logger.Log(status == "Ready" ? LogLevel.Information : LogLevel.Warning, "Node {NodeName} ({NodeId}) is {Status} (was {Previous}; last heartbeat {LastHeartbeat:O})",
+                Logger.Log(status == "Ready" ? LogLevel.Information : LogLevel.Warning, "Node {NodeName} ({NodeId}) is {Status} (was {Previous}; last heartbeat {LastHeartbeat:O})",
                     node.Name, node.NodeId, status, node.RecordedStatus, node.LastHeartbeatAt);
                 await events.PublishAsync("nodes", status switch { "Ready" => "node.ready", "NotReady" => "node.not_ready", _ => "node.down" },
                     new { nodeId = node.NodeId, name = node.Name, status, previous = node.RecordedStatus, lastHeartbeatAt = node.LastHeartbeatAt });

@@ -26,34 +26,14 @@ public sealed class AlertingOptions
 /// </summary>
 public sealed class AlertEvaluator(
     NpgsqlDataSource db, AlertStore store, RangeQueries ranges, EventPublisher events, IOptions<AlertingOptions> options,
-    TimeProvider clock, ILogger<AlertEvaluator> logger) : BackgroundService
+    TimeProvider clock, ILogger<AlertEvaluator> logger) : SingleReplicaJob(db, LockKey, clock, logger)
 {
     const long LockKey = 0x616C6572747321; // "alerts!"
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await using var evaluator = new SingleReplica(db, LockKey, logger);
-        using var timer = new PeriodicTimer(options.Value.EvaluationInterval, clock);
-        try
-        {
-            // The first evaluation comes one interval after start: a rule needs that much data anyway.
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                if (!await evaluator.IsMineAsync(stoppingToken)) continue;
-                try
-                {
-                    await EvaluateAsync(clock.GetUtcNow(), stoppingToken);
-                }
-                catch (NpgsqlException ex)
-                {
-                    logger.LogError(ex, "Alert evaluation failed; next try in {Interval}", options.Value.EvaluationInterval);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    // The first evaluation comes one interval after start: a rule needs that much data anyway.
+    protected override TimeSpan Interval => options.Value.EvaluationInterval;
+    protected override string Description => "Alert evaluation";
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => EvaluateAsync(Clock.GetUtcNow(), cancellationToken);
 
     /// <summary>
     /// Evaluates every rule and stores the result, then notifies: notifications wait until all rules are evaluated so
@@ -73,13 +53,13 @@ public sealed class AlertEvaluator(
             var silenced = silences.Any(s => Silences.Covers(s, alert.Labels, now));
             var inhibited = Inhibitions.IsInhibited(alert.Labels, firing);
             if (changed)
-                logger.LogInformation("Alert {AlertName} {Labels} is {State} at {Value}{Quiet}", rule.Name, alert.GroupKey, alert.Phase.State, alert.Value,
+                Logger.LogInformation("Alert {AlertName} {Labels} is {State} at {Value}{Quiet}", rule.Name, alert.GroupKey, alert.Phase.State, alert.Value,
                     silenced ? " (silenced)" : inhibited ? " (inhibited)" : "");
             if (silenced || inhibited || !IsDue(rule, alert, now)) continue;
 
             var repeat = alert.Phase.State == "firing" && alert.LastNotifiedAt is not null;
             if (repeat)
-                logger.LogInformation("Alert {AlertName} {Labels} still firing at {Value}: notification {Notification}", rule.Name, alert.GroupKey, alert.Value, alert.Notifications + 1);
+                Logger.LogInformation("Alert {AlertName} {Labels} still firing at {Value}: notification {Notification}", rule.Name, alert.GroupKey, alert.Value, alert.Notifications + 1);
             await events.PublishAsync("alerts", $"alert.{alert.Phase.State}", new
             {
                 alertId = alert.AlertId, ruleId = rule.RuleId, name = rule.Name, severity = rule.Severity, labels = alert.Labels, value = alert.Value, rule.Summary,
