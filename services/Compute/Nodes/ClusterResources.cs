@@ -22,7 +22,7 @@ public sealed class ClusterResources(NodeStore nodes, MetricQueries.MetricQuerie
         for (var i = 0; i < listed.Count; i++)
         {
             var (node, usage) = (listed[i], used[i]);
-            var status = node.Status(now, leases.Value.Duration, leases.Value.DownAfter);
+            var status = node.Status(now, leases.Value);
             summary.Nodes.Add(new NodeResourceSummary
             {
                 NodeId = node.NodeId.ToString(), Name = node.Name, Status = status, Capacity = node.Capacity, Reserved = node.Reserved ?? new NodeResources(), Used = usage,

@@ -38,7 +38,7 @@ public sealed class NodeInsightService(
             catch (RpcException ex)
             {
                 var failed = new HealthCheckReport { NodeId = node.NodeId.ToString(), NodeName = node.Name, Status = "fail" };
-                failed.Checks.Add(new HealthCheck { Name = "agent_reachable", Status = "fail", Detail = $"{ex.Status.Detail} (node is {node.Status(clock.GetUtcNow(), leases.Value.Duration, leases.Value.DownAfter)})" });
+                failed.Checks.Add(new HealthCheck { Name = "agent_reachable", Status = "fail", Detail = $"{ex.Status.Detail} (node is {node.Status(clock.GetUtcNow(), leases.Value)})" });
                 return failed;
             }
         }));

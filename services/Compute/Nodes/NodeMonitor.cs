@@ -27,7 +27,7 @@ public sealed class NodeMonitor(
         var now = Clock.GetUtcNow();
         foreach (var node in await nodes.ListAsync(cancellationToken))
         {
-            var status = node.Status(now, leases.Value.Duration, leases.Value.DownAfter);
+            var status = node.Status(now, leases.Value);
             if (status != node.RecordedStatus && await nodes.RecordStatusAsync(node.NodeId, status, now, cancellationToken))
             {
                 Logger.Log(status == "Ready" ? LogLevel.Information : LogLevel.Warning, "Node {NodeName} ({NodeId}) is {Status} (was {Previous}; last heartbeat {LastHeartbeat:O})",

@@ -30,7 +30,7 @@ public sealed record NodeRecord(
     public string Status(DateTimeOffset now, TimeSpan lease, TimeSpan downAfter) =>
         now < LeaseExpiresAt(lease) ? "Ready" : now < LeaseExpiresAt(lease) + downAfter ? "NotReady" : "Down";
 
-    public bool HasDriver(string driver) => Drivers?.Any(d => d.Name == driver && d.Available) == true;
+    public string Status(DateTimeOffset now, NodeLeaseOptions leases) => Status(now, leases.Duration, leases.DownAfter);
 
     public Node ToMessage(DateTimeOffset now, NodeLeaseOptions leases)
     {
@@ -41,7 +41,7 @@ public sealed record NodeRecord(
             Hostname = Hostname,
             Capacity = Capacity,
             AgentVersion = AgentVersion,
-            Status = Status(now, leases.Duration, leases.DownAfter),
+            Status = Status(now, leases),
             RegisteredAtMs = RegisteredAt.ToUnixTimeMilliseconds(),
             LastHeartbeatAtMs = LastHeartbeatAt.ToUnixTimeMilliseconds(),
             LeaseExpiresAtMs = LeaseExpiresAt(leases.Duration).ToUnixTimeMilliseconds(),

@@ -80,7 +80,7 @@ public sealed partial class NodeRegistryService(
     public override async Task<DrainNodeResponse> DrainNode(NodeActionRequest request, ServerCallContext context)
     {
         var node = await ChangeAsync(request, "node.draining", context, schedulable: false, cordonReason: request.Reason == "" ? "draining" : request.Reason, draining: true);
-        var (moved, stopped) = await workloads.DrainAsync(Guid.Parse(node.NodeId), Caller(context), context.CancellationToken);
+        var (moved, stopped) = await workloads.DrainAsync(Guid.Parse(node.NodeId), context.Caller(), context.CancellationToken);
         var response = new DrainNodeResponse { Node = node };
         response.MovedWorkloadIds.AddRange(moved);
         response.StoppedWorkloadIds.AddRange(stopped);
@@ -111,7 +111,7 @@ public sealed partial class NodeRegistryService(
         new RequestValidation().Require(request.Reason.Length <= 512, "reason", "at most 512 characters").ThrowIfInvalid();
         var node = await store.SetAsync(nodeId, schedulable, cordonReason, draining, admission, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Node {nodeId} is not registered."));
-        logger.LogInformation("Node {NodeName} ({NodeId}): {Change} by {Caller}{Reason}", node.Name, node.NodeId, eventType, Caller(context),
+        logger.LogInformation("Node {NodeName} ({NodeId}): {Change} by {Caller}{Reason}", node.Name, node.NodeId, eventType, context.Caller(),
             request.Reason == "" ? "" : $" ({request.Reason})");
         var message = node.ToMessage(clock.GetUtcNow(), Leases);
         await events.PublishAsync("nodes", eventType, message);
@@ -124,7 +124,6 @@ public sealed partial class NodeRegistryService(
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"Node {node.Name} was rejected by an operator."));
     }
 
-    static string Caller(ServerCallContext context) => context.GetHttpContext().User.FindFirst("sub")?.Value ?? "anonymous";
 
     static void Validate(RegisterNodeRequest request)
     {

@@ -15,7 +15,7 @@ public sealed class SessionService(SessionStore store, WorkloadLifecycle workloa
     [Authorize(Policy = PlatformPolicies.Viewer)]
     public override async Task<Session> CreateSession(CreateSessionRequest request, ServerCallContext context)
     {
-        var caller = Caller(context);
+        var caller = context.Caller();
         var normalized = Normalize(request, caller, context);
         var sessionId = Guid.NewGuid();
         var workload = WorkloadService.Normalize(new CreateWorkloadRequest
@@ -67,7 +67,7 @@ public sealed class SessionService(SessionStore store, WorkloadLifecycle workloa
         var workloadId = Guid.Parse(session.WorkloadId);
         try
         {
-            await workloads.ActAsync(workloadId, WorkloadTransitions.Delete, Caller(context), context.CancellationToken);
+            await workloads.ActAsync(workloadId, WorkloadTransitions.Delete, context.Caller(), context.CancellationToken);
         }
         catch (WorkloadConflictException ex) when (ex.Workload.VmState == "deleted" || ex.Workload.TaskState == "deleting")
         {
@@ -105,7 +105,7 @@ public sealed class SessionService(SessionStore store, WorkloadLifecycle workloa
             throw new RpcException(new Status(StatusCode.Aborted, $"Session {id} is terminated."));
         try
         {
-            await workloads.ActAsync(Guid.Parse(session.WorkloadId), action, Caller(context), context.CancellationToken);
+            await workloads.ActAsync(Guid.Parse(session.WorkloadId), action, context.Caller(), context.CancellationToken);
         }
         catch (WorkloadConflictException ex)
         {
@@ -144,5 +144,4 @@ public sealed class SessionService(SessionStore store, WorkloadLifecycle workloa
         return n;
     }
 
-    static string Caller(ServerCallContext context) => context.GetHttpContext().User.FindFirst("sub")?.Value ?? "anonymous";
 }

@@ -23,7 +23,7 @@ public sealed partial class WorkloadService(WorkloadLifecycle lifecycle, Workloa
         var normalized = Normalize(request);
         try
         {
-            var (workload, operation) = await lifecycle.CreateAsync(normalized, Caller(context), context.CancellationToken);
+            var (workload, operation) = await lifecycle.CreateAsync(normalized, context.Caller(), context.CancellationToken);
             return new WorkloadOperation { Workload = workload.ToMessage(), Operation = operation.ToMessage() };
         }
         catch (NoCapacityException ex)
@@ -127,7 +127,7 @@ public sealed partial class WorkloadService(WorkloadLifecycle lifecycle, Workloa
         var workloadId = RequestValidation.RequireGuid(id, "workload_id");
         try
         {
-            var (workload, operation) = await lifecycle.ActAsync(workloadId, action, Caller(context), context.CancellationToken, change, parameters)
+            var (workload, operation) = await lifecycle.ActAsync(workloadId, action, context.Caller(), context.CancellationToken, change, parameters)
                 ?? throw NotFound(id);
             return new WorkloadOperation { Workload = workload.ToMessage(), Operation = operation.ToMessage() };
         }
@@ -163,7 +163,6 @@ public sealed partial class WorkloadService(WorkloadLifecycle lifecycle, Workloa
 
     static RpcException NotFound(string id) => new(new Grpc.Core.Status(StatusCode.NotFound, $"Workload {id} does not exist."));
 
-    static string Caller(ServerCallContext context) => context.GetHttpContext().User.FindFirst("sub")?.Value ?? "anonymous";
 
     /// <summary>Fills the defaults and throws InvalidArgument naming every bad field.</summary>
     public static CreateWorkloadRequest Normalize(CreateWorkloadRequest request)

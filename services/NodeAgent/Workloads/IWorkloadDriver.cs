@@ -31,8 +31,8 @@ public interface IWorkloadDriver
     /// <summary>running, paused or exited.</summary>
     string Inspect(WorkloadHandle handle);
 
-    /// <summary>CPU, memory and I/O of all the workload's processes.</summary>
-    WorkloadUsage Stats(WorkloadHandle handle);
+    /// <summary>CPU, memory and I/O of all the workload's processes; from <paramref name="processes"/> when the caller read them already.</summary>
+    WorkloadUsage Stats(WorkloadHandle handle, IReadOnlyCollection<Machine.ProcessStat>? processes = null);
 
     void Signal(WorkloadHandle handle, int signal);
 }

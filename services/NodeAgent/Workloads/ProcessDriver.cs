@@ -36,12 +36,14 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
 
     const int Niceness = 10;
     readonly Dictionary<int, Process> children = [];
+    // Looked up once: every start asks for the fingerprint, and the tools do not come and go.
+    readonly Lazy<List<string>> missingTools = new(() => [.. new[] { "setsid", "prlimit", "nice", "sh" }.Where(tool => Which(tool) is null)]);
 
     public virtual string Name => "process";
 
     public virtual DriverInfo Fingerprint()
     {
-        var missing = new[] { "setsid", "prlimit", "nice", "sh" }.Where(tool => Which(tool) is null).ToList();
+        var missing = missingTools.Value;
         var info = new DriverInfo { Name = Name, Available = missing.Count == 0 };
         if (missing.Count > 0) info.Reason = $"missing {string.Join(", ", missing)} (util-linux, coreutils)";
         info.Attributes["limits"] = "rlimit";
@@ -127,11 +129,13 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
     }
 
     public string Inspect(WorkloadHandle handle) =>
-        !Recover(handle) ? "exited" : ProcessStat.Read(handle.Pid) is { State: 'T' or 't' } ? "paused" : "running";
+        ProcessStat.Read(handle.Pid) is { State: not 'Z' } stat && stat.StartTicks == handle.StartTicks
+            ? stat.State is 'T' or 't' ? "paused" : "running"
+            : "exited";
 
-    public WorkloadUsage Stats(WorkloadHandle handle)
+    public WorkloadUsage Stats(WorkloadHandle handle, IReadOnlyCollection<ProcessStat>? processes = null)
     {
-        var group = ProcessStat.All().Where(p => p.Session == handle.Pid && p.State != 'Z').ToList();
+        var group = (processes ?? ProcessStat.All().ToList()).Where(p => p.Session == handle.Pid && p.State != 'Z').ToList();
         long read = 0, written = 0;
         foreach (var process in group)
         {

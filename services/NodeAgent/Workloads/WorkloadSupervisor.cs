@@ -188,8 +188,9 @@ public sealed partial class WorkloadSupervisor(
         try
         {
             if (workload.Handle is not null) await StopProcessAsync(workload, TimeSpan.Zero, cancellationToken);
-            // Its process has exited (stopped above): only its folder is left.
-            if (Directory.Exists(workload.Folder)) Directory.Delete(workload.Folder, recursive: true);
+            // Its process has exited (stopped above): the driver removes what is left, its folder.
+            if (Driver(workload.Driver) is { } driver) driver.Destroy(new WorkloadHandle(workload.Driver, workload.Folder, 0, 0));
+            else if (Directory.Exists(workload.Folder)) Directory.Delete(workload.Folder, recursive: true);
             workloads.TryRemove(workloadId, out _);
             logger.LogInformation("Removed workload {WorkloadName} ({WorkloadId}): {Why}", workload.Name, workloadId, why);
             var report = workload.ToReport(absent: true);

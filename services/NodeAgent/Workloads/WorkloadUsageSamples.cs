@@ -1,3 +1,4 @@
+using Platform.NodeAgent.Machine;
 using Platform.NodeAgent.Metrics;
 using Platform.Telemetry.V1;
 
@@ -12,10 +13,13 @@ public sealed class WorkloadUsageSamples(WorkloadSupervisor supervisor) : ISampl
     public IEnumerable<Sample> Read(string node, DateTimeOffset now)
     {
         var timestamp = now.ToUnixTimeMilliseconds();
-        foreach (var workload in supervisor.Workloads)
+        var running = supervisor.Workloads.Where(w => w.Handle is not null).ToList();
+        if (running.Count == 0) yield break;
+        var processes = ProcessStat.All().ToList(); // one pass over /proc for every workload
+        foreach (var workload in running)
         {
             if (workload.Handle is not { } handle || supervisor.Driver(workload.Driver) is not { } driver) continue;
-            var usage = driver.Stats(handle);
+            var usage = driver.Stats(handle, processes);
             Sample Make(string name, double value)
             {
                 var sample = new Sample { Name = name, Value = value, TimestampMs = timestamp };

@@ -62,7 +62,7 @@ public sealed class AlertingService(AlertStore store, TimeProvider clock) : Aler
             .Require(request.Comment.Length <= 1024, "comment", "at most 1024 characters")
             .Require(request.ExpiresAtMs == 0 || request.ExpiresAtMs > now.ToUnixTimeMilliseconds(), "expires_at_ms", "must be in the future")
             .ThrowIfInvalid();
-        var by = context.GetHttpContext().User.FindFirst("sub")?.Value ?? "anonymous";
+        var by = context.Caller();
         var expires = request.ExpiresAtMs == 0 ? (DateTimeOffset?)null : DateTimeOffset.FromUnixTimeMilliseconds(request.ExpiresAtMs);
         var (alert, state) = await store.AcknowledgeAsync(alertId, by, request.Comment, now, expires, context.CancellationToken);
         if (alert is null && state is null)
@@ -98,7 +98,7 @@ public sealed class AlertingService(AlertStore store, TimeProvider clock) : Aler
             .Require(silence.Comment.Length <= 1024, "comment", "at most 1024 characters")
             .ThrowIfInvalid();
         silence.SilenceId = Guid.NewGuid().ToString();
-        silence.Author = context.GetHttpContext().User.FindFirst("sub")?.Value ?? "anonymous";
+        silence.Author = context.Caller();
         await store.CreateSilenceAsync(silence, context.CancellationToken);
         return silence;
     }

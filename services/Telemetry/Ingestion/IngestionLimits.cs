@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
+using Platform.ServiceDefaults.Auth;
 using Platform.Telemetry.Storage;
 
 namespace Platform.Telemetry.Ingestion;
@@ -55,7 +56,7 @@ public sealed class IngestionLimits(IOptions<IngestionLimitOptions> options, Tim
     }
 
     /// <summary>Whom an HTTP sender's samples count against: its token's subject.</summary>
-    public static string SenderOf(HttpContext http) => http.User.FindFirst("sub")?.Value ?? "anonymous";
+    public static string SenderOf(HttpContext http) => Callers.Name(http.User);
 
     static RpcException Exhausted(string message) => new(new Status(StatusCode.ResourceExhausted, message));
 
