@@ -9,11 +9,11 @@ namespace Platform.Telemetry.Tests;
 public sealed class SeedMetricsApiTests : IAsyncLifetime
 {
     ServiceHost<Program> host = null!;
+    readonly long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     public async Task InitializeAsync()
     {
         host = await ServiceHost<Program>.StartAsync();
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var batch = new SampleBatch { AgentId = "seed-agent", Sequence = 1 };
         batch.Samples.Add(new Sample { Name = "cpu_usage_percent", Value = 40, TimestampMs = now - 2000, Labels = { ["core"] = "0" } });
         batch.Samples.Add(new Sample { Name = "cpu_usage_percent", Value = 60, TimestampMs = now - 1000, Labels = { ["core"] = "0" } });
@@ -38,7 +38,7 @@ public sealed class SeedMetricsApiTests : IAsyncLifetime
         Assert.Empty(Names(await GetAsync("/api/v1/metrics/search?q=cpu%25usage")));
         Assert.Equal(2, (await GetAsync("/api/v1/metrics/history/cpu_usage_percent")).GetProperty("series")[0].GetProperty("points").GetArrayLength());
         Assert.Equal(2, (await GetAsync("/api/v1/metrics?name=cpu_usage_percent")).GetProperty("series")[0].GetProperty("points").GetArrayLength());
-        Assert.Equal(60, (await GetAsync("/api/v1/metrics/aggregated?name=cpu_usage_percent&aggregation=max&stepMs=600000")).GetProperty("series")[0].GetProperty("points")[0].GetProperty("value").GetDouble());
+        Assert.Equal(60, (await GetAsync($"/api/v1/metrics/aggregated?name=cpu_usage_percent&aggregation=max&stepMs=600000&startMs={now - 5000}&endMs={now + 1000}")).GetProperty("series")[0].GetProperty("points")[0].GetProperty("value").GetDouble());
     }
 
     [Fact]
