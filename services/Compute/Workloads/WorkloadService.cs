@@ -58,7 +58,7 @@ public sealed partial class WorkloadService(WorkloadLifecycle lifecycle, Workloa
         new RequestValidation()
             .Require(request.Name == "" || WorkloadName().IsMatch(request.Name), "name", "must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit")
             .Require(request.RestartPolicy == "" || RestartPolicies.Contains(request.RestartPolicy), "restart_policy", "must be never, on-failure or always")
-            .Require(request.Labels.Count <= 64, "labels", "at most 64")
+            .Require(ValidLabels(request.Labels), "labels", LabelRule)
             .ThrowIfInvalid();
         return ActAsync(request.WorkloadId, WorkloadTransitions.Update, context,
             "name = coalesce(nullif($3, ''), name), restart_policy = coalesce(nullif($4, ''), restart_policy), labels = CASE WHEN $5 THEN $6::jsonb ELSE labels END",
@@ -186,11 +186,16 @@ public sealed partial class WorkloadService(WorkloadLifecycle lifecycle, Workloa
             .Require(n.NodeId == "" || Guid.TryParse(n.NodeId, out _), "node_id", "must be a UUID")
             .Require(n.NodeSelector.Count <= 32, "node_selector", "at most 32 labels")
             .Require(RestartPolicies.Contains(n.RestartPolicy), "restart_policy", "must be never, on-failure or always")
-            .Require(n.Labels.Count <= 64 && n.Labels.All(l => l.Key.Length is > 0 and <= 63 && l.Value.Length <= 256), "labels", "at most 64 labels; keys 1-63 characters, values up to 256")
+            .Require(ValidLabels(n.Labels), "labels", LabelRule)
             .Require(n.IdempotencyKey.Length <= 128, "idempotency_key", "at most 128 characters")
             .ThrowIfInvalid();
         return n;
     }
+
+    const string LabelRule = "at most 64 labels; keys 1-63 characters, values up to 256";
+
+    static bool ValidLabels(Google.Protobuf.Collections.MapField<string, string> labels) =>
+        labels.Count <= 64 && labels.All(l => l.Key.Length is > 0 and <= 63 && l.Value.Length <= 256);
 
     [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$")]
     private static partial Regex WorkloadName();
