@@ -8,14 +8,17 @@ public static class EventSubscriptions
     public static Task SubscribeEventsAsync(this IConnectionMultiplexer cache, string topic, Action<RedisChannel, RedisValue> handler) =>
         cache.GetSubscriber().SubscribeAsync(RedisChannel.Literal(EventPublisher.Channel(topic)), handler);
 
-    /// <summary>Ends the subscription; a connection that is already gone has ended it too, which is not a failure to stop.</summary>
+    /// <summary>
+    /// Ends the subscription; a connection that is already gone (reset by the server, or disposed first at shutdown) has
+    /// ended it too, which is not a failure to stop.
+    /// </summary>
     public static async Task UnsubscribeEventsAsync(this IConnectionMultiplexer cache, string topic)
     {
         try
         {
             await cache.GetSubscriber().UnsubscribeAsync(RedisChannel.Literal(EventPublisher.Channel(topic)));
         }
-        catch (RedisException)
+        catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
         {
         }
     }
