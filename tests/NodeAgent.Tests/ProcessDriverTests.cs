@@ -64,8 +64,8 @@ public sealed class ProcessDriverTests : IDisposable
     [Fact]
     public async Task Stop_sends_SIGTERM_to_the_workload_which_may_exit_cleanly()
     {
-        var handle = await StartAsync("trap 'echo terminating; exit 0' TERM; while :; do sleep 0.05; done");
-        await Eventually.HoldsAsync(() => driver.Stats(handle).Processes >= 2, "the loop is running");
+        var handle = await StartAsync("trap 'echo terminating; exit 0' TERM; echo trapped; while :; do sleep 0.05; done");
+        await Eventually.HoldsAsync(() => File.Exists(Path.Combine(handle.Folder, "stdout.log")) && Log(handle, "stdout").Contains("trapped"), "the trap is set"); // a SIGTERM before it would end the shell with 143
 
         await driver.StopAsync(handle, TimeSpan.FromSeconds(30), CancellationToken.None);
 
@@ -76,8 +76,8 @@ public sealed class ProcessDriverTests : IDisposable
     [Fact]
     public async Task Stop_kills_a_workload_that_ignores_SIGTERM_once_the_timeout_passes()
     {
-        var handle = await StartAsync("trap '' TERM; while :; do sleep 0.05; done");
-        await Eventually.HoldsAsync(() => driver.Stats(handle).Processes >= 2, "the loop is running");
+        var handle = await StartAsync("trap '' TERM; echo trapped; while :; do sleep 0.05; done");
+        await Eventually.HoldsAsync(() => File.Exists(Path.Combine(handle.Folder, "stdout.log")) && Log(handle, "stdout").Contains("trapped"), "the trap is set");
 
         await driver.StopAsync(handle, TimeSpan.FromMilliseconds(300), CancellationToken.None);
 
