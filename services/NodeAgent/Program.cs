@@ -1,6 +1,7 @@
 using Platform.NodeAgent.Identity;
 using Platform.NodeAgent.Inspection;
 using Platform.NodeAgent.Metrics;
+using Platform.NodeAgent.Migration;
 using Platform.NodeAgent.Registration;
 using Platform.NodeAgent.Workloads;
 
@@ -12,11 +13,13 @@ builder.AddNodeRegistration();
 builder.AddMetricShipping();
 builder.AddWorkloadSupervision();
 builder.AddNodeInspection();
+builder.AddMigration();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapNodeInspection();
+app.MapMigration();
 
 app.Run();
 

@@ -112,7 +112,7 @@ public sealed class WorkloadApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         var body = await response.Content.ReadAsStringAsync();
         Assert.Contains("it is active", body);
-        Assert.Contains("\"allowed_actions\":\"stop,force_stop,restart,restart_hard,pause,update,delete\"", body.Replace(" ", ""));
+        Assert.Contains("\"allowed_actions\":\"stop,force_stop,restart,restart_hard,pause,update,migrate,delete\"", body.Replace(" ", ""));
         Assert.Equal("active", (await GetAsync(id)).VmState);
     }
 

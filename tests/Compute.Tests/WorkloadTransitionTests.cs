@@ -18,6 +18,7 @@ public sealed class WorkloadTransitionTests
         ["pause"] = ["active"],
         ["resume"] = ["paused"],
         ["update"] = ["building", "active", "stopped", "paused", "error", "lost"],
+        ["migrate"] = ["active"],
         ["delete"] = ["building", "active", "stopped", "paused", "error", "lost"],
     };
 
@@ -44,6 +45,10 @@ public sealed class WorkloadTransitionTests
     [Fact]
     public void Nothing_interrupts_a_delete_in_progress() =>
         Assert.Empty(WorkloadTransitions.AllowedActions("active", "deleting"));
+
+    [Fact]
+    public void Nothing_interrupts_a_migration_in_progress() =>
+        Assert.Empty(WorkloadTransitions.AllowedActions("active", "migrating"));
 
     [Fact]
     public void A_deleted_workload_allows_nothing() =>

@@ -14,12 +14,18 @@ public sealed class NodeStore(NpgsqlDataSource db)
         n.drivers::text, n.status, n.agent_url
         """;
 
-    /// <summary>The reserved sums of a node's workloads that are not deleted, as columns r.cpu, r.memory, r.gpu.</summary>
+    /// <summary>The reserved sums of a node's workloads that are not deleted and of migrations holding room on it, as columns r.cpu, r.memory, r.gpu.</summary>
     public const string ReservedJoin = """
         CROSS JOIN LATERAL (
-            SELECT coalesce(sum(w.cpu_millis), 0)::int AS cpu, coalesce(sum(w.memory_bytes), 0)::bigint AS memory,
-                   coalesce(sum(w.gpu_count), 0)::int AS gpu
-            FROM compute.workloads w WHERE w.node_id = n.node_id AND w.vm_state <> 'deleted') r
+            SELECT coalesce(sum(x.cpu_millis), 0)::int AS cpu, coalesce(sum(x.memory_bytes), 0)::bigint AS memory,
+                   coalesce(sum(x.gpu_count), 0)::int AS gpu
+            FROM (
+                SELECT w.cpu_millis, w.memory_bytes, w.gpu_count FROM compute.workloads w WHERE w.node_id = n.node_id AND w.vm_state <> 'deleted'
+                UNION ALL
+                -- A migration under way holds its workload's resources on the target until the handover, then on the source.
+                SELECT w.cpu_millis, w.memory_bytes, w.gpu_count FROM compute.migrations m JOIN compute.workloads w USING (workload_id)
+                WHERE m.finished_at IS NULL AND (CASE WHEN m.phase = 'starting' THEN m.source_node_id ELSE m.target_node_id END) = n.node_id
+            ) x) r
         """;
 
     const string Select = $"SELECT {Columns}, r.cpu, r.memory, r.gpu FROM compute.nodes n {ReservedJoin}";

@@ -8,7 +8,7 @@ using Platform.ServiceDefaults.Grpc;
 namespace Platform.Compute.Workloads;
 
 /// <summary>The agents' side: what their node should run, a stream that says when that changed, and their reports.</summary>
-public sealed class AssignmentService(WorkloadStore store, WorkloadLifecycle lifecycle, NodeStore nodes, AssignmentSignals signals)
+public sealed class AssignmentService(WorkloadStore store, WorkloadLifecycle lifecycle, MigrationLifecycle migrations, NodeStore nodes, AssignmentSignals signals)
     : WorkloadAssignments.WorkloadAssignmentsBase
 {
     [Authorize(Policy = PlatformPolicies.Agent)]
@@ -16,7 +16,7 @@ public sealed class AssignmentService(WorkloadStore store, WorkloadLifecycle lif
     {
         var nodeId = await KnownNodeAsync(request.NodeId, context);
         var response = new ListAssignmentsResponse();
-        response.Assignments.AddRange((await store.OnNodeAsync(nodeId, context.CancellationToken)).Select(w => w.ToAssignment()));
+        response.Assignments.AddRange(await store.AssignmentsAsync(nodeId, context.CancellationToken));
         return response;
     }
 
@@ -45,6 +45,20 @@ public sealed class AssignmentService(WorkloadStore store, WorkloadLifecycle lif
         var nodeId = await KnownNodeAsync(request.NodeId, context);
         await lifecycle.ReportAsync(nodeId, request.Reports, context.CancellationToken);
         return new ReportWorkloadsResponse();
+    }
+
+    [Authorize(Policy = PlatformPolicies.Agent)]
+    public override async Task<MigrationReportResponse> ReportMigration(MigrationReport request, ServerCallContext context)
+    {
+        var nodeId = await KnownNodeAsync(request.NodeId, context);
+        var migrationId = RequestValidation.RequireGuid(request.MigrationId, "migration_id");
+        new RequestValidation()
+            .Require(request.Phase is "precopy" or "final-copy" or "handover" or "failed", "phase", "must be precopy, final-copy, handover or failed")
+            .Require(request.BytesTotal >= 0 && request.BytesSent >= 0 && request.Rounds >= 0, "bytes_total", "counters cannot be negative")
+            .ThrowIfInvalid();
+        var migration = await migrations.ReportAsync(nodeId, migrationId, request, context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"Migration {migrationId} does not exist."));
+        return new MigrationReportResponse { Phase = migration.Phase };
     }
 
     async Task<Guid> KnownNodeAsync(string id, ServerCallContext context)

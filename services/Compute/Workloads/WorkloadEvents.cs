@@ -19,6 +19,23 @@ public sealed class WorkloadEvents(EventPublisher events, AssignmentSignals sign
 
     public Task ChangedAsync(WorkloadRecord workload) => PublishAsync("workload.state_changed", workload, null, null);
 
+    /// <summary>
+    /// <c>migration.&lt;phase&gt;</c> (started, progress, starting, completed, failed, aborted) with the migration, its
+    /// workload and the operation it finished; both nodes' agents hear of it.
+    /// </summary>
+    public async Task MigrationAsync(string type, MigrationRecord migration, WorkloadRecord workload, OperationRecord? finished)
+    {
+        signals.Signal(migration.SourceNodeId);
+        signals.Signal(migration.TargetNodeId);
+        await events.PublishAsync("workloads", $"migration.{type}", new
+        {
+            nodeId = workload.NodeId?.ToString(),
+            migration = Json(migration.ToMessage()),
+            workload = Json(workload.ToMessage()),
+            operation = finished is null ? (JsonElement?)null : Json(finished.ToMessage()),
+        });
+    }
+
     async Task PublishAsync(string type, WorkloadRecord workload, OperationRecord? operation, Guid? previousNode)
     {
         // This replica's own watchers hear at once; the event reaches the other replicas' watchers.

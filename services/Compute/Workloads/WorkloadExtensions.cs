@@ -10,6 +10,7 @@ public static class WorkloadExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AssignmentSignals>());
         builder.Services.AddSingleton<WorkloadEvents>();
         builder.Services.AddSingleton<WorkloadLifecycle>();
+        builder.Services.AddSingleton<MigrationLifecycle>();
         return builder;
     }
 
@@ -17,6 +18,7 @@ public static class WorkloadExtensions
     {
         app.MapGrpcService<WorkloadService>();
         app.MapGrpcService<AssignmentService>();
+        app.MapGrpcService<MigrationService>();
         return app;
     }
 }

@@ -41,6 +41,9 @@ public sealed class WorkloadLifecycle(WorkloadStore store, WorkloadEvents events
                 logger.LogInformation("Workload {WorkloadId}: {Action} {Status}{Error}", workload.WorkloadId, finished.Action, finished.Status,
                     finished.Error == "" ? "" : $" ({finished.Error})");
                 await events.FinishedAsync(workload, finished);
+                if (finished.Action == WorkloadTransitions.Migrate.Name
+                    && (await store.ListMigrationsAsync(workload.WorkloadId, activeOnly: false, cancellationToken)).FirstOrDefault() is { } migration)
+                    await events.MigrationAsync(migration.Phase, migration, workload, finished);
             }
             else await events.ChangedAsync(workload);
         }

@@ -138,7 +138,7 @@ public sealed partial class WorkloadService(WorkloadLifecycle lifecycle, Workloa
     }
 
     /// <summary>ABORTED (409) with the current state and what it allows, as a google.rpc.ErrorInfo.</summary>
-    static RpcException Conflict(WorkloadConflictException ex)
+    internal static RpcException Conflict(WorkloadConflictException ex)
     {
         var allowed = WorkloadTransitions.AllowedActions(ex.Workload.VmState, ex.Workload.TaskState);
         var info = new ErrorInfo

@@ -20,6 +20,7 @@ public sealed partial class WorkloadStore
         if (current is null || current.VmState == "deleted") return null;
         if (current.TaskState != "")
             await FinishOperationAsync(connection, transaction, workloadId, "failed", reason, now, cancellationToken);
+        await FailActiveMigrationAsync(connection, transaction, workloadId, reason, now, cancellationToken);
         var operation = await InsertOperationAsync(connection, transaction, workloadId, "reschedule", "compute", now, cancellationToken);
 
         var request = new CreateWorkloadRequest
@@ -65,6 +66,7 @@ public sealed partial class WorkloadStore
         if (current is null || current.VmState is "deleted" or "lost") return null;
         if (current.TaskState != "")
             await FinishOperationAsync(connection, transaction, workloadId, "failed", "its node is down", now, cancellationToken);
+        await FailActiveMigrationAsync(connection, transaction, workloadId, "its node is down", now, cancellationToken);
         await Execute(connection, transaction, $"UPDATE compute.workloads SET vm_state = 'lost', task_state = '', message = 'its node is down', updated_at = now() WHERE workload_id = '{workloadId}'", cancellationToken);
         var workload = await LockAsync(connection, transaction, workloadId, cancellationToken);
         await transaction.CommitAsync(cancellationToken);

@@ -29,7 +29,20 @@ public sealed partial class WorkloadStore
             OperationRecord? finished = null;
             var desired = current.DesiredState;
             // A workload its agent is about to restart (restart policy) has not settled anywhere yet.
-            if (report.Generation >= current.Generation && !report.Restarting)
+            if (taskState == "migrating" && report.Generation >= current.Generation && !report.Restarting
+                && await SettleMigrationAsync(connection, transaction, current, nodeId, report, now, cancellationToken) is { } settled)
+            {
+                if (settled.RolledBack)
+                {
+                    // Back on its source: the target's report of its failed start is the migration's, not the workload's.
+                    var back = (await LockAsync(connection, transaction, workloadId, cancellationToken))!;
+                    await transaction.CommitAsync(cancellationToken);
+                    changed.Add((back, settled.Finished));
+                    continue;
+                }
+                (vmState, taskState, finished) = ("active", "", settled.Finished);
+            }
+            else if (report.Generation >= current.Generation && !report.Restarting)
             {
                 if (taskState != "" && WorkloadTransitions.Completes(taskState, report.PowerState, report.Absent) is { } target)
                 {

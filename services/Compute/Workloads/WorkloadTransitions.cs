@@ -19,13 +19,18 @@ public static class WorkloadTransitions
     public static readonly WorkloadAction Pause = new("pause", ["active"], false, "pausing", "paused", "paused");
     public static readonly WorkloadAction Resume = new("resume", ["paused"], false, "unpausing", "running", "active");
     public static readonly WorkloadAction Update = new("update", ["building", "active", "stopped", "paused", "error", "lost"], false, "", null, "");
+    /// <summary>Moves the workload to another node (it stays active; the migration's record tells how far it is).</summary>
+    public static readonly WorkloadAction Migrate = new("migrate", ["active"], false, "migrating", "running", "active");
     public static readonly WorkloadAction Delete = new("delete", ["building", "active", "stopped", "paused", "error", "lost"], true, "deleting", "absent", "deleted");
 
-    public static readonly WorkloadAction[] All = [Start, Stop, ForceStop, Restart, RestartHard, Pause, Resume, Update, Delete];
+    public static readonly WorkloadAction[] All = [Start, Stop, ForceStop, Restart, RestartHard, Pause, Resume, Update, Migrate, Delete];
 
-    /// <summary>Whether <paramref name="action"/> may run now; tasks of the same kind in progress block it too.</summary>
+    /// <summary>
+    /// Whether <paramref name="action"/> may run now; tasks of the same kind in progress block it too. Nothing
+    /// interrupts a migration: it is aborted through its own API, which puts the workload back on its source.
+    /// </summary>
     public static bool Allows(WorkloadAction action, string vmState, string taskState) =>
-        action.From.Contains(vmState) && (taskState == "" || (action.DuringTask && taskState != "deleting"));
+        action.From.Contains(vmState) && (taskState == "" || (action.DuringTask && taskState is not ("deleting" or "migrating")));
 
     /// <summary>The actions the state allows, in the table's order: what a 409 tells the caller.</summary>
     public static IReadOnlyList<string> AllowedActions(string vmState, string taskState) =>

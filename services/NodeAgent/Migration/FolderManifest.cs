@@ -18,12 +18,14 @@ public sealed record FolderManifest(IReadOnlyList<FileEntry> Files)
 
     public long TotalBytes => Files.Sum(f => f.Size);
 
-    public static FolderManifest Build(string folder, int blockSize = DefaultBlockSize)
+    /// <summary>Reads the folder; <paramref name="include"/> (relative paths) leaves out files that are not to travel.</summary>
+    public static FolderManifest Build(string folder, int blockSize = DefaultBlockSize, Func<string, bool>? include = null)
     {
         var files = new List<FileEntry>();
         var buffer = new byte[blockSize];
         foreach (var path in Directory.EnumerateFiles(folder, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }).Order(StringComparer.Ordinal))
         {
+            if (include is not null && !include(Path.GetRelativePath(folder, path))) continue;
             using var stream = File.OpenRead(path);
             using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var blocks = new List<BlockRef>();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 using ZstdSharp;
 
 namespace Platform.NodeAgent.Migration;
@@ -16,7 +17,13 @@ public interface IBlockReceiver
     Task CommitAsync(FolderManifest manifest, CancellationToken cancellationToken);
 }
 
-public sealed record TransferOptions(int CompressionLevel = 3, long BytesPerSecond = 0, int BlockSize = FolderManifest.DefaultBlockSize);
+/// <summary>
+/// How to send: zstd level, pace (0: unlimited), block size, which files travel (relative paths; null: all), and whether
+/// the round ends in a commit. A pre-copy round of a running workload does not commit: it only moves blocks ahead, and
+/// skips blocks that changed after the folder was read (the next round sends them).
+/// </summary>
+public sealed record TransferOptions(
+    int CompressionLevel = 3, long BytesPerSecond = 0, int BlockSize = FolderManifest.DefaultBlockSize, Func<string, bool>? Include = null, bool Commit = true);
 
 /// <summary>How a transfer went: the folder's size, bytes on the wire, blocks sent and skipped, time taken.</summary>
 public sealed record TransferResult(long BytesTotal, long BytesSent, int BlocksSent, int BlocksSkipped, TimeSpan Elapsed)
@@ -28,7 +35,8 @@ public sealed record TransferResult(long BytesTotal, long BytesSent, int BlocksS
 /// <summary>
 /// Sends a folder to a receiver: the manifest first, then only the blocks the receiver lacks (a block sent before —
 /// in an earlier round, or before a dropped connection — is not sent again), each zstd-compressed and paced to the
-/// bandwidth limit, then the commit. Repeating a send after a failure resumes it.
+/// bandwidth limit, then the commit. Repeating a send after a failure resumes it. Every block is hashed again as it
+/// is read, so content that changed after the manifest was built never goes out under the old hash.
 /// </summary>
 public static class FolderTransfer
 {
@@ -36,7 +44,7 @@ public static class FolderTransfer
         IProgress<TransferResult>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var manifest = FolderManifest.Build(folder, options.BlockSize);
+        var manifest = FolderManifest.Build(folder, options.BlockSize, options.Include);
         // Where each distinct block can be read: its first file and offset.
         var locations = new Dictionary<string, (string Path, long Offset, int Length)>();
         foreach (var file in manifest.Files)
@@ -62,6 +70,11 @@ public static class FolderTransfer
                 stream.Seek(offset, SeekOrigin.Begin);
                 await stream.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken);
             }
+            if (Convert.ToHexStringLower(SHA256.HashData(buffer.AsSpan(0, length))) != hash)
+            {
+                if (options.Commit) throw new TransferIntegrityException($"{Path.GetRelativePath(folder, path)} changed while it was being sent");
+                continue; // written to since the folder was read: the next round sends its new content
+            }
             var compressed = compressor.Wrap(buffer.AsSpan(0, length)).ToArray();
             await pacer.WaitAsync(compressed.Length, cancellationToken);
             await receiver.PutAsync(hash, compressed, cancellationToken);
@@ -69,7 +82,7 @@ public static class FolderTransfer
             blocksSent++;
             progress?.Report(new(manifest.TotalBytes, sent, blocksSent, locations.Count - missing.Count, clock.Elapsed));
         }
-        await receiver.CommitAsync(manifest, cancellationToken);
+        if (options.Commit) await receiver.CommitAsync(manifest, cancellationToken);
         return new(manifest.TotalBytes, sent, blocksSent, locations.Count - missing.Count, clock.Elapsed);
     }
 }

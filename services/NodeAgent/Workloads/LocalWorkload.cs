@@ -30,6 +30,10 @@ public sealed class LocalWorkload
     /// <summary>What Compute last acknowledged about it: unchanged reports are not sent again until the next resync.</summary>
     internal WorkloadReport? LastReport;
     internal readonly SemaphoreSlim Gate = new(1, 1);
+    /// <summary>The migration this agent runs for it as the source, while it runs (or until Compute ends it).</summary>
+    internal string? MigrationId;
+    internal Task? MigrationRun;
+    internal CancellationTokenSource? MigrationCancel;
 
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

@@ -50,6 +50,7 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
         info.Attributes["memory"] = "RLIMIT_DATA (prlimit --data)";
         info.Attributes["cpu"] = $"nice {Niceness} (a weight, not a cap)";
         info.Attributes["cgroup_v2"] = File.Exists("/sys/fs/cgroup/cgroup.subtree_control") ? "present, not used" : "not available";
+        info.Attributes["live_migration"] = Migration.CriuProbe.LiveMigration;
         return info;
     }
 

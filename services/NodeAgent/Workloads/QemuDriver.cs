@@ -27,6 +27,7 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger) : ProcessDriver(lo
         else info.Attributes["accelerator"] = accelerator;
         info.Attributes["memory"] = "the guest gets memory_bytes; qemu's own overhead is allowed 512 MiB more (RLIMIT_DATA)";
         info.Attributes["disk"] = "the image with snapshot=on: guest writes are discarded";
+        info.Attributes["live_migration"] = "unavailable: a guest migrates cold or warm (qemu's own migration stream is not wired up)";
         return info;
     }
 

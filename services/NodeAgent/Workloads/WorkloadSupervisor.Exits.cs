@@ -59,6 +59,7 @@ public sealed partial class WorkloadSupervisor
     /// <summary>Finds the workloads a previous run of the agent left: running ones are re-attached, exited ones recorded.</summary>
     void Recover()
     {
+        staging.RemoveStale(clock.GetUtcNow());
         foreach (var workload in LocalWorkload.LoadAll(Root))
         {
             workloads[workload.WorkloadId] = workload;

@@ -4,6 +4,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Platform.Compute.V1;
 using Platform.NodeAgent.Identity;
+using Platform.NodeAgent.Migration;
 using Platform.NodeAgent.Registration;
 
 namespace Platform.NodeAgent.Workloads;
@@ -16,7 +17,8 @@ namespace Platform.NodeAgent.Workloads;
 /// </summary>
 public sealed partial class WorkloadSupervisor(
     WorkloadAssignments.WorkloadAssignmentsClient compute, NodeIdentity identity, RegistrationState registration,
-    IEnumerable<IWorkloadDriver> drivers, IOptions<WorkloadOptions> options, TimeProvider clock, ILogger<WorkloadSupervisor> logger)
+    IEnumerable<IWorkloadDriver> drivers, MigrationRunner migrations, MigrationStaging staging, IOptions<WorkloadOptions> options,
+    TimeProvider clock, ILogger<WorkloadSupervisor> logger)
     : BackgroundService
 {
     readonly ConcurrentDictionary<string, LocalWorkload> workloads = new();
@@ -137,11 +139,17 @@ public sealed partial class WorkloadSupervisor(
         {
             WorkloadId = id, Name = assignment.Name, Driver = assignment.Driver, Folder = Path.Combine(Root, id),
         });
+        // Compute ended the migration this agent was sending (aborted, failed): its run stops before anything else.
+        if (workload.MigrationId is not null && assignment.Migration?.MigrationId != workload.MigrationId) await EndMigrationRunAsync(workload);
         await workload.Gate.WaitAsync(cancellationToken);
         try
         {
             workload.Assignment = assignment;
             workload.Name = assignment.Name;
+            if (assignment.Migration is { Role: "source" } outgoing)
+                return Migrate(workload, assignment, outgoing);
+            if (assignment.Migration is { Role: "target" } incoming && workload.Handle is null && staging.Adopt(Guid.Parse(incoming.MigrationId), workload.Folder))
+                workload.Message = $"migrated here (migration {incoming.MigrationId})";
             var alive = workload.Handle is not null;
             var timeout = assignment.ForceStop ? TimeSpan.Zero : TimeSpan.FromMilliseconds(assignment.StopTimeoutMs);
             switch (assignment.DesiredState)
@@ -181,9 +189,59 @@ public sealed partial class WorkloadSupervisor(
         }
     }
 
+    /// <summary>
+    /// A workload migrating away: the run that sends it is started once (again after an agent restart: it resumes).
+    /// Once handed over (<c>migrated</c>) the copy here stays, stopped, until Compute drops it from this node.
+    /// </summary>
+    WorkloadReport Migrate(LocalWorkload workload, Assignment assignment, MigrationOrder order)
+    {
+        workload.Generation = assignment.Generation;
+        if (assignment.DesiredState != "migrated" && (workload.MigrationId != order.MigrationId || workload.MigrationRun is { IsCompleted: true }))
+        {
+            workload.MigrationId = order.MigrationId;
+            workload.MigrationCancel = new CancellationTokenSource();
+            var cancel = workload.MigrationCancel.Token;
+            workload.MigrationRun = Task.Run(() => migrations.RunAsync(workload.Folder, order, token => StopForMigrationAsync(workload, token), cancel), CancellationToken.None);
+            logger.LogInformation("Migrating workload {WorkloadName} ({WorkloadId}) to node {TargetNodeId}: {Type}, migration {MigrationId}",
+                workload.Name, workload.WorkloadId, order.TargetNodeId, order.Type, order.MigrationId);
+        }
+        return workload.ToReport();
+    }
+
+    /// <summary>Stops the workload for the final copy (with its stop timeout) and says when it stopped.</summary>
+    async Task<DateTimeOffset> StopForMigrationAsync(LocalWorkload workload, CancellationToken cancellationToken)
+    {
+        await workload.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (workload.Handle is not null)
+            {
+                // Not cancelled halfway: a workload left between SIGTERM and its exit would be neither here nor there.
+                await StopProcessAsync(workload, TimeSpan.FromMilliseconds(workload.Assignment?.StopTimeoutMs ?? 10_000), CancellationToken.None);
+                workload.Message = "stopped for migration";
+                workload.Save();
+                wake.Writer.TryWrite(true);
+            }
+            return workload.FinishedAt ?? clock.GetUtcNow();
+        }
+        finally
+        {
+            workload.Gate.Release();
+        }
+    }
+
+    static async Task EndMigrationRunAsync(LocalWorkload workload)
+    {
+        if (workload.MigrationCancel is { } cancel) await cancel.CancelAsync();
+        if (workload.MigrationRun is { } run) await run.ContinueWith(_ => { }, TaskScheduler.Default);
+        workload.MigrationCancel?.Dispose();
+        (workload.MigrationId, workload.MigrationRun, workload.MigrationCancel) = (null, null, null);
+    }
+
     async Task<WorkloadReport?> RemoveAsync(string workloadId, string why, long? generation, CancellationToken cancellationToken)
     {
         if (!workloads.TryGetValue(workloadId, out var workload)) return null;
+        if (workload.MigrationId is not null) await EndMigrationRunAsync(workload);
         await workload.Gate.WaitAsync(cancellationToken);
         try
         {

@@ -1,0 +1,57 @@
+using System.Collections.Concurrent;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Platform.NodeAgent.V1;
+using Platform.ServiceDefaults.Grpc;
+
+namespace Platform.NodeAgent.Migration;
+
+/// <summary>Clients of other nodes' agents, one channel per URL, carrying this agent's token.</summary>
+public sealed class MigrationPeers(IConfiguration configuration) : IDisposable
+{
+    readonly ConcurrentDictionary<string, GrpcChannel> channels = new();
+
+    public RemoteBlockReceiver Receiver(string agentUrl, Guid migrationId)
+    {
+        if (agentUrl == "") throw new InvalidOperationException("the target node's agent registered no URL to reach it at");
+        var channel = channels.GetOrAdd(agentUrl, url => GrpcChannel.ForAddress(url, new GrpcChannelOptions
+        {
+            HttpHandler = new BearerTokenHandler(configuration) { InnerHandler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) } },
+        }));
+        return new RemoteBlockReceiver(new MigrationReceiver.MigrationReceiverClient(channel), migrationId.ToString());
+    }
+
+    public void Dispose()
+    {
+        foreach (var channel in channels.Values) channel.Dispose();
+    }
+}
+
+/// <summary>The target agent as a block receiver: each call one RPC with a deadline.</summary>
+public sealed class RemoteBlockReceiver(MigrationReceiver.MigrationReceiverClient client, string migrationId) : IBlockReceiver
+{
+    static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    CallOptions Options(CancellationToken cancellationToken) => new(deadline: DateTime.UtcNow + Deadline, cancellationToken: cancellationToken);
+
+    public async Task<IReadOnlySet<string>> MissingAsync(IReadOnlyCollection<string> hashes, CancellationToken cancellationToken)
+    {
+        var request = new FindMissingBlocksRequest { MigrationId = migrationId };
+        request.Hashes.AddRange(hashes);
+        return (await client.FindMissingBlocksAsync(request, Options(cancellationToken))).Missing.ToHashSet();
+    }
+
+    public async Task PutAsync(string hash, ReadOnlyMemory<byte> compressed, CancellationToken cancellationToken) =>
+        await client.PutBlockAsync(new PutBlockRequest { MigrationId = migrationId, Hash = hash, Compressed = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(compressed) },
+            Options(cancellationToken));
+
+    public async Task CommitAsync(FolderManifest manifest, CancellationToken cancellationToken)
+    {
+        var request = new CommitFolderRequest { MigrationId = migrationId };
+        request.Files.AddRange(manifest.ToMessages());
+        await client.CommitFolderAsync(request, Options(cancellationToken));
+    }
+
+    public async Task DiscardAsync(CancellationToken cancellationToken) =>
+        await client.DiscardMigrationAsync(new DiscardMigrationRequest { MigrationId = migrationId }, Options(cancellationToken));
+}

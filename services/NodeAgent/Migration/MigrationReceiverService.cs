@@ -1,0 +1,68 @@
+using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
+using Platform.NodeAgent.V1;
+using Platform.ServiceDefaults.Auth;
+using Platform.ServiceDefaults.Grpc;
+
+namespace Platform.NodeAgent.Migration;
+
+/// <summary>The target's end of a migration, called by the source node's agent with its agent token.</summary>
+public sealed class MigrationReceiverService(MigrationStaging staging) : MigrationReceiver.MigrationReceiverBase
+{
+    [Authorize(Policy = PlatformPolicies.Agent)]
+    public override async Task<FindMissingBlocksResponse> FindMissingBlocks(FindMissingBlocksRequest request, ServerCallContext context)
+    {
+        var migrationId = RequestValidation.RequireGuid(request.MigrationId, "migration_id");
+        new RequestValidation().Require(request.Hashes.All(ManifestMessages.IsHash), "hashes", "must be SHA-256 in lowercase hex").ThrowIfInvalid();
+        var response = new FindMissingBlocksResponse();
+        response.Missing.AddRange(await staging.Receiver(migrationId).MissingAsync(request.Hashes, context.CancellationToken));
+        return response;
+    }
+
+    [Authorize(Policy = PlatformPolicies.Agent)]
+    public override async Task<PutBlockResponse> PutBlock(PutBlockRequest request, ServerCallContext context)
+    {
+        var migrationId = RequestValidation.RequireGuid(request.MigrationId, "migration_id");
+        new RequestValidation().Require(ManifestMessages.IsHash(request.Hash), "hash", "must be SHA-256 in lowercase hex").ThrowIfInvalid();
+        await Verified(() => staging.Receiver(migrationId).PutAsync(request.Hash, request.Compressed.Memory, context.CancellationToken));
+        return new PutBlockResponse();
+    }
+
+    [Authorize(Policy = PlatformPolicies.Agent)]
+    public override async Task<CommitFolderResponse> CommitFolder(CommitFolderRequest request, ServerCallContext context)
+    {
+        var migrationId = RequestValidation.RequireGuid(request.MigrationId, "migration_id");
+        var (manifest, error) = ManifestMessages.FromMessages(request.Files);
+        if (manifest is null) throw new RpcException(new Status(StatusCode.InvalidArgument, error));
+        await Verified(() => staging.Receiver(migrationId).CommitAsync(manifest, context.CancellationToken));
+        return new CommitFolderResponse();
+    }
+
+    [Authorize(Policy = PlatformPolicies.Agent)]
+    public override Task<DiscardMigrationResponse> DiscardMigration(DiscardMigrationRequest request, ServerCallContext context)
+    {
+        staging.Discard(RequestValidation.RequireGuid(request.MigrationId, "migration_id"));
+        return Task.FromResult(new DiscardMigrationResponse());
+    }
+
+    /// <summary>Corrupt data is the sender's problem (DataLoss); a missing block means the sender skipped one (FailedPrecondition).</summary>
+    static async Task Verified(Func<Task> receive)
+    {
+        try
+        {
+            await receive();
+        }
+        catch (TransferIntegrityException ex)
+        {
+            throw new RpcException(new Status(StatusCode.DataLoss, ex.Message));
+        }
+        catch (FileNotFoundException ex)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"a block the folder needs was never sent: {Path.GetFileName(ex.FileName)}"));
+        }
+        catch (ZstdSharp.ZstdException ex)
+        {
+            throw new RpcException(new Status(StatusCode.DataLoss, $"a block is not valid zstd: {ex.Message}"));
+        }
+    }
+}
