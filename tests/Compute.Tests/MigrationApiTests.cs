@@ -1,8 +1,13 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.Compute.V1;
+using Platform.ServiceDefaults.Cache;
 using Platform.TestSupport;
+using StackExchange.Redis;
 
 namespace Platform.Compute.Tests;
 
@@ -108,6 +113,39 @@ public sealed class MigrationApiTests : IAsyncLifetime
         Assert.Empty(await AssignmentsAsync(source)); // the source's agent now removes its copy
         Assert.Null((await AssignmentsAsync(target)).Single().Migration);
         Assert.Equal("succeeded", (await Operator.GetOperationAsync(new GetOperationRequest { OperationId = begun.Operation.OperationId })).Status);
+    }
+
+    [Fact]
+    public async Task Progress_is_streamed_to_watchers_and_published_as_events()
+    {
+        var id = await RunningWorkloadAsync();
+        var events = new ConcurrentQueue<(string Type, string Phase, long Sent)>();
+        await host.Services.GetRequiredService<IConnectionMultiplexer>().GetSubscriber().SubscribeAsync(
+            RedisChannel.Literal(EventPublisher.Channel("workloads")), (_, message) =>
+            {
+                var envelope = JsonDocument.Parse(message.ToString()).RootElement;
+                if (envelope.GetProperty("data").TryGetProperty("migration", out var migration) && migration.GetProperty("workloadId").GetString() == id)
+                    events.Enqueue((envelope.GetProperty("type").GetString()!, migration.GetProperty("phase").GetString()!,
+                        migration.TryGetProperty("bytesSent", out var sent) ? long.Parse(sent.GetString()!) : 0));
+            });
+        var migrationId = (await Migrations.MigrateWorkloadAsync(new MigrateWorkloadRequest { WorkloadId = id, TargetNodeId = target, Type = "warm" })).Migration.MigrationId;
+        using var watch = Migrations.WatchMigration(new MigrationRequest { MigrationId = migrationId });
+        var seen = new ConcurrentQueue<Migration>();
+        var watching = Task.Run(async () => { await foreach (var m in watch.ResponseStream.ReadAllAsync()) seen.Enqueue(m); });
+
+        await Eventually.HoldsAsync(() => seen.Count >= 1, "the watch's first message");
+        await SourceReportsAsync(migrationId, "precopy");
+        await Eventually.HoldsAsync(() => seen.Any(m => m.Phase == "precopy"), "pre-copy progress on the watch");
+        await SourceReportsAsync(migrationId, "final-copy", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        await SourceReportsAsync(migrationId, "handover");
+        await ReportAsync(target, id, "running", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        await watching; // the stream ends with the migration
+
+        Assert.Equal(("pending", "completed"), (seen.First().Phase, seen.Last().Phase));
+        Assert.Equal(1L << 20, seen.First(m => m.Phase == "precopy").BytesSent);
+        await Eventually.HoldsAsync(() => events.Any(e => e.Type == "migration.completed"), "the completion event");
+        Assert.Equal(["migration.started", "migration.progress", "migration.progress", "migration.starting", "migration.completed"], events.Select(e => e.Type));
+        Assert.Equal(1L << 20, events.First(e => e.Type == "migration.progress").Sent);
     }
 
     [Fact]
