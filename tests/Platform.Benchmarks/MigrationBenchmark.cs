@@ -16,8 +16,8 @@ namespace Platform.Benchmarks;
 /// </summary>
 public static class MigrationBenchmark
 {
-    const int MiB = 1 << 20;
-    const int Files = 8, FileMiB = 64;
+    internal const int MiB = 1 << 20;
+    internal const int Files = 8, FileMiB = 64;
 
     public static async Task<int> RunAsync()
     {
@@ -52,7 +52,7 @@ public static class MigrationBenchmark
             $"{result.Elapsed.TotalSeconds:F2} s = {result.Elapsed / baseline:F2}x the zstd+copy time; {result.BlocksSent} blocks sent, {result.BlocksSkipped} skipped");
 
     /// <summary>Blocks half random (incompressible), half text (compressible), like a VM's memory and disk mix.</summary>
-    static void Fill(string folder)
+    internal static void Fill(string folder)
     {
         Directory.CreateDirectory(folder);
         var random = new Random(42);
@@ -73,7 +73,7 @@ public static class MigrationBenchmark
     }
 
     /// <summary>Overwrites part of <paramref name="fraction"/> of the blocks, spread over the files; returns how many.</summary>
-    static int Change(string folder, double fraction)
+    internal static int Change(string folder, double fraction)
     {
         var random = new Random(7);
         var count = (int)(Files * FileMiB * fraction);
@@ -88,7 +88,7 @@ public static class MigrationBenchmark
         return count;
     }
 
-    static TimeSpan ZstdCopy(string source, string target)
+    internal static TimeSpan ZstdCopy(string source, string target)
     {
         Directory.CreateDirectory(target);
         var clock = Stopwatch.StartNew();

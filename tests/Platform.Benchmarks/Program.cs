@@ -5,13 +5,13 @@ return args.FirstOrDefault() switch
 {
     "ingest" => await IngestBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 1_000_000),
     "query" => await QueryBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 20),
-    "migration" => await MigrationBenchmark.RunAsync(),
+    "migration" when args.Length > 1 => await MigrationBenchmark.RunAsync() is 0 ? await PlatformMigrationBenchmark.RunAsync(args[1]) : 1,
     "workloads" when args.Length > 1 => await WorkloadBenchmark.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 100),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Platform.Benchmarks ingest [samples] | query [runs] | workloads <AppHost.dll> [count] | migration");
+    Console.Error.WriteLine("usage: Platform.Benchmarks ingest [samples] | query [runs] | workloads <AppHost.dll> [count] | migration <AppHost.dll>");
     return 2;
 }

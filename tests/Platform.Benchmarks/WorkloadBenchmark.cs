@@ -18,58 +18,20 @@ public static class WorkloadBenchmark
 {
     public static async Task<int> RunAsync(string appHostDll, int count)
     {
-        var data = Directory.CreateTempSubdirectory("platform-bench-workloads-");
-        data.UnixFileMode |= UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
-        var ready = Path.Combine(data.FullName, "ready.json");
-        using var appHost = Process.Start(new ProcessStartInfo("dotnet", [appHostDll, "--data-dir", data.FullName, "--gateway-port", "0", "--nodes", "1", "--ready-file", ready])
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true,
-        })!;
-        appHost.OutputDataReceived += (_, _) => { };
-        appHost.ErrorDataReceived += (_, _) => { };
-        appHost.BeginOutputReadLine();
-        appHost.BeginErrorReadLine();
-        try
-        {
-            while (!File.Exists(ready))
-            {
-                if (appHost.HasExited) throw new InvalidOperationException($"the AppHost exited with {appHost.ExitCode}");
-                await Task.Delay(100);
-            }
-            var gateway = JsonDocument.Parse(await File.ReadAllTextAsync(ready)).RootElement.GetProperty("gateway").GetString()!;
-            using var http = new HttpClient { BaseAddress = new Uri(gateway), Timeout = TimeSpan.FromSeconds(30) };
-            Console.WriteLine($"workloads: platform ready at {gateway}");
-            await WaitForNodeAsync(http);
-            Console.WriteLine("workloads: a node is Ready; measuring");
+        await using var bench = await BenchPlatform.StartAsync(appHostDll, nodes: 1, "workloads");
+        var http = bench.Http;
+        Console.WriteLine("workloads: a node is Ready; measuring");
 
-            await MeasurePlatformAsync(http, 5); // warm-up: connections, JIT, query plans
-            var platform = await MeasurePlatformAsync(http, count);
-            var driver = await MeasureDriverAsync(count);
+        await MeasurePlatformAsync(http, 5); // warm-up: connections, JIT, query plans
+        var platform = await MeasurePlatformAsync(http, count);
+        var driver = await MeasureDriverAsync(count);
 
-            var (p50, p95) = Percentiles(platform);
-            var (d50, d95) = Percentiles(driver);
-            Console.WriteLine($"workloads: create→running through the platform p50 {p50:F1} ms  p95 {p95:F1} ms ({count} workloads, one at a time)");
-            Console.WriteLine($"workloads: the process driver alone        p50 {d50:F1} ms  p95 {d95:F1} ms");
-            Console.WriteLine($"workloads: ratio p50 {p50 / d50:F1}x, the control plane adds {p50 - d50:F1} ms at p50");
-            return 0;
-        }
-        finally
-        {
-            Process.Start("kill", ["-TERM", appHost.Id.ToString()])!.WaitForExit();
-            await appHost.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-            data.Delete(recursive: true);
-        }
-    }
-
-    static async Task WaitForNodeAsync(HttpClient http)
-    {
-        for (var attempt = 0; attempt < 300; attempt++)
-        {
-            var nodes = JsonDocument.Parse(await http.GetStringAsync("/api/compute/nodes")).RootElement.GetProperty("nodes");
-            if (nodes.EnumerateArray().Any(n => n.GetProperty("status").GetString() == "Ready")) return;
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("no node became Ready");
+        var (p50, p95) = Percentiles(platform);
+        var (d50, d95) = Percentiles(driver);
+        Console.WriteLine($"workloads: create→running through the platform p50 {p50:F1} ms  p95 {p95:F1} ms ({count} workloads, one at a time)");
+        Console.WriteLine($"workloads: the process driver alone        p50 {d50:F1} ms  p95 {d95:F1} ms");
+        Console.WriteLine($"workloads: ratio p50 {p50 / d50:F1}x, the control plane adds {p50 - d50:F1} ms at p50");
+        return 0;
     }
 
     /// <summary>Each workload: the create request until its operation is no longer running (polled every 2 ms); then deleted.</summary>

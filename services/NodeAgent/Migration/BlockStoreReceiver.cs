@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.Json;
 using ZstdSharp;
 
 namespace Platform.NodeAgent.Migration;
@@ -8,12 +9,18 @@ public sealed class TransferIntegrityException(string message) : Exception(messa
 
 /// <summary>
 /// The target's side: verified blocks kept by hash in a block store (they survive a dropped connection and serve the
-/// next round), and the folder built from them on commit, each file checked against its SHA-256 and moved into place
-/// whole; files the manifest no longer has are removed.
+/// next round), and the folder built from them on commit, every file checked against its SHA-256. A file already
+/// committed by an earlier round is patched in place — only its changed blocks are written — so the last round of a
+/// warm migration, the one the workload is stopped for, costs what changed rather than the whole folder. What was
+/// committed is recorded beside the folder (<c>committed.json</c>), and forgotten while a commit runs: a commit that
+/// fails leaves the next one to rebuild every file whole.
 /// </summary>
 public sealed class BlockStoreReceiver(string blockStore, string destination) : IBlockReceiver
 {
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
     string BlockPath(string hash) => Path.Combine(blockStore, hash);
+    string CommittedPath => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(destination))!, "committed.json");
 
     public Task<IReadOnlySet<string>> MissingAsync(IReadOnlyCollection<string> hashes, CancellationToken cancellationToken)
     {
@@ -28,34 +35,94 @@ public sealed class BlockStoreReceiver(string blockStore, string destination) : 
         if (Convert.ToHexStringLower(SHA256.HashData(block)) != hash)
             throw new TransferIntegrityException($"block {hash} does not match its SHA-256");
         var path = BlockPath(hash);
-        await File.WriteAllBytesAsync(path + ".tmp", block, cancellationToken);
-        File.Move(path + ".tmp", path, overwrite: true);
+        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+        await File.WriteAllBytesAsync(temporary, block, cancellationToken);
+        File.Move(temporary, path, overwrite: true);
     }
 
-    public async Task CommitAsync(FolderManifest manifest, CancellationToken cancellationToken)
+    public async Task CommitAsync(FolderManifest manifest, bool partial, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(destination);
+        var committed = ReadCommitted();
+        File.Delete(CommittedPath);
         foreach (var file in manifest.Files)
         {
             var target = Path.Combine(destination, file.Path);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            await using (var output = new FileStream(target + ".tmp", FileMode.Create, FileAccess.Write))
+            if (committed.GetValueOrDefault(file.Path) is { } before && File.Exists(target) && new FileInfo(target).Length == before.Size)
             {
-                foreach (var block in file.Blocks)
-                {
-                    var bytes = await File.ReadAllBytesAsync(BlockPath(block.Hash), cancellationToken);
-                    hash.AppendData(bytes);
-                    await output.WriteAsync(bytes, cancellationToken);
-                }
+                if (before.Sha256 != file.Sha256) await PatchAsync(target, before, file, cancellationToken);
+                File.SetUnixFileMode(target, file.Mode);
             }
-            if (Convert.ToHexStringLower(hash.GetHashAndReset()) != file.Sha256)
-                throw new TransferIntegrityException($"{file.Path} does not match its SHA-256");
-            File.SetUnixFileMode(target + ".tmp", file.Mode);
-            File.Move(target + ".tmp", target, overwrite: true);
+            else await BuildAsync(target, file, cancellationToken);
+            committed[file.Path] = file;
         }
-        var kept = manifest.Files.Select(f => Path.GetFullPath(Path.Combine(destination, f.Path))).ToHashSet();
-        foreach (var stale in Directory.EnumerateFiles(destination, "*", SearchOption.AllDirectories).Where(p => !kept.Contains(Path.GetFullPath(p))))
-            File.Delete(stale);
+        if (!partial)
+        {
+            var kept = manifest.Files.Select(f => Path.GetFullPath(Path.Combine(destination, f.Path))).ToHashSet();
+            foreach (var stale in Directory.EnumerateFiles(destination, "*", SearchOption.AllDirectories).Where(p => !kept.Contains(Path.GetFullPath(p))))
+                File.Delete(stale);
+            committed = manifest.Files.ToDictionary(f => f.Path);
+        }
+        await File.WriteAllTextAsync(CommittedPath + ".tmp", JsonSerializer.Serialize(committed.Values, Json), cancellationToken);
+        File.Move(CommittedPath + ".tmp", CommittedPath, overwrite: true);
+    }
+
+    Dictionary<string, FileEntry> ReadCommitted()
+    {
+        try
+        {
+            return File.Exists(CommittedPath)
+                ? (JsonSerializer.Deserialize<List<FileEntry>>(File.ReadAllText(CommittedPath), Json) ?? []).ToDictionary(f => f.Path)
+                : [];
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>A new file from its blocks, verified, then moved into place whole.</summary>
+    async Task BuildAsync(string target, FileEntry file, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await using (var output = new FileStream(target + ".tmp", FileMode.Create, FileAccess.Write))
+        {
+            foreach (var block in file.Blocks)
+            {
+                var bytes = await File.ReadAllBytesAsync(BlockPath(block.Hash), cancellationToken);
+                hash.AppendData(bytes);
+                await output.WriteAsync(bytes, cancellationToken);
+            }
+        }
+        if (Convert.ToHexStringLower(hash.GetHashAndReset()) != file.Sha256)
+            throw new TransferIntegrityException($"{file.Path} does not match its SHA-256");
+        File.SetUnixFileMode(target + ".tmp", file.Mode);
+        File.Move(target + ".tmp", target, overwrite: true);
+    }
+
+    /// <summary>An existing file with only the blocks that differ from the committed version written, then verified whole.</summary>
+    async Task PatchAsync(string target, FileEntry before, FileEntry file, CancellationToken cancellationToken)
+    {
+        var offsetsBefore = new long[before.Blocks.Count];
+        for (var i = 1; i < offsetsBefore.Length; i++) offsetsBefore[i] = offsetsBefore[i - 1] + before.Blocks[i - 1].Length;
+        await using (var output = new FileStream(target, FileMode.Open, FileAccess.ReadWrite))
+        {
+            long offset = 0;
+            for (var i = 0; i < file.Blocks.Count; i++)
+            {
+                var block = file.Blocks[i];
+                if (i >= before.Blocks.Count || before.Blocks[i] != block || offsetsBefore[i] != offset)
+                {
+                    output.Seek(offset, SeekOrigin.Begin);
+                    await output.WriteAsync(await File.ReadAllBytesAsync(BlockPath(block.Hash), cancellationToken), cancellationToken);
+                }
+                offset += block.Length;
+            }
+            output.SetLength(file.Size);
+            output.Seek(0, SeekOrigin.Begin);
+            if (Convert.ToHexStringLower(await SHA256.HashDataAsync(output, cancellationToken)) != file.Sha256)
+                throw new TransferIntegrityException($"{file.Path} does not match its SHA-256");
+        }
     }
 }

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using ZstdSharp;
@@ -13,17 +15,22 @@ public interface IBlockReceiver
     /// <summary>One block, zstd-compressed; the receiver verifies its SHA-256 against the hash before keeping it.</summary>
     Task PutAsync(string hash, ReadOnlyMemory<byte> compressed, CancellationToken cancellationToken);
 
-    /// <summary>Builds the folder from the manifest's blocks, verifying each file's SHA-256.</summary>
-    Task CommitAsync(FolderManifest manifest, CancellationToken cancellationToken);
+    /// <summary>
+    /// Builds the folder from the manifest's blocks, verifying each file's SHA-256. A partial manifest (a pre-copy round's
+    /// files that came whole) leaves the folder's other files as they are; a full one removes files it does not list.
+    /// </summary>
+    Task CommitAsync(FolderManifest manifest, bool partial, CancellationToken cancellationToken);
 }
 
 /// <summary>
-/// How to send: zstd level, pace (0: unlimited), block size, which files travel (relative paths; null: all), and whether
-/// the round ends in a commit. A pre-copy round of a running workload does not commit: it only moves blocks ahead, and
-/// skips blocks that changed after the folder was read (the next round sends them).
+/// How to send: zstd level, pace (0: unlimited), block size, which files travel (relative paths; null: all), blocks in
+/// flight at once, and whether this is the final round. A pre-copy round of a running workload is not final: blocks
+/// that changed after the folder was read are skipped (the next round sends them) and only the files that came whole
+/// are committed. The final round, with the workload stopped, must send everything and commits the whole folder.
 /// </summary>
 public sealed record TransferOptions(
-    int CompressionLevel = 3, long BytesPerSecond = 0, int BlockSize = FolderManifest.DefaultBlockSize, Func<string, bool>? Include = null, bool Commit = true);
+    int CompressionLevel = 3, long BytesPerSecond = 0, int BlockSize = FolderManifest.DefaultBlockSize, Func<string, bool>? Include = null, bool Final = true,
+    int Parallelism = 4);
 
 /// <summary>How a transfer went: the folder's size, bytes on the wire, blocks sent and skipped, time taken.</summary>
 public sealed record TransferResult(long BytesTotal, long BytesSent, int BlocksSent, int BlocksSkipped, TimeSpan Elapsed)
@@ -57,33 +64,54 @@ public static class FolderTransfer
             }
         }
         var missing = await receiver.MissingAsync(locations.Keys, cancellationToken);
+        var skipped = locations.Count - missing.Count;
         var pacer = new BandwidthLimiter(options.BytesPerSecond);
-        using var compressor = new Compressor(options.CompressionLevel);
-        var buffer = new byte[options.BlockSize];
+        var compressors = new ConcurrentBag<Compressor>();
+        var changed = new ConcurrentDictionary<string, bool>();
         long sent = 0;
         var blocksSent = 0;
-        foreach (var (hash, (path, offset, length)) in locations)
+        try
         {
-            if (!missing.Contains(hash)) continue;
-            await using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
-            {
-                stream.Seek(offset, SeekOrigin.Begin);
-                await stream.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken);
-            }
-            if (Convert.ToHexStringLower(SHA256.HashData(buffer.AsSpan(0, length))) != hash)
-            {
-                if (options.Commit) throw new TransferIntegrityException($"{Path.GetRelativePath(folder, path)} changed while it was being sent");
-                continue; // written to since the folder was read: the next round sends its new content
-            }
-            var compressed = compressor.Wrap(buffer.AsSpan(0, length)).ToArray();
-            await pacer.WaitAsync(compressed.Length, cancellationToken);
-            await receiver.PutAsync(hash, compressed, cancellationToken);
-            sent += compressed.Length;
-            blocksSent++;
-            progress?.Report(new(manifest.TotalBytes, sent, blocksSent, locations.Count - missing.Count, clock.Elapsed));
+            // Several blocks in flight: reading, hashing and compressing the next overlap with the receiver's work on this one.
+            await Parallel.ForEachAsync(locations.Where(l => missing.Contains(l.Key)),
+                new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, async (entry, token) =>
+                {
+                    var (hash, (path, offset, length)) = entry;
+                    var buffer = ArrayPool<byte>.Shared.Rent(length);
+                    try
+                    {
+                        await using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+                        {
+                            stream.Seek(offset, SeekOrigin.Begin);
+                            await stream.ReadExactlyAsync(buffer.AsMemory(0, length), token);
+                        }
+                        if (Convert.ToHexStringLower(SHA256.HashData(buffer.AsSpan(0, length))) != hash)
+                        {
+                            if (options.Final) throw new TransferIntegrityException($"{Path.GetRelativePath(folder, path)} changed while it was being sent");
+                            changed[hash] = true; // written to since the folder was read: the next round sends its new content
+                            return;
+                        }
+                        var compressor = compressors.TryTake(out var idle) ? idle : new Compressor(options.CompressionLevel);
+                        var compressed = compressor.Wrap(buffer.AsSpan(0, length)).ToArray();
+                        compressors.Add(compressor);
+                        await pacer.WaitAsync(compressed.Length, token);
+                        await receiver.PutAsync(hash, compressed, token);
+                        var (total, blocks) = (Interlocked.Add(ref sent, compressed.Length), Interlocked.Increment(ref blocksSent));
+                        progress?.Report(new(manifest.TotalBytes, total, blocks, skipped, clock.Elapsed));
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+                });
         }
-        if (options.Commit) await receiver.CommitAsync(manifest, cancellationToken);
-        return new(manifest.TotalBytes, sent, blocksSent, locations.Count - missing.Count, clock.Elapsed);
+        finally
+        {
+            foreach (var compressor in compressors) compressor.Dispose();
+        }
+        if (options.Final) await receiver.CommitAsync(manifest, partial: false, cancellationToken);
+        else await receiver.CommitAsync(new FolderManifest([.. manifest.Files.Where(f => !f.Blocks.Any(b => changed.ContainsKey(b.Hash)))]), partial: true, cancellationToken);
+        return new(manifest.TotalBytes, sent, blocksSent, skipped, clock.Elapsed);
     }
 }
 
@@ -96,8 +124,8 @@ public sealed class BandwidthLimiter(long bytesPerSecond)
     public async Task WaitAsync(int count, CancellationToken cancellationToken)
     {
         if (bytesPerSecond <= 0) return;
-        bytes += count;
-        var due = TimeSpan.FromSeconds((double)bytes / bytesPerSecond) - clock.Elapsed;
+        var total = Interlocked.Add(ref bytes, count);
+        var due = TimeSpan.FromSeconds((double)total / bytesPerSecond) - clock.Elapsed;
         if (due > TimeSpan.Zero) await Task.Delay(due, cancellationToken);
     }
 }

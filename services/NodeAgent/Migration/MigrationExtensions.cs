@@ -8,6 +8,13 @@ public static class MigrationExtensions
         builder.Services.AddSingleton<MigrationStaging>();
         builder.Services.AddSingleton<MigrationPeers>();
         builder.Services.AddSingleton<MigrationRunner>();
+        // Blocks are 1 MiB messages, several in flight: Kestrel's default HTTP/2 windows (1 MiB per connection, 768 KiB
+        // per stream) would make every block wait for a window update.
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
+        {
+            kestrel.Limits.Http2.InitialConnectionWindowSize = 16 << 20;
+            kestrel.Limits.Http2.InitialStreamWindowSize = 4 << 20;
+        });
         return builder;
     }
 

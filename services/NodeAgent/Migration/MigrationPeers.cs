@@ -45,9 +45,9 @@ public sealed class RemoteBlockReceiver(MigrationReceiver.MigrationReceiverClien
         await client.PutBlockAsync(new PutBlockRequest { MigrationId = migrationId, Hash = hash, Compressed = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(compressed) },
             Options(cancellationToken));
 
-    public async Task CommitAsync(FolderManifest manifest, CancellationToken cancellationToken)
+    public async Task CommitAsync(FolderManifest manifest, bool partial, CancellationToken cancellationToken)
     {
-        var request = new CommitFolderRequest { MigrationId = migrationId };
+        var request = new CommitFolderRequest { MigrationId = migrationId, Partial = partial };
         request.Files.AddRange(manifest.ToMessages());
         await client.CommitFolderAsync(request, Options(cancellationToken));
     }

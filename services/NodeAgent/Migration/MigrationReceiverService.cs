@@ -34,7 +34,7 @@ public sealed class MigrationReceiverService(MigrationStaging staging) : Migrati
         var migrationId = RequestValidation.RequireGuid(request.MigrationId, "migration_id");
         var (manifest, error) = ManifestMessages.FromMessages(request.Files);
         if (manifest is null) throw new RpcException(new Status(StatusCode.InvalidArgument, error));
-        await Verified(() => staging.Receiver(migrationId).CommitAsync(manifest, context.CancellationToken));
+        await Verified(() => staging.Receiver(migrationId).CommitAsync(manifest, request.Partial, context.CancellationToken));
         return new CommitFolderResponse();
     }
 

@@ -35,8 +35,10 @@ public sealed class MigrationRunner(
         public int Rounds;
         public TransferResult? Current;
 
-        public void Add(TransferResult round)
+        public void Add(TransferResult round, ILogger logger, string migrationId)
         {
+            logger.LogInformation("Migration {MigrationId} round {Round}: {BytesSent} bytes sent for {BlocksSent} blocks, {BlocksSkipped} already there, in {Elapsed} ms",
+                migrationId, Rounds + 1, round.BytesSent, round.BlocksSent, round.BlocksSkipped, (long)round.Elapsed.TotalMilliseconds);
             (Total, Sent, Saved, Current) = (round.BytesTotal, Sent + round.BytesSent, Saved + round.BytesSaved, null);
             Rounds++;
         }
@@ -59,8 +61,8 @@ public sealed class MigrationRunner(
                 var previous = long.MaxValue;
                 while (tally.Rounds < MaxPrecopyRounds)
                 {
-                    var round = await FolderTransfer.SendAsync(folder, receiver, options with { Commit = false }, reporter, cancellationToken);
-                    tally.Add(round);
+                    var round = await FolderTransfer.SendAsync(folder, receiver, options with { Final = false }, reporter, cancellationToken);
+                    tally.Add(round, logger, order.MigrationId);
                     await ReportAsync(order, "precopy", tally, "", cancellationToken);
                     if (round.BytesSent <= ConvergedBytes || round.BytesSent >= previous) break;
                     previous = round.BytesSent;
@@ -68,7 +70,7 @@ public sealed class MigrationRunner(
             }
             tally.StoppedAtMs = (await stop(cancellationToken)).ToUnixTimeMilliseconds();
             await ReportAsync(order, "final-copy", tally, "", cancellationToken);
-            tally.Add(await FolderTransfer.SendAsync(folder, receiver, options, reporter, cancellationToken));
+            tally.Add(await FolderTransfer.SendAsync(folder, receiver, options, reporter, cancellationToken), logger, order.MigrationId);
             await ReportUntilHeardAsync(order, "handover", tally, "", cancellationToken);
             logger.LogInformation("Migration {MigrationId}: handed over to node {TargetNodeId} after {Rounds} rounds, {BytesSent} of {BytesTotal} bytes sent",
                 order.MigrationId, order.TargetNodeId, tally.Rounds, tally.Sent, tally.Total);

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Platform.Benchmarks;
+
+/// <summary>The whole platform (a Release AppHost) in a fresh data folder, for the benchmarks that go through the gateway.</summary>
+public sealed class BenchPlatform : IAsyncDisposable
+{
+    readonly Process appHost;
+    readonly DirectoryInfo data;
+
+    public HttpClient Http { get; }
+    public string DataDirectory => data.FullName;
+
+    BenchPlatform(Process appHost, DirectoryInfo data, HttpClient http) => (this.appHost, this.data, Http) = (appHost, data, http);
+
+    public static async Task<BenchPlatform> StartAsync(string appHostDll, int nodes, string prefix)
+    {
+        var data = Directory.CreateTempSubdirectory($"platform-bench-{prefix}-");
+        data.UnixFileMode |= UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        var ready = Path.Combine(data.FullName, "ready.json");
+        var appHost = Process.Start(new ProcessStartInfo("dotnet", [appHostDll, "--data-dir", data.FullName, "--gateway-port", "0", "--nodes", nodes.ToString(), "--ready-file", ready])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true,
+        })!;
+        appHost.OutputDataReceived += (_, _) => { };
+        appHost.ErrorDataReceived += (_, _) => { };
+        appHost.BeginOutputReadLine();
+        appHost.BeginErrorReadLine();
+        while (!File.Exists(ready))
+        {
+            if (appHost.HasExited) throw new InvalidOperationException($"the AppHost exited with {appHost.ExitCode}");
+            await Task.Delay(100);
+        }
+        var gateway = JsonDocument.Parse(await File.ReadAllTextAsync(ready)).RootElement.GetProperty("gateway").GetString()!;
+        var platform = new BenchPlatform(appHost, data, new HttpClient { BaseAddress = new Uri(gateway), Timeout = TimeSpan.FromSeconds(30) });
+        Console.WriteLine($"{prefix}: platform ready at {gateway}");
+        await platform.WaitForReadyNodesAsync(nodes);
+        return platform;
+    }
+
+    /// <summary>The Ready nodes as (id, name), by name.</summary>
+    public async Task<List<(string Id, string Name)>> ReadyNodesAsync() =>
+        [.. JsonDocument.Parse(await Http.GetStringAsync("/api/compute/nodes")).RootElement.GetProperty("nodes").EnumerateArray()
+            .Where(n => n.GetProperty("status").GetString() == "Ready")
+            .Select(n => (n.GetProperty("nodeId").GetString()!, n.GetProperty("name").GetString()!)).OrderBy(n => n.Item2)];
+
+    async Task WaitForReadyNodesAsync(int count)
+    {
+        for (var attempt = 0; attempt < 600; attempt++)
+        {
+            if ((await ReadyNodesAsync()).Count >= count) return;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{count} nodes did not become Ready");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        Process.Start("kill", ["-TERM", appHost.Id.ToString()])!.WaitForExit();
+        await appHost.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        appHost.Dispose();
+        data.Delete(recursive: true);
+    }
+}
