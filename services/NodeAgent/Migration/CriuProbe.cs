@@ -31,7 +31,7 @@ public static class CriuProbe
                     ?? $"exit code {check.ExitCode}";
                 return $"unavailable: criu check fails on this kernel ({firstError.Trim()})";
             }
-            return "unavailable: criu works here, but this agent does not checkpoint workloads with it yet";
+            return "criu";
         }
         catch (System.ComponentModel.Win32Exception)
         {

@@ -12,9 +12,10 @@ public sealed class MigrationEndedException(string phase) : Exception($"Compute 
 }
 
 /// <summary>
-/// The source's side of a migration. Warm: copy the workload's folder to the target while it runs, round after round,
-/// until a round sends little (or stops shrinking, or five rounds passed). Then — cold from the start — stop the
-/// workload, send what changed and commit it on the target, and tell Compute to hand the workload over. Every step
+/// The source's side of a migration. Warm and live: copy the workload's folder to the target while it runs, round
+/// after round, until a round sends little (or stops shrinking, or five rounds passed). Then — cold from the start —
+/// stop the workload (live: checkpoint it with CRIU into its folder), send what changed and commit it on the target,
+/// and tell Compute to hand the workload over; the target starts it (live: restores it from the checkpoint). Every step
 /// is reported to Compute (progress at most twice a second), whose answer may end the run; a failure is reported with
 /// its reason and the target's staging is discarded. Running it again resumes: blocks the target holds are not resent.
 /// </summary>
@@ -44,7 +45,7 @@ public sealed class MigrationRunner(
         }
     }
 
-    /// <summary>Runs the migration of the workload in <paramref name="folder"/>; <paramref name="stop"/> stops it and says when.</summary>
+    /// <summary>Runs the migration of the workload in <paramref name="folder"/>; <paramref name="stop"/> stops (or checkpoints) it and says when.</summary>
     public async Task RunAsync(string folder, MigrationOrder order, Func<CancellationToken, Task<DateTimeOffset>> stop, CancellationToken cancellationToken)
     {
         var migrationId = Guid.Parse(order.MigrationId);
@@ -54,9 +55,7 @@ public sealed class MigrationRunner(
         using var reporter = new PeriodicProgress(this, order, tally);
         try
         {
-            if (order.Type == "live")
-                throw new NotSupportedException("live migration needs CRIU, which this agent does not run");
-            if (order.Type == "warm")
+            if (order.Type is "warm" or "live")
             {
                 var previous = long.MaxValue;
                 while (tally.Rounds < MaxPrecopyRounds)

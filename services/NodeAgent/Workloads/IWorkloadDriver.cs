@@ -35,6 +35,17 @@ public interface IWorkloadDriver
     WorkloadUsage Stats(WorkloadHandle handle, IReadOnlyCollection<Machine.ProcessStat>? processes = null);
 
     void Signal(WorkloadHandle handle, int signal);
+
+    /// <summary>
+    /// Live migration: checkpoints the running workload into <paramref name="imagesDir"/>, after which it has stopped.
+    /// Drivers that cannot throw <see cref="NotSupportedException"/> (their fingerprint's live_migration says why).
+    /// </summary>
+    Task CheckpointAsync(WorkloadHandle handle, string imagesDir, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"the {Name} driver cannot checkpoint a workload");
+
+    /// <summary>Brings back a workload checkpointed into <paramref name="imagesDir"/> (on this node or another).</summary>
+    Task<WorkloadHandle> RestoreAsync(string folder, string imagesDir, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"the {Name} driver cannot restore a workload");
 }
 
 /// <summary>What a driver needs to find its workload again.</summary>

@@ -123,6 +123,25 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
         await WaitAsync(handle, cancellationToken);
     }
 
+    /// <summary>CRIU dumps the workload's tree (the wrapper and all it started); it is gone once dumped.</summary>
+    public virtual async Task CheckpointAsync(WorkloadHandle handle, string imagesDir, CancellationToken cancellationToken)
+    {
+        if (Migration.CriuProbe.LiveMigration != "criu") throw new NotSupportedException($"live migration is {Migration.CriuProbe.LiveMigration}");
+        await Migration.CriuCheckpoint.DumpAsync(handle.Pid, imagesDir, cancellationToken);
+        await WaitAsync(handle, cancellationToken);
+        logger.LogInformation("Checkpointed the workload in {Folder} (pid {Pid}) into {Images}", handle.Folder, handle.Pid, imagesDir);
+    }
+
+    /// <summary>CRIU restores the tree detached from the agent; the handle is found again like after an agent restart.</summary>
+    public virtual async Task<WorkloadHandle> RestoreAsync(string folder, string imagesDir, CancellationToken cancellationToken)
+    {
+        if (Migration.CriuProbe.LiveMigration != "criu") throw new NotSupportedException($"live migration is {Migration.CriuProbe.LiveMigration}");
+        File.Delete(Path.Combine(folder, "exit_code"));
+        var pid = await Migration.CriuCheckpoint.RestoreAsync(imagesDir, cancellationToken);
+        logger.LogInformation("Restored the workload in {Folder} from its checkpoint as pid {Pid}", folder, pid);
+        return new WorkloadHandle(Name, folder, pid, ProcessStat.Read(pid)?.StartTicks ?? 0);
+    }
+
     public void Destroy(WorkloadHandle handle)
     {
         if (handle.Pid > 1) SignalGroup(handle, Signals.Kill);

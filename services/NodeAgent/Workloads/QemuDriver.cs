@@ -31,6 +31,12 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger) : ProcessDriver(lo
         return info;
     }
 
+    public override Task CheckpointAsync(WorkloadHandle handle, string imagesDir, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("the qemu driver migrates guests cold or warm");
+
+    public override Task<WorkloadHandle> RestoreAsync(string folder, string imagesDir, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("the qemu driver migrates guests cold or warm");
+
     protected override long DataLimit(Assignment assignment) => assignment.MemoryBytes + Overhead;
 
     protected override IEnumerable<string> CommandLine(Assignment assignment, string folder) =>

@@ -19,9 +19,16 @@ public sealed class SandboxDriver(ILogger<ProcessDriver> logger) : ProcessDriver
         var info = base.Fingerprint();
         info.Name = Name;
         info.Attributes["isolation"] = "bubblewrap: read-only root, private /tmp, own pid/ipc/uts namespaces, writable workload folder";
+        info.Attributes["live_migration"] = "unavailable: the sandbox's namespaces are not checkpointed; migrate cold or warm";
         if (info.Available && unusable.Value is { } reason) (info.Available, info.Reason) = (false, reason);
         return info;
     }
+
+    public override Task CheckpointAsync(WorkloadHandle handle, string imagesDir, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("the sandbox driver does not checkpoint its namespaces");
+
+    public override Task<WorkloadHandle> RestoreAsync(string folder, string imagesDir, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("the sandbox driver does not restore checkpoints");
 
     protected override IEnumerable<string> CommandLine(Assignment assignment, string folder) =>
         ["bwrap", .. Isolation(folder), "--", assignment.Command, .. assignment.Args];

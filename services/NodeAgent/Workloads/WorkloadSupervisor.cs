@@ -201,24 +201,43 @@ public sealed partial class WorkloadSupervisor(
             workload.MigrationId = order.MigrationId;
             workload.MigrationCancel = new CancellationTokenSource();
             var cancel = workload.MigrationCancel.Token;
-            workload.MigrationRun = Task.Run(() => migrations.RunAsync(workload.Folder, order, token => StopForMigrationAsync(workload, token), cancel), CancellationToken.None);
+            var live = order.Type == "live";
+            workload.MigrationRun = Task.Run(() => migrations.RunAsync(workload.Folder, order, token => StopForMigrationAsync(workload, live, token), cancel), CancellationToken.None);
             logger.LogInformation("Migrating workload {WorkloadName} ({WorkloadId}) to node {TargetNodeId}: {Type}, migration {MigrationId}",
                 workload.Name, workload.WorkloadId, order.TargetNodeId, order.Type, order.MigrationId);
         }
         return workload.ToReport();
     }
 
-    /// <summary>Stops the workload for the final copy (with its stop timeout) and says when it stopped.</summary>
-    async Task<DateTimeOffset> StopForMigrationAsync(LocalWorkload workload, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stops the workload for the final copy — with its stop timeout, or for a live migration by checkpointing it into
+    /// its folder, where the images travel with it — and says when it stopped. A checkpoint that fails leaves the
+    /// workload running (CRIU resumes it) and fails the migration.
+    /// </summary>
+    async Task<DateTimeOffset> StopForMigrationAsync(LocalWorkload workload, bool live, CancellationToken cancellationToken)
     {
         await workload.Gate.WaitAsync(cancellationToken);
         try
         {
-            if (workload.Handle is not null)
+            if (workload.Handle is { } handle)
             {
+                workload.StopRequested = true;
                 // Not cancelled halfway: a workload left between SIGTERM and its exit would be neither here nor there.
-                await StopProcessAsync(workload, TimeSpan.FromMilliseconds(workload.Assignment?.StopTimeoutMs ?? 10_000), CancellationToken.None);
-                workload.Message = "stopped for migration";
+                if (live)
+                {
+                    try
+                    {
+                        await Driver(workload.Driver)!.CheckpointAsync(handle, Path.Combine(workload.Folder, CriuCheckpoint.ImagesFolder), CancellationToken.None);
+                    }
+                    catch
+                    {
+                        workload.StopRequested = false;
+                        throw;
+                    }
+                    (workload.Handle, workload.Power, workload.ExitCode, workload.FinishedAt) = (null, "shutdown", null, clock.GetUtcNow());
+                }
+                else await StopProcessAsync(workload, TimeSpan.FromMilliseconds(workload.Assignment?.StopTimeoutMs ?? 10_000), CancellationToken.None);
+                workload.Message = live ? "checkpointed for live migration" : "stopped for migration";
                 workload.Save();
                 wake.Writer.TryWrite(true);
             }
@@ -270,14 +289,22 @@ public sealed partial class WorkloadSupervisor(
             (workload.Power, workload.Message, workload.ExitCode) = ("crashed", $"driver {assignment.Driver} is not available on this node{(fingerprint is null ? "" : $": {fingerprint.Reason}")}", null);
             return;
         }
+        var checkpoint = Path.Combine(workload.Folder, CriuCheckpoint.ImagesFolder);
         try
         {
-            workload.Handle = await driver.StartAsync(assignment, workload.Folder, cancellationToken);
+            // A folder holding a checkpoint (a live migration's, here or back on its source) is restored, once.
+            workload.Handle = Directory.Exists(checkpoint)
+                ? await driver.RestoreAsync(workload.Folder, checkpoint, cancellationToken)
+                : await driver.StartAsync(assignment, workload.Folder, cancellationToken);
         }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException or CheckpointException or NotSupportedException)
         {
-            (workload.Power, workload.Message, workload.ExitCode) = ("crashed", $"could not start: {ex.Message}", null);
+            (workload.Power, workload.Message, workload.ExitCode) = ("crashed", $"could not {(ex is CheckpointException or NotSupportedException ? "restore its checkpoint" : "start")}: {ex.Message}", null);
             return;
+        }
+        finally
+        {
+            if (Directory.Exists(checkpoint)) Directory.Delete(checkpoint, recursive: true);
         }
         (workload.Power, workload.Message, workload.ExitCode, workload.StartedAt, workload.FinishedAt) = ("running", "", null, clock.GetUtcNow(), null);
         workload.StopRequested = false;
