@@ -142,6 +142,35 @@ public sealed class MigrationTests(PlatformFixture fixture)
     }
 
     [Fact]
+    public async Task A_migration_whose_source_agent_is_killed_resumes_when_it_returns_without_sending_again_what_arrived()
+    {
+        using var http = fixture.Platform.CreateHttpClient();
+        var (a, b) = await NodesAsync(http);
+        var id = (await CreateOnAsync(http, a, "resumable", Counter)).GetProperty("workloadId").GetString()!;
+        await WorkloadTests.WaitForAsync(http, id, "active");
+        await Eventually.HoldsAsync(() => File.Exists(Path.Combine(Folder(a, "workloads", id), "count")), "counting on the source");
+
+        // 3 MiB at 256 KiB/s: about 12 s of copying; the source's agent dies a few blocks in.
+        var migrationId = (await MigrateAsync(http, id, new { targetNodeId = b.Id, type = "cold", bandwidthLimitBytesPerSecond = 262144 }))
+            .GetProperty("migrationId").GetString()!;
+        var blocks = Path.Combine(Folder(b, "migrations", migrationId), "blocks");
+        await Eventually.HoldsAsync(() => Directory.Exists(blocks) && Directory.EnumerateFiles(blocks).Count(f => !f.EndsWith(".tmp")) >= 1, "blocks on the target");
+        System.Diagnostics.Process.GetProcessById(fixture.Platform.Pids[a.Name]).Kill();
+        var arrived = Directory.EnumerateFiles(blocks).Where(f => !f.EndsWith(".tmp")).Select(Path.GetFileName).ToHashSet();
+
+        await WaitForPhaseAsync(http, migrationId, "completed");
+        var after = await WorkloadTests.WaitForAsync(http, id, "active");
+        Assert.Equal(b.Id, after.GetProperty("nodeId").GetString());
+        Assert.Equal(3145728, new FileInfo(Path.Combine(Folder(b, "workloads", id), "data")).Length);
+        // The restarted agent resumed: what had arrived was not sent again.
+        Assert.Contains($"Migration {migrationId} round 1:", fixture.Platform.Output);
+        var resumedRound = fixture.Platform.Output.Split('\n').Last(l => l.Contains($"Migration {migrationId} round 1:"));
+        var skipped = int.Parse(System.Text.RegularExpressions.Regex.Match(resumedRound, @"(\d+) already there").Groups[1].Value);
+        Assert.True(skipped >= arrived.Count && arrived.Count >= 1, $"{skipped} blocks skipped, {arrived.Count} had arrived: {resumedRound}");
+        (await http.DeleteAsync($"/api/compute/workloads/{id}")).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
     public async Task Live_migration_is_refused_here_with_the_reason_criu_gave()
     {
         using var http = fixture.Platform.CreateHttpClient();
