@@ -87,6 +87,19 @@ public sealed class FolderTransferTests : IDisposable
     }
 
     [Fact]
+    public async Task A_file_removed_during_a_pre_copy_round_is_left_for_the_next_round_and_the_final_round_drops_it()
+    {
+        var scratch = Path.Combine(Source, "scratch.tmp");
+        File.WriteAllBytes(scratch, Enumerable.Range(0, 3 * Block).Select(i => (byte)(i * 7 % 251)).ToArray());
+        await SendAsync(new WritingReceiver(new BlockStoreReceiver(Store, Target), () => File.Delete(scratch)), final: false);
+
+        Assert.False(File.Exists(Path.Combine(Target, "scratch.tmp")));
+        var final = await SendAsync(new BlockStoreReceiver(Store, Target));
+        AssertSameFolders();
+        Assert.Equal(0, final.BlocksSent);
+    }
+
+    [Fact]
     public async Task A_send_cut_off_midway_resumes_without_sending_again_what_arrived()
     {
         var dropping = new DroppingReceiver(new BlockStoreReceiver(Store, Target), dropAfter: 10);

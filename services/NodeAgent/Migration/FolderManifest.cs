@@ -26,16 +26,27 @@ public sealed record FolderManifest(IReadOnlyList<FileEntry> Files)
         foreach (var path in Directory.EnumerateFiles(folder, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }).Order(StringComparer.Ordinal))
         {
             if (include is not null && !include(Path.GetRelativePath(folder, path))) continue;
-            using var stream = File.OpenRead(path);
+            FileStream stream;
+            try
+            {
+                stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                continue; // removed since the folder was listed (a running workload's temporary file)
+            }
+            using var _ = stream;
             using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var blocks = new List<BlockRef>();
             int read;
+            long size = 0; // what was read: a file a running workload appends to grows while it is read
             while ((read = stream.ReadAtLeast(buffer, blockSize, throwOnEndOfStream: false)) > 0)
             {
                 whole.AppendData(buffer, 0, read);
                 blocks.Add(new BlockRef(Convert.ToHexStringLower(SHA256.HashData(buffer.AsSpan(0, read))), read));
+                size += read;
             }
-            files.Add(new FileEntry(Path.GetRelativePath(folder, path), stream.Length, File.GetUnixFileMode(path), Convert.ToHexStringLower(whole.GetHashAndReset()), blocks));
+            files.Add(new FileEntry(Path.GetRelativePath(folder, path), size, File.GetUnixFileMode(stream.SafeFileHandle), Convert.ToHexStringLower(whole.GetHashAndReset()), blocks));
         }
         return new FolderManifest(files);
     }

@@ -80,15 +80,10 @@ public static class FolderTransfer
                     var buffer = ArrayPool<byte>.Shared.Rent(length);
                     try
                     {
-                        await using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
-                        {
-                            stream.Seek(offset, SeekOrigin.Begin);
-                            await stream.ReadExactlyAsync(buffer.AsMemory(0, length), token);
-                        }
-                        if (Convert.ToHexStringLower(SHA256.HashData(buffer.AsSpan(0, length))) != hash)
+                        if (!await ReadAsync(path, offset, buffer.AsMemory(0, length), token) || Convert.ToHexStringLower(SHA256.HashData(buffer.AsSpan(0, length))) != hash)
                         {
                             if (options.Final) throw new TransferIntegrityException($"{Path.GetRelativePath(folder, path)} changed while it was being sent");
-                            changed[hash] = true; // written to since the folder was read: the next round sends its new content
+                            changed[hash] = true; // written to (or removed) since the folder was read: the next round sends what it is then
                             return;
                         }
                         var compressor = compressors.TryTake(out var idle) ? idle : new Compressor(options.CompressionLevel);
@@ -112,6 +107,22 @@ public static class FolderTransfer
         if (options.Final) await receiver.CommitAsync(manifest, partial: false, cancellationToken);
         else await receiver.CommitAsync(new FolderManifest([.. manifest.Files.Where(f => !f.Blocks.Any(b => changed.ContainsKey(b.Hash)))]), partial: true, cancellationToken);
         return new(manifest.TotalBytes, sent, blocksSent, skipped, clock.Elapsed);
+    }
+
+    /// <summary>Reads a block; false when its file is gone or now too short (a running workload rewrote it).</summary>
+    static async Task<bool> ReadAsync(string path, long offset, Memory<byte> block, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            stream.Seek(offset, SeekOrigin.Begin);
+            await stream.ReadExactlyAsync(block, cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or EndOfStreamException)
+        {
+            return false;
+        }
     }
 }
 
