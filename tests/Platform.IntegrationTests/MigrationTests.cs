@@ -158,9 +158,10 @@ public sealed class MigrationTests(PlatformFixture fixture)
         System.Diagnostics.Process.GetProcessById(fixture.Platform.Pids[a.Name]).Kill();
         var arrived = Directory.EnumerateFiles(blocks).Where(f => !f.EndsWith(".tmp")).Select(Path.GetFileName).ToHashSet();
 
-        await WaitForPhaseAsync(http, migrationId, "completed");
+        var done = await WaitForPhaseAsync(http, migrationId, "completed");
         var after = await WorkloadTests.WaitForAsync(http, id, "active");
         Assert.Equal(b.Id, after.GetProperty("nodeId").GetString());
+        Assert.InRange(Int64(done, "bytesSent"), 3_000_000, 2 * 3_145_728); // counted across both runs, the data sent once
         Assert.Equal(3145728, new FileInfo(Path.Combine(Folder(b, "workloads", id), "data")).Length);
         // The restarted agent resumed: what had arrived was not sent again.
         Assert.Contains($"Migration {migrationId} round 1:", fixture.Platform.Output);

@@ -53,12 +53,12 @@ public sealed class AssignmentService(WorkloadStore store, WorkloadLifecycle lif
         var nodeId = await KnownNodeAsync(request.NodeId, context);
         var migrationId = RequestValidation.RequireGuid(request.MigrationId, "migration_id");
         new RequestValidation()
-            .Require(request.Phase is "precopy" or "final-copy" or "handover" or "failed", "phase", "must be precopy, final-copy, handover or failed")
+            .Require(request.Phase is "started" or "precopy" or "final-copy" or "handover" or "failed", "phase", "must be started, precopy, final-copy, handover or failed")
             .Require(request.BytesTotal >= 0 && request.BytesSent >= 0 && request.Rounds >= 0, "bytes_total", "counters cannot be negative")
             .ThrowIfInvalid();
         var migration = await migrations.ReportAsync(nodeId, migrationId, request, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Migration {migrationId} does not exist."));
-        return new MigrationReportResponse { Phase = migration.Phase };
+        return new MigrationReportResponse { Phase = migration.Phase, BytesSent = migration.BytesSent, BytesSaved = migration.BytesSaved, Rounds = migration.Rounds };
     }
 
     async Task<Guid> KnownNodeAsync(string id, ServerCallContext context)

@@ -76,7 +76,7 @@ public sealed partial class WorkloadStore
         var migration = (await LockMigrationAsync(connection, transaction, migrationId, cancellationToken))!;
         if (migration.SourceNodeId != nodeId)
             throw new MigrationConflictException($"Node {nodeId} is not the source of migration {migrationId}.");
-        if (!migration.Active || migration.HandedOver) return (migration, workload, null, false);
+        if (!migration.Active || migration.HandedOver || report.Phase == "started") return (migration, workload, null, false);
 
         OperationRecord? finished = null;
         if (report.Phase == "failed")

@@ -55,6 +55,7 @@ public sealed class MigrationRunner(
         using var reporter = new PeriodicProgress(this, order, tally);
         try
         {
+            await ResumeCountsAsync(order, tally, cancellationToken);
             if (order.Type is "warm" or "live")
             {
                 var previous = long.MaxValue;
@@ -89,6 +90,22 @@ public sealed class MigrationRunner(
             logger.LogWarning(ex, "Migration {MigrationId} failed: {Reason}", order.MigrationId, reason);
             await DiscardAsync(receiver, order);
             await ReportUntilHeardAsync(order, "failed", tally, reason, cancellationToken);
+        }
+    }
+
+    /// <summary>A run that resumes a migration (its agent restarted) counts on from what the earlier runs reported.</summary>
+    async Task ResumeCountsAsync(MigrationOrder order, Tally tally, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var prior = await compute.ReportMigrationAsync(new MigrationReport { NodeId = identity.NodeId.ToString(), MigrationId = order.MigrationId, Phase = "started" },
+                cancellationToken: cancellationToken);
+            if (prior.Phase is not ("pending" or "precopy" or "final-copy")) throw new MigrationEndedException(prior.Phase);
+            (tally.Sent, tally.Saved, tally.Rounds) = (prior.BytesSent, prior.BytesSaved, prior.Rounds);
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+        {
+            logger.LogWarning("Could not ask Compute how far migration {MigrationId} got ({Reason}); counting from zero", order.MigrationId, ex.Status.Detail);
         }
     }
 
