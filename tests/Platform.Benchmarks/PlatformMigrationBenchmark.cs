@@ -26,10 +26,15 @@ public static class PlatformMigrationBenchmark
         });
         var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("workload").GetProperty("workloadId").GetString()!;
         await UntilAsync(async () => (await WorkloadAsync(http, id)).GetProperty("vmState").GetString() == "active");
-        // Warm-up: both agents send and receive once (JIT, connections) with a small folder.
-        await File.WriteAllBytesAsync(Path.Combine(Folder(first, id), "warm-up.bin"), new byte[64 * MiB]);
-        await MigrateAsync(http, id, second.Id, "cold", null);
-        await MigrateAsync(http, id, first.Id, "cold", null);
+        // Warm-up: both agents send and receive twice (JIT tiers, connections) with 64 MiB of the same mix.
+        var warmUp = new byte[64 * MiB];
+        new Random(1).NextBytes(warmUp);
+        await File.WriteAllBytesAsync(Path.Combine(Folder(first, id), "warm-up.bin"), warmUp);
+        for (var round = 0; round < 2; round++)
+        {
+            await MigrateAsync(http, id, second.Id, "cold", null);
+            await MigrateAsync(http, id, first.Id, "cold", null);
+        }
         File.Delete(Path.Combine(Folder(first, id), "warm-up.bin"));
         Fill(Folder(first, id));
         System.Diagnostics.Process.Start("sync")!.WaitForExit(); // the fill's writeback is neither side's cost
