@@ -62,6 +62,41 @@ public sealed class NodeMonitorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_workload_handed_over_to_a_migration_target_that_goes_Down_returns_to_its_source()
+    {
+        var source = await RegisterAsync("migration-source");
+        var target = await RegisterAsync("migration-target");
+        using var renewing = new CancellationTokenSource();
+        var targetRenews = true;
+        var heartbeats = Task.Run(async () =>
+        {
+            while (!renewing.IsCancellationRequested)
+            {
+                await Nodes("migration-source").HeartbeatAsync(new HeartbeatRequest { NodeId = source.NodeId });
+                if (Volatile.Read(ref targetRenews)) await Nodes("migration-target").HeartbeatAsync(new HeartbeatRequest { NodeId = target.NodeId });
+                await Task.Delay(200);
+            }
+        });
+        var id = (await CreateAsync("migrant", source.NodeId, "never")).Workload.WorkloadId;
+        var agent = new WorkloadAssignments.WorkloadAssignmentsClient(host.Channel(TestInfrastructure.Token("worker", "agent")));
+        var assignment = (await agent.ListAssignmentsAsync(new ListAssignmentsRequest { NodeId = source.NodeId })).Assignments.Single();
+        await agent.ReportWorkloadsAsync(new ReportWorkloadsRequest { NodeId = source.NodeId, Reports = { new WorkloadReport { WorkloadId = id, Generation = assignment.Generation, PowerState = "running" } } });
+        var migrations = new Migrations.MigrationsClient(host.Channel(TestInfrastructure.Token("olga", "operator")));
+        var migrationId = (await migrations.MigrateWorkloadAsync(new MigrateWorkloadRequest { WorkloadId = id, TargetNodeId = target.NodeId })).Migration.MigrationId;
+        await agent.ReportMigrationAsync(new MigrationReport { NodeId = source.NodeId, MigrationId = migrationId, Phase = "handover", StoppedAtMs = 1 });
+        Volatile.Write(ref targetRenews, false); // the target dies after the handover, before it reports the workload running
+
+        await Eventually.HoldsAsync(async () => (await migrations.GetMigrationAsync(new MigrationRequest { MigrationId = migrationId })).Phase == "failed", "the migration failed");
+        var back = await Operator.GetWorkloadAsync(new WorkloadRequest { WorkloadId = id });
+        renewing.Cancel();
+        await heartbeats;
+
+        Assert.Equal((source.NodeId, "active", ""), (back.NodeId, back.VmState, back.TaskState));
+        Assert.Contains("target node went down", back.Message);
+        Assert.Equal("running", (await agent.ListAssignmentsAsync(new ListAssignmentsRequest { NodeId = source.NodeId })).Assignments.Single().DesiredState);
+    }
+
+    [Fact]
     public async Task A_cordoned_node_takes_no_new_workloads_and_uncordoned_it_does()
     {
         var node = await RegisterAsync("cordoned");

@@ -51,13 +51,20 @@ public sealed class WorkloadLifecycle(WorkloadStore store, WorkloadEvents events
 
     /// <summary>
     /// A node is Down: its workloads whose restart policy allows it are placed on other nodes; the others are lost
-    /// (and come back if the node does).
+    /// (and come back if the node does). A workload handed over to it by a migration goes back to its source.
     /// </summary>
     public async Task NodeDownAsync(Guid nodeId, CancellationToken cancellationToken)
     {
         foreach (var workload in await store.OnNodeAsync(nodeId, cancellationToken))
         {
             if (workload.VmState == "lost") continue;
+            if (workload.TaskState == "migrating" && await store.ReturnFromDownTargetAsync(workload.WorkloadId, nodeId, clock.GetUtcNow(), cancellationToken) is { } back)
+            {
+                logger.LogWarning("Workload {WorkloadId} goes back to node {SourceNodeId}: node {NodeId}, its migration target, is down", workload.WorkloadId, back.Migration.SourceNodeId, nodeId);
+                await events.MigrationAsync("failed", back.Migration, back.Workload, back.Finished);
+                if (back.Finished is not null) await events.FinishedAsync(back.Workload, back.Finished);
+                continue;
+            }
             if (workload.RestartPolicy == "never" || workload.DesiredState != "running")
             {
                 if (await store.MarkLostAsync(workload.WorkloadId, clock.GetUtcNow(), cancellationToken) is { } lost)

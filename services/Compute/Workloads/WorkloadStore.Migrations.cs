@@ -134,6 +134,25 @@ public sealed partial class WorkloadStore
     }
 
     /// <summary>
+    /// The target went Down after the handover, before it reported the workload running: the workload goes back to its
+    /// source, which still has its copy. Null when the workload has no such migration.
+    /// </summary>
+    public async Task<(MigrationRecord Migration, WorkloadRecord Workload, OperationRecord? Finished)?> ReturnFromDownTargetAsync(
+        Guid workloadId, Guid downNodeId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (await LockAsync(connection, transaction, workloadId, cancellationToken) is null
+            || await ActiveMigrationAsync(connection, transaction, workloadId, cancellationToken) is not { HandedOver: true } migration
+            || migration.TargetNodeId != downNodeId)
+            return null;
+        var (ended, finished) = await EndMigrationAsync(connection, transaction, migration, "failed", "its target node went down before it ran the workload", now, cancellationToken);
+        var workload = (await LockAsync(connection, transaction, workloadId, cancellationToken))!;
+        await transaction.CommitAsync(cancellationToken);
+        return (ended, workload, finished);
+    }
+
+    /// <summary>
     /// A report from the target after the handover settles the migration: running completes it (the downtime runs from
     /// the stop on the source to the start here); an exit rolls it back to the source, which still has its copy.
     /// Null when the report settles nothing (a report from the source, or of the target still starting).
