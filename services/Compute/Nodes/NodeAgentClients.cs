@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Platform.NodeAgent.V1;
 using Platform.ServiceDefaults.Grpc;
 
@@ -12,17 +10,13 @@ namespace Platform.Compute.Nodes;
 /// </summary>
 public sealed class NodeAgentClients(IConfiguration configuration) : IDisposable
 {
-    readonly ConcurrentDictionary<string, GrpcChannel> channels = new();
+    readonly PeerChannels channels = new(configuration, TimeSpan.FromSeconds(3));
 
     public NodeAgentApi.NodeAgentApiClient For(NodeRecord node)
     {
         if (node.AgentUrl == "")
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Node {node.Name} registered no agent URL; its agent is older than this API."));
-        var channel = channels.GetOrAdd(node.AgentUrl, url => GrpcChannel.ForAddress(url, new GrpcChannelOptions
-        {
-            HttpHandler = new BearerTokenHandler(configuration) { InnerHandler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(3) } },
-        }));
-        return new NodeAgentApi.NodeAgentApiClient(channel);
+        return new NodeAgentApi.NodeAgentApiClient(channels.For(node.AgentUrl));
     }
 
     /// <summary>Calls the node's agent with a deadline; an agent that cannot be reached is Unavailable, naming the node.</summary>
@@ -38,8 +32,5 @@ public sealed class NodeAgentClients(IConfiguration configuration) : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        foreach (var channel in channels.Values) channel.Dispose();
-    }
+    public void Dispose() => channels.Dispose();
 }

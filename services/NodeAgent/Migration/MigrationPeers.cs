@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Platform.NodeAgent.V1;
 using Platform.ServiceDefaults.Grpc;
 
@@ -9,22 +7,15 @@ namespace Platform.NodeAgent.Migration;
 /// <summary>Clients of other nodes' agents, one channel per URL, carrying this agent's token.</summary>
 public sealed class MigrationPeers(IConfiguration configuration) : IDisposable
 {
-    readonly ConcurrentDictionary<string, GrpcChannel> channels = new();
+    readonly PeerChannels channels = new(configuration, TimeSpan.FromSeconds(5));
 
     public RemoteBlockReceiver Receiver(string agentUrl, Guid migrationId)
     {
         if (agentUrl == "") throw new InvalidOperationException("the target node's agent registered no URL to reach it at");
-        var channel = channels.GetOrAdd(agentUrl, url => GrpcChannel.ForAddress(url, new GrpcChannelOptions
-        {
-            HttpHandler = new BearerTokenHandler(configuration) { InnerHandler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) } },
-        }));
-        return new RemoteBlockReceiver(new MigrationReceiver.MigrationReceiverClient(channel), migrationId.ToString());
+        return new RemoteBlockReceiver(new MigrationReceiver.MigrationReceiverClient(channels.For(agentUrl)), migrationId.ToString());
     }
 
-    public void Dispose()
-    {
-        foreach (var channel in channels.Values) channel.Dispose();
-    }
+    public void Dispose() => channels.Dispose();
 }
 
 /// <summary>The target agent as a block receiver: each call one RPC with a deadline.</summary>
