@@ -168,7 +168,7 @@ public sealed class MigrationRunner(
             tally.Current = value;
             if (sinceReport.Elapsed < ProgressInterval || Interlocked.Exchange(ref reporting, 1) == 1) return;
             sinceReport.Restart();
-            var phase = tally.StoppedAtMs == 0 && order.Type == "warm" ? "precopy" : "final-copy";
+            var phase = tally.StoppedAtMs == 0 && order.Type is ("warm" or "live") ? "precopy" : "final-copy";
             _ = Task.Run(async () =>
             {
                 try
