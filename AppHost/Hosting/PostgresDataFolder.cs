@@ -7,7 +7,9 @@ namespace Platform.AppHost.Hosting;
 /// <summary>
 /// Where PostgreSQL keeps its data, and as whom it runs. PostgreSQL refuses to run as root, so as root it runs as the
 /// <c>postgres</c> user — who must be able to reach the folder. A checkout under a private (0700) folder is not
-/// reachable; the data then lives under the system's temporary folder, in a folder named for the checkout.
+/// reachable; the data then lives under the system's temporary folder, in a folder named for the data folder and its
+/// instance id (<c>instance-id</c>, made with the data folder): a new checkout at the same path, whose data folder is
+/// new, gets a new database rather than the old checkout's, and the old one's folder is removed.
 /// </summary>
 public sealed record PostgresDataFolder(string Root, string DataDirectory, string PasswordFile, string? RunAsUser)
 {
@@ -17,11 +19,42 @@ public sealed record PostgresDataFolder(string Root, string DataDirectory, strin
         var root = dataRoot;
         if (runAs is not null && !ReachableByOthers(dataRoot))
         {
-            var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(dataRoot)))[..12].ToLowerInvariant();
+            var identity = $"{dataRoot}\n{InstanceId(dataRoot)}";
+            var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..12].ToLowerInvariant();
             root = Path.Combine(Path.GetTempPath(), $"platform-{hash}");
             console.AppHost($"{dataRoot} is not reachable by the postgres user; PostgreSQL data lives in {root}");
+            RemoveEarlierCheckouts(dataRoot, root, console);
+            Directory.CreateDirectory(root);
+            File.WriteAllText(Path.Combine(root, OwnerFile), dataRoot);
         }
         return new(root, Path.Combine(root, "postgres"), Path.Combine(root, "postgres.password"), runAs);
+    }
+
+    const string OwnerFile = "data-folder";
+
+    /// <summary>The data folder's random id, made the first time it is asked for.</summary>
+    static string InstanceId(string dataRoot)
+    {
+        var file = Path.Combine(dataRoot, "instance-id");
+        if (!File.Exists(file))
+        {
+            Directory.CreateDirectory(dataRoot);
+            File.WriteAllText(file, Guid.NewGuid().ToString("N"));
+        }
+        return File.ReadAllText(file).Trim();
+    }
+
+    /// <summary>Fallback folders of earlier data folders at this path (an earlier checkout), unless their PostgreSQL still runs.</summary>
+    static void RemoveEarlierCheckouts(string dataRoot, string current, ResourceConsole console)
+    {
+        foreach (var folder in Directory.EnumerateDirectories(Path.GetTempPath(), "platform-*"))
+        {
+            var owner = Path.Combine(folder, OwnerFile);
+            if (folder == current || !File.Exists(owner) || File.ReadAllText(owner) != dataRoot || File.Exists(Path.Combine(folder, "postgres", "postmaster.pid")))
+                continue;
+            console.AppHost($"removing {folder}: the PostgreSQL data of an earlier data folder at {dataRoot}");
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     /// <summary>Creates the folders with the owners and modes PostgreSQL insists on (data folder 0700, owned by its user).</summary>

@@ -31,7 +31,8 @@ public sealed class LifecycleTests
     [Fact]
     public async Task After_SIGKILL_services_exit_on_their_own_and_the_next_start_stops_the_orphaned_PostgreSQL()
     {
-        await using var killed = await PlatformProcess.StartAsync();
+        using var data = new TestDataFolder();
+        await using var killed = await PlatformProcess.StartAsync(data.Path);
         var dataDirectory = killed.DataDirectory;
 
         killed.Signal("KILL");

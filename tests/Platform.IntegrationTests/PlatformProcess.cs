@@ -14,6 +14,8 @@ public sealed class PlatformProcess : IAsyncDisposable
     readonly Process process;
     readonly StringBuilder output = new();
     readonly string readyFile;
+    /// <summary>The data folder this platform made for itself, removed when it is disposed.</summary>
+    TestDataFolder? ownData;
 
     public string Marker { get; } = Guid.NewGuid().ToString("N");
 
@@ -59,27 +61,17 @@ public sealed class PlatformProcess : IAsyncDisposable
         process.BeginErrorReadLine();
     }
 
+    /// <summary>
+    /// Starts the AppHost on <paramref name="dataDirectory"/>, or on a new data folder of its own that goes when it is
+    /// disposed (a test that starts a second platform on the first one's data passes a <see cref="TestDataFolder"/>).
+    /// </summary>
     public static async Task<PlatformProcess> StartAsync(
         string? dataDirectory = null, bool fresh = true, int nodes = 2, IReadOnlyDictionary<string, string>? environment = null, string? signingKey = null)
     {
-        var platform = new PlatformProcess(dataDirectory ?? NewDataDirectory(), fresh, nodes, environment, signingKey);
+        var own = dataDirectory is null ? new TestDataFolder() : null;
+        var platform = new PlatformProcess(dataDirectory ?? own!.Path, fresh, nodes, environment, signingKey) { ownData = own };
         await platform.WaitReadyAsync(TimeSpan.FromMinutes(3));
         return platform;
-    }
-
-    /// <summary>
-    /// A temporary data folder PostgreSQL's user can reach (so its data stays inside, not in a fallback folder), deleted
-    /// when the test process ends — a test may start a second platform on the first one's data.
-    /// </summary>
-    public static string NewDataDirectory()
-    {
-        var folder = Directory.CreateTempSubdirectory("platform-it-");
-        folder.UnixFileMode |= UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try { folder.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        };
-        return folder.FullName;
     }
 
     public string Output { get { lock (output) return output.ToString(); } }
@@ -130,6 +122,7 @@ public sealed class PlatformProcess : IAsyncDisposable
         foreach (var (pid, _) in LiveProcesses())
             try { Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
         process.Dispose();
+        ownData?.Dispose();
     }
 
     void Append(string? line)
@@ -161,5 +154,23 @@ static class ProcessTable
             catch (UnauthorizedAccessException) { }
         }
         return found;
+    }
+}
+
+/// <summary>
+/// A temporary data folder PostgreSQL's user can reach (so its data stays inside it rather than in a fallback folder),
+/// removed on dispose.
+/// </summary>
+public sealed class TestDataFolder : IDisposable
+{
+    readonly DirectoryInfo folder = Directory.CreateTempSubdirectory("platform-it-");
+
+    public TestDataFolder() => folder.UnixFileMode |= UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+
+    public string Path => folder.FullName;
+
+    public void Dispose()
+    {
+        try { folder.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -14,11 +14,11 @@ public sealed partial class TelemetryKillTests
     public async Task Samples_collected_equal_samples_stored_after_Telemetry_is_killed_mid_ingest()
     {
         var fast = new Dictionary<string, string> { ["NodeAgent__MetricsInterval"] = "00:00:00.200" };
-        string data, key;
+        using var data = new TestDataFolder();
+        string key;
         int collected;
-        await using (var platform = await PlatformProcess.StartAsync(environment: fast))
+        await using (var platform = await PlatformProcess.StartAsync(data.Path, environment: fast))
         {
-            data = platform.DataDirectory;
             key = platform.SigningKey;
             await Task.Delay(2000);
             Process.GetProcessById(platform.Pids["telemetry"]).Kill();
@@ -41,7 +41,7 @@ public sealed partial class TelemetryKillTests
         }
 
         // The same data, no agents: what did Telemetry commit for them?
-        await using var after = await PlatformProcess.StartAsync(data, fresh: false, nodes: 0, signingKey: key);
+        await using var after = await PlatformProcess.StartAsync(data.Path, fresh: false, nodes: 0, signingKey: key);
         using var client = after.CreateHttpClient();
         var stored = 0L;
         foreach (var node in new[] { "node-0", "node-1" })
