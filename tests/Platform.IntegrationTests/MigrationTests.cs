@@ -35,6 +35,16 @@ public sealed class MigrationTests(PlatformFixture fixture)
         return JsonDocument.Parse(body).RootElement.GetProperty("workload").Clone();
     }
 
+    /// <summary>A counter started on <paramref name="node"/>, active and counting: its id and its state when it became active.</summary>
+    async Task<(string Id, JsonElement Active)> StartCounterAsync(HttpClient http, Node node, string name)
+    {
+        var id = (await CreateOnAsync(http, node, name, Counter)).GetProperty("workloadId").GetString()!;
+        var active = await WorkloadTests.WaitForAsync(http, id, "active");
+        var folder = Folder(node, "workloads", id);
+        await Eventually.HoldsAsync(() => File.Exists(Path.Combine(folder, "count")) && Count(folder) >= 5, "counting on the source");
+        return (id, active);
+    }
+
     static async Task<JsonElement> MigrateAsync(HttpClient http, string id, object request)
     {
         using var response = await http.PostAsJsonAsync($"/api/compute/workloads/{id}/migrate", request);
@@ -71,10 +81,8 @@ public sealed class MigrationTests(PlatformFixture fixture)
     {
         using var http = fixture.Platform.CreateHttpClient();
         var (a, b) = await NodesAsync(http);
-        var id = (await CreateOnAsync(http, a, $"counter-{type}", Counter)).GetProperty("workloadId").GetString()!;
-        var before = await WorkloadTests.WaitForAsync(http, id, "active");
+        var (id, before) = await StartCounterAsync(http, a, $"counter-{type}");
         var sourceFolder = Folder(a, "workloads", id);
-        await Eventually.HoldsAsync(() => File.Exists(Path.Combine(sourceFolder, "count")) && Count(sourceFolder) >= 5, "counting on the source");
 
         var migration = await MigrateAsync(http, id, new { targetNodeId = b.Id, type, compressionLevel = 3 });
         var done = await WaitForPhaseAsync(http, migration.GetProperty("migrationId").GetString()!, "completed");
@@ -109,10 +117,8 @@ public sealed class MigrationTests(PlatformFixture fixture)
     {
         using var http = fixture.Platform.CreateHttpClient();
         var (a, b) = await NodesAsync(http);
-        var id = (await CreateOnAsync(http, a, "abortable", Counter)).GetProperty("workloadId").GetString()!;
-        await WorkloadTests.WaitForAsync(http, id, "active");
+        var (id, _) = await StartCounterAsync(http, a, "abortable");
         var sourceFolder = Folder(a, "workloads", id);
-        await Eventually.HoldsAsync(() => File.Exists(Path.Combine(sourceFolder, "count")), "counting on the source");
 
         // 3 MiB at 64 KiB/s: about 48 s of copying, aborted a few blocks in.
         var migrationId = (await MigrateAsync(http, id, new { targetNodeId = b.Id, type = "cold", bandwidthLimitBytesPerSecond = 65536 }))
@@ -146,9 +152,7 @@ public sealed class MigrationTests(PlatformFixture fixture)
     {
         using var http = fixture.Platform.CreateHttpClient();
         var (a, b) = await NodesAsync(http);
-        var id = (await CreateOnAsync(http, a, "resumable", Counter)).GetProperty("workloadId").GetString()!;
-        await WorkloadTests.WaitForAsync(http, id, "active");
-        await Eventually.HoldsAsync(() => File.Exists(Path.Combine(Folder(a, "workloads", id), "count")), "counting on the source");
+        var (id, _) = await StartCounterAsync(http, a, "resumable");
 
         // 3 MiB at 256 KiB/s: about 12 s of copying; the source's agent dies a few blocks in.
         var migrationId = (await MigrateAsync(http, id, new { targetNodeId = b.Id, type = "cold", bandwidthLimitBytesPerSecond = 262144 }))
