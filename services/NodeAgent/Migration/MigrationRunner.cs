@@ -56,6 +56,8 @@ public sealed class MigrationRunner(
         try
         {
             await ResumeCountsAsync(order, tally, cancellationToken);
+            // The target must answer before anything happens to the workload: a cold migration stops it first.
+            await receiver.MissingAsync([], cancellationToken);
             if (order.Type is "warm" or "live")
             {
                 var previous = long.MaxValue;
