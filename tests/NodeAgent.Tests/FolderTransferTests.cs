@@ -125,6 +125,19 @@ public sealed class FolderTransferTests : IDisposable
         Assert.False(Directory.Exists(Target));
     }
 
+    [Fact]
+    public async Task A_block_that_would_expand_past_the_block_limit_is_refused_before_it_is_unpacked()
+    {
+        using var compressor = new ZstdSharp.Compressor();
+        var bomb = compressor.Wrap(new byte[BlockStoreReceiver.MaxBlockSize + 1]).ToArray(); // a few hundred bytes on the wire
+
+        var refused = await Assert.ThrowsAsync<TransferIntegrityException>(() =>
+            new BlockStoreReceiver(Store, Target).PutAsync(new string('0', 64), bomb, CancellationToken.None));
+
+        Assert.Contains("blocks are at most", refused.Message);
+        Assert.False(Directory.Exists(Store) && Directory.EnumerateFileSystemEntries(Store).Any());
+    }
+
     /// <summary>Runs <paramref name="write"/> once, when the first block arrives: a workload writing during the round.</summary>
     sealed class WritingReceiver(IBlockReceiver inner, Action write) : IBlockReceiver
     {

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
 using ZstdSharp;
@@ -28,16 +30,39 @@ public sealed class BlockStoreReceiver(string blockStore, string destination) : 
         return Task.FromResult<IReadOnlySet<string>>(hashes.Where(h => !File.Exists(BlockPath(h))).ToHashSet());
     }
 
+    /// <summary>The largest block a receiver takes (what a compressed block may say it expands to).</summary>
+    public const int MaxBlockSize = 16 << 20;
+    static readonly ConcurrentBag<Decompressor> Decompressors = [];
+
     public async Task PutAsync(string hash, ReadOnlyMemory<byte> compressed, CancellationToken cancellationToken)
     {
-        using var decompressor = new Decompressor();
-        var block = decompressor.Unwrap(compressed.Span).ToArray();
-        if (Convert.ToHexStringLower(SHA256.HashData(block)) != hash)
-            throw new TransferIntegrityException($"block {hash} does not match its SHA-256");
-        var path = BlockPath(hash);
-        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
-        await File.WriteAllBytesAsync(temporary, block, cancellationToken);
-        File.Move(temporary, path, overwrite: true);
+        var size = Decompressor.GetDecompressedSize(compressed.Span);
+        if (size > MaxBlockSize) throw new TransferIntegrityException($"block {hash} says it expands to {size} bytes; blocks are at most {MaxBlockSize}");
+        var buffer = ArrayPool<byte>.Shared.Rent((int)size);
+        try
+        {
+            var decompressor = Decompressors.TryTake(out var idle) ? idle : new Decompressor();
+            int length;
+            try
+            {
+                length = decompressor.Unwrap(compressed.Span, buffer.AsSpan(0, (int)size));
+            }
+            finally
+            {
+                Decompressors.Add(decompressor);
+            }
+            if (Convert.ToHexStringLower(SHA256.HashData(buffer.AsSpan(0, length))) != hash)
+                throw new TransferIntegrityException($"block {hash} does not match its SHA-256");
+            var path = BlockPath(hash);
+            var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+            await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
+                await file.WriteAsync(buffer.AsMemory(0, length), cancellationToken);
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     public async Task CommitAsync(FolderManifest manifest, bool partial, CancellationToken cancellationToken)
@@ -45,17 +70,19 @@ public sealed class BlockStoreReceiver(string blockStore, string destination) : 
         Directory.CreateDirectory(destination);
         var committed = ReadCommitted();
         File.Delete(CommittedPath);
-        foreach (var file in manifest.Files)
-        {
-            var target = Path.Combine(destination, file.Path);
-            if (committed.GetValueOrDefault(file.Path) is { } before && File.Exists(target) && new FileInfo(target).Length == before.Size)
+        // Files are independent: built or patched side by side, one per core.
+        await Parallel.ForEachAsync(manifest.Files, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+            async (file, token) =>
             {
-                if (before.Sha256 != file.Sha256) await PatchAsync(target, before, file, cancellationToken);
-                File.SetUnixFileMode(target, file.Mode);
-            }
-            else await BuildAsync(target, file, cancellationToken);
-            committed[file.Path] = file;
-        }
+                var target = Path.Combine(destination, file.Path);
+                if (committed.GetValueOrDefault(file.Path) is { } before && File.Exists(target) && new FileInfo(target).Length == before.Size)
+                {
+                    if (before.Sha256 != file.Sha256) await PatchAsync(target, before, file, token);
+                    File.SetUnixFileMode(target, file.Mode);
+                }
+                else await BuildAsync(target, file, token);
+            });
+        foreach (var file in manifest.Files) committed[file.Path] = file;
         if (!partial)
         {
             var kept = manifest.Files.Select(f => Path.GetFullPath(Path.Combine(destination, f.Path))).ToHashSet();
@@ -86,14 +113,20 @@ public sealed class BlockStoreReceiver(string blockStore, string destination) : 
     {
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using (var output = new FileStream(target + ".tmp", FileMode.Create, FileAccess.Write))
+        var buffer = ArrayPool<byte>.Shared.Rent(file.Blocks.Count == 0 ? 0 : file.Blocks.Max(b => b.Length));
+        try
         {
+            await using var output = new FileStream(target + ".tmp", FileMode.Create, FileAccess.Write);
             foreach (var block in file.Blocks)
             {
-                var bytes = await File.ReadAllBytesAsync(BlockPath(block.Hash), cancellationToken);
-                hash.AppendData(bytes);
+                var bytes = await ReadBlockAsync(block, buffer, cancellationToken);
+                hash.AppendData(bytes.Span);
                 await output.WriteAsync(bytes, cancellationToken);
             }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
         if (Convert.ToHexStringLower(hash.GetHashAndReset()) != file.Sha256)
             throw new TransferIntegrityException($"{file.Path} does not match its SHA-256");
@@ -101,13 +134,24 @@ public sealed class BlockStoreReceiver(string blockStore, string destination) : 
         File.Move(target + ".tmp", target, overwrite: true);
     }
 
+    /// <summary>A block from the store into <paramref name="buffer"/> (pooled: 1 MiB arrays would each be a large-object allocation).</summary>
+    async Task<ReadOnlyMemory<byte>> ReadBlockAsync(BlockRef block, byte[] buffer, CancellationToken cancellationToken)
+    {
+        await using var stream = new FileStream(BlockPath(block.Hash), FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
+        if (stream.Length != block.Length) throw new TransferIntegrityException($"block {block.Hash} has {stream.Length} bytes, not {block.Length}");
+        await stream.ReadExactlyAsync(buffer.AsMemory(0, block.Length), cancellationToken);
+        return buffer.AsMemory(0, block.Length);
+    }
+
     /// <summary>An existing file with only the blocks that differ from the committed version written, then verified whole.</summary>
     async Task PatchAsync(string target, FileEntry before, FileEntry file, CancellationToken cancellationToken)
     {
         var offsetsBefore = new long[before.Blocks.Count];
         for (var i = 1; i < offsetsBefore.Length; i++) offsetsBefore[i] = offsetsBefore[i - 1] + before.Blocks[i - 1].Length;
-        await using (var output = new FileStream(target, FileMode.Open, FileAccess.ReadWrite))
+        var buffer = ArrayPool<byte>.Shared.Rent(file.Blocks.Count == 0 ? 0 : file.Blocks.Max(b => b.Length));
+        try
         {
+            await using var output = new FileStream(target, FileMode.Open, FileAccess.ReadWrite);
             long offset = 0;
             for (var i = 0; i < file.Blocks.Count; i++)
             {
@@ -115,7 +159,7 @@ public sealed class BlockStoreReceiver(string blockStore, string destination) : 
                 if (i >= before.Blocks.Count || before.Blocks[i] != block || offsetsBefore[i] != offset)
                 {
                     output.Seek(offset, SeekOrigin.Begin);
-                    await output.WriteAsync(await File.ReadAllBytesAsync(BlockPath(block.Hash), cancellationToken), cancellationToken);
+                    await output.WriteAsync(await ReadBlockAsync(block, buffer, cancellationToken), cancellationToken);
                 }
                 offset += block.Length;
             }
@@ -123,6 +167,10 @@ public sealed class BlockStoreReceiver(string blockStore, string destination) : 
             output.Seek(0, SeekOrigin.Begin);
             if (Convert.ToHexStringLower(await SHA256.HashDataAsync(output, cancellationToken)) != file.Sha256)
                 throw new TransferIntegrityException($"{file.Path} does not match its SHA-256");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

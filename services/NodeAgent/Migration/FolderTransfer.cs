@@ -87,12 +87,20 @@ public static class FolderTransfer
                             return;
                         }
                         var compressor = compressors.TryTake(out var idle) ? idle : new Compressor(options.CompressionLevel);
-                        var compressed = compressor.Wrap(buffer.AsSpan(0, length)).ToArray();
-                        compressors.Add(compressor);
-                        await pacer.WaitAsync(compressed.Length, token);
-                        await receiver.PutAsync(hash, compressed, token);
-                        var (total, blocks) = (Interlocked.Add(ref sent, compressed.Length), Interlocked.Increment(ref blocksSent));
-                        progress?.Report(new(manifest.TotalBytes, total, blocks, skipped, clock.Elapsed));
+                        var compressed = ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(length));
+                        try
+                        {
+                            var size = compressor.Wrap(buffer.AsSpan(0, length), compressed);
+                            compressors.Add(compressor);
+                            await pacer.WaitAsync(size, token);
+                            await receiver.PutAsync(hash, compressed.AsMemory(0, size), token);
+                            var (total, blocks) = (Interlocked.Add(ref sent, size), Interlocked.Increment(ref blocksSent));
+                            progress?.Report(new(manifest.TotalBytes, total, blocks, skipped, clock.Elapsed));
+                        }
+                        finally
+                        {
+                            ArrayPool<byte>.Shared.Return(compressed);
+                        }
                     }
                     finally
                     {
