@@ -69,11 +69,9 @@ public sealed partial class WorkloadStore
     public async Task<(MigrationRecord Migration, WorkloadRecord Workload, OperationRecord? Finished, bool Changed)?> ReportMigrationAsync(
         Guid nodeId, Guid migrationId, MigrationReport report, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (await GetMigrationAsync(migrationId, cancellationToken) is not { } known) return null;
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var workload = (await LockAsync(connection, transaction, known.WorkloadId, cancellationToken))!;
-        var migration = (await LockMigrationAsync(connection, transaction, migrationId, cancellationToken))!;
+        if (await LockWithWorkloadAsync(connection, transaction, migrationId, cancellationToken) is not ({ } workload, { } migration)) return null;
         if (migration.SourceNodeId != nodeId)
             throw new MigrationConflictException($"Node {nodeId} is not the source of migration {migrationId}.");
         if (!migration.Active || migration.HandedOver || report.Phase == "started") return (migration, workload, null, false);
@@ -109,7 +107,7 @@ public sealed partial class WorkloadStore
                     WHERE workload_id = '{migration.WorkloadId}'
                     """, cancellationToken);
         }
-        workload = (await LockAsync(connection, transaction, known.WorkloadId, cancellationToken))!;
+        workload = (await LockAsync(connection, transaction, migration.WorkloadId, cancellationToken))!;
         await transaction.CommitAsync(cancellationToken);
         return (migration, workload, finished, true);
     }
@@ -118,17 +116,15 @@ public sealed partial class WorkloadStore
     public async Task<(MigrationRecord Migration, WorkloadRecord Workload, OperationRecord? Finished)?> AbortMigrationAsync(
         Guid migrationId, string requestedBy, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (await GetMigrationAsync(migrationId, cancellationToken) is not { } known) return null;
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await LockAsync(connection, transaction, known.WorkloadId, cancellationToken);
-        var migration = (await LockMigrationAsync(connection, transaction, migrationId, cancellationToken))!;
+        if (await LockWithWorkloadAsync(connection, transaction, migrationId, cancellationToken) is not (_, { } migration)) return null;
         if (!migration.Active)
             throw new MigrationConflictException($"Migration {migrationId} has already ended: it {(migration.Phase == "completed" ? "completed" : $"was {migration.Phase}")}.");
         if (migration.HandedOver)
             throw new MigrationConflictException($"Migration {migrationId} has handed the workload over to its target, which is starting it; it can no longer be aborted.");
         var (ended, finished) = await EndMigrationAsync(connection, transaction, migration, "aborted", $"aborted by {requestedBy}", now, cancellationToken);
-        var workload = (await LockAsync(connection, transaction, known.WorkloadId, cancellationToken))!;
+        var workload = (await LockAsync(connection, transaction, migration.WorkloadId, cancellationToken))!;
         await transaction.CommitAsync(cancellationToken);
         return (ended, workload, finished);
     }
@@ -280,6 +276,20 @@ public sealed partial class WorkloadStore
         command.Parameters.Add(new() { Value = (object?)workloadId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
         command.Parameters.Add(new() { Value = activeOnly });
         return await ReadMigrationsAsync(command, cancellationToken);
+    }
+
+    /// <summary>
+    /// A migration and its workload, both locked — the workload first, as every other change locks it, so a report
+    /// or an abort never interleaves with the workload's actions and agent reports.
+    /// </summary>
+    static async Task<(WorkloadRecord Workload, MigrationRecord Migration)?> LockWithWorkloadAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        Guid migrationId, CancellationToken cancellationToken)
+    {
+        await using var find = new NpgsqlCommand("SELECT workload_id FROM compute.migrations WHERE migration_id = $1", connection, transaction);
+        find.Parameters.Add(new() { Value = migrationId });
+        if (await find.ExecuteScalarAsync(cancellationToken) is not Guid workloadId) return null;
+        var workload = (await LockAsync(connection, transaction, workloadId, cancellationToken))!;
+        return (workload, (await LockMigrationAsync(connection, transaction, migrationId, cancellationToken))!);
     }
 
     static async Task<MigrationRecord?> LockMigrationAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid migrationId, CancellationToken cancellationToken)
