@@ -40,7 +40,7 @@ public sealed class MigrationRunner(
         {
             logger.LogInformation("Migration {MigrationId} round {Round}: {BytesSent} bytes sent for {BlocksSent} blocks, {BlocksSkipped} already there, in {Elapsed} ms",
                 migrationId, Rounds + 1, round.BytesSent, round.BlocksSent, round.BlocksSkipped, (long)round.Elapsed.TotalMilliseconds);
-            (Total, Sent, Saved, Current) = (round.BytesTotal, Sent + round.BytesSent, Saved + round.BytesSaved, null);
+            (Total, Sent, Saved, Current) = (round.BytesTotal, Sent + round.BytesSent, Saved + Math.Max(0, round.BytesSaved), null);
             Rounds++;
         }
     }
