@@ -102,4 +102,29 @@ public sealed class WorkloadTests(PlatformFixture fixture)
         Assert.Equal("active", JsonDocument.Parse(await http.GetStringAsync($"/api/vm/vms/{flapping}")).RootElement.GetProperty("vmState").GetString());
         (await http.DeleteAsync($"/api/vm/vms/{flapping}")).EnsureSuccessStatusCode();
     }
+
+    [Fact]
+    public async Task A_vm_on_a_node_without_kvm_boots_its_image_and_runs()
+    {
+        using var http = fixture.Platform.CreateHttpClient();
+        var nodes = JsonDocument.Parse(await http.GetStringAsync("/api/compute/nodes")).RootElement.GetProperty("nodes").EnumerateArray();
+        Assert.All(nodes, node => Assert.Equal("tcg", node.GetProperty("drivers").EnumerateArray()
+            .Single(d => d.GetProperty("name").GetString() == "qemu").GetProperty("attributes").GetProperty("accelerator").GetString()));
+        var image = Path.Combine(fixture.Platform.DataDirectory, $"boot-{Guid.NewGuid():N}.img");
+        TestSupport.BootImage.Write(image);
+
+        using var response = await http.PostAsJsonAsync("/api/vm/vms", new { name = "tcg-vm", driver = "qemu", image, cpuMillis = 1000, memoryBytes = 64L << 20 });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        var id = JsonDocument.Parse(body).RootElement.GetProperty("workload").GetProperty("workloadId").GetString()!;
+
+        var active = await WaitForAsync(http, id, "active");
+        Assert.Equal("running", active.GetProperty("powerState").GetString());
+        // The guest's boot sector greets on the serial console, which is the workload's log.
+        await TestSupport.Eventually.HoldsAsync(async () =>
+            JsonDocument.Parse(await http.GetStringAsync($"/api/vm/vms/{id}/logs")).RootElement.GetProperty("text").GetString()!.Contains(TestSupport.BootImage.Greeting),
+            "the guest booted");
+        Assert.Equal("running", JsonDocument.Parse(await http.GetStringAsync($"/api/vm/vms/{id}")).RootElement.GetProperty("powerState").GetString());
+        (await http.DeleteAsync($"/api/vm/vms/{id}")).EnsureSuccessStatusCode();
+    }
 }

@@ -1,20 +1,23 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Options;
 using Platform.Compute.V1;
 
 namespace Platform.NodeAgent.Workloads;
 
 /// <summary>
 /// Virtual machines with qemu-system-x86_64, supervised like any process (the same wrapper, folder, signals and
-/// re-attachment): KVM where /dev/kvm works, otherwise TCG emulation. The disk image is used with snapshot=on, so the
-/// guest's writes never change the image. Present only when a probe VM really starts here; the fingerprint names the
-/// accelerator.
+/// re-attachment): KVM where /dev/kvm works, otherwise TCG emulation with a bounded translation buffer. The disk image
+/// is used with snapshot=on, so the guest's writes never change the image. Present only when a probe VM really starts
+/// here under the same limits a workload gets; the fingerprint names the accelerator.
 /// </summary>
-public sealed class QemuDriver(ILogger<ProcessDriver> logger) : ProcessDriver(logger)
+public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptions> options) : ProcessDriver(logger)
 {
     const string Qemu = "qemu-system-x86_64";
+    const long ProbeMemory = 16L << 20;
+    /// <summary>What qemu needs beside the guest's RAM (device emulation, its own heap and libraries).</summary>
     static readonly long Overhead = 512L << 20;
-    readonly Lazy<(string? Accelerator, string Reason)> probe = new(Probe);
+    readonly Lazy<(string? Accelerator, string Reason)> probe = new(() => Probe(options.Value));
 
     public override string Name => "qemu";
 
@@ -25,7 +28,9 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger) : ProcessDriver(lo
         var (accelerator, reason) = probe.Value;
         if (accelerator is null) (info.Available, info.Reason) = (false, reason);
         else info.Attributes["accelerator"] = accelerator;
-        info.Attributes["memory"] = "the guest gets memory_bytes; qemu's own overhead is allowed 512 MiB more (RLIMIT_DATA)";
+        info.Attributes["memory"] = accelerator == "tcg"
+            ? $"the guest gets memory_bytes; qemu is allowed 512 MiB more plus its {options.Value.TcgBufferMiB} MiB TCG buffer (RLIMIT_DATA)"
+            : "the guest gets memory_bytes; qemu's own overhead is allowed 512 MiB more (RLIMIT_DATA)";
         info.Attributes["disk"] = "the image with snapshot=on: guest writes are discarded";
         info.Attributes["live_migration"] = "unavailable: a guest migrates cold or warm (qemu's own migration stream is not wired up)";
         return info;
@@ -37,35 +42,72 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger) : ProcessDriver(lo
     public override Task<WorkloadHandle> RestoreAsync(string folder, string imagesDir, CancellationToken cancellationToken) =>
         throw new NotSupportedException("the qemu driver migrates guests cold or warm");
 
-    protected override long DataLimit(Assignment assignment) => assignment.MemoryBytes + Overhead;
+    protected override long DataLimit(Assignment assignment) => Limit(options.Value, Accelerator, assignment.MemoryBytes);
 
     protected override IEnumerable<string> CommandLine(Assignment assignment, string folder) =>
+        VmArguments(options.Value, Accelerator, assignment.MemoryBytes, (int)Math.Max(1, (assignment.CpuMillis + 999) / 1000), assignment.Name)
+            .Concat(["-drive", $"file={assignment.Image.Replace(",", ",,")},if=virtio,snapshot=on"]);
+
+    string Accelerator => probe.Value.Accelerator ?? "tcg";
+
+    static long Limit(QemuOptions options, string accelerator, long memoryBytes) =>
+        memoryBytes + Overhead + (accelerator == "tcg" ? (long)options.TcgBufferMiB << 20 : 0);
+
+    static string[] VmArguments(QemuOptions options, string accelerator, long memoryBytes, int cpus, string name) =>
     [
-        Qemu, "-accel", probe.Value.Accelerator ?? "tcg", "-m", $"{Math.Max(16, assignment.MemoryBytes >> 20)}M",
-        "-smp", Math.Max(1, (assignment.CpuMillis + 999) / 1000).ToString(CultureInfo.InvariantCulture),
-        "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio", "-name", assignment.Name,
-        "-drive", $"file={assignment.Image.Replace(",", ",,")},if=virtio,snapshot=on",
+        Qemu, "-accel", accelerator == "tcg" ? $"tcg,tb-size={options.TcgBufferMiB}" : accelerator,
+        "-m", $"{Math.Max(16, memoryBytes >> 20)}M", "-smp", cpus.ToString(CultureInfo.InvariantCulture),
+        "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio", "-name", name,
     ];
 
-    /// <summary>Starts a paused, disk-less VM with KVM, then with TCG; the first that stays up is the accelerator.</summary>
-    static (string?, string) Probe()
+    /// <summary>
+    /// Starts a paused, disk-less VM with each accelerator in turn, with the same arguments and under the same
+    /// RLIMIT_DATA a workload's VM gets (so the fingerprint cannot promise what a workload then fails to get), and asks
+    /// it over QMP for its status: the first that answers is the accelerator. QMP answers only once the machine and its
+    /// accelerator are set up, so a slow start on a loaded node is not mistaken for a working one, nor the reverse.
+    /// </summary>
+    static (string?, string) Probe(QemuOptions options)
     {
         if (Which(Qemu) is null) return (null, $"{Qemu} is not installed (Debian package qemu-system-x86)");
+        if (Which("prlimit") is null) return (null, "prlimit is not installed (util-linux)");
         var reasons = new List<string>();
-        foreach (var accelerator in File.Exists("/dev/kvm") ? new[] { "kvm", "tcg" } : ["tcg"])
+        foreach (var accelerator in options.Accelerators.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                     .Where(a => a != "kvm" || File.Exists("/dev/kvm")))
         {
-            using var vm = Process.Start(new ProcessStartInfo(Qemu, ["-accel", accelerator, "-m", "16M", "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "none", "-S"])
-            {
-                RedirectStandardError = true, UseShellExecute = false,
-            })!;
-            if (!vm.WaitForExit(TimeSpan.FromMilliseconds(500)))
-            {
-                vm.Kill();
-                vm.WaitForExit();
-                return (accelerator, "");
-            }
-            reasons.Add($"{accelerator}: {vm.StandardError.ReadToEnd().Trim()}");
+            var failure = ProbeVm(options, accelerator);
+            if (failure is null) return (accelerator, "");
+            reasons.Add($"{accelerator}: {failure}");
         }
-        return (null, $"no VM could start: {string.Join("; ", reasons)}");
+        return (null, reasons.Count == 0 ? "no accelerator to try (NodeAgent:Qemu:Accelerators)" : $"no VM could start: {string.Join("; ", reasons)}");
+    }
+
+    /// <summary>Why a probe VM with the accelerator did not come up (qemu's own words), or null when it did.</summary>
+    static string? ProbeVm(QemuOptions options, string accelerator)
+    {
+        var start = new ProcessStartInfo("prlimit")
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        string[] vm = [.. VmArguments(options, accelerator, ProbeMemory, 1, "probe"), "-S"];
+        vm[Array.IndexOf(vm, "-serial") + 1] = "none";
+        foreach (var argument in (string[])[$"--data={Limit(options, accelerator, ProbeMemory)}", "--", .. vm, "-qmp", "stdio"])
+            start.ArgumentList.Add(argument);
+        using var qemu = Process.Start(start)!;
+        var stderr = qemu.StandardError.ReadToEndAsync();
+        qemu.StandardInput.WriteLine("""{"execute": "qmp_capabilities"}""");
+        qemu.StandardInput.WriteLine("""{"execute": "query-status"}""");
+        qemu.StandardInput.Flush();
+        var answered = Task.Run(() =>
+        {
+            while (qemu.StandardOutput.ReadLine() is { } line)
+                if (line.Contains("\"prelaunch\"", StringComparison.Ordinal)) return true;
+            return false;
+        });
+        var inTime = answered.Wait(TimeSpan.FromSeconds(30));
+        if (!qemu.HasExited) qemu.Kill();
+        qemu.WaitForExit();
+        if (inTime && answered.Result) return null;
+        return stderr.Result.Trim() is { Length: > 0 } said ? said
+            : inTime ? $"qemu exited with {qemu.ExitCode} before it answered" : "qemu did not answer within 30 s";
     }
 }

@@ -8,6 +8,7 @@ public static class WorkloadSupervisionExtensions
     public static IHostApplicationBuilder AddWorkloadSupervision(this IHostApplicationBuilder builder)
     {
         builder.Services.Configure<WorkloadOptions>(builder.Configuration.GetSection("NodeAgent:Workloads"));
+        builder.Services.Configure<QemuOptions>(builder.Configuration.GetSection("NodeAgent:Qemu"));
         builder.AddPlatformGrpcClient<WorkloadAssignments.WorkloadAssignmentsClient>("compute", streaming: true);
         builder.Services.AddSingleton<IWorkloadDriver, ProcessDriver>();
         builder.Services.AddSingleton<IWorkloadDriver, SandboxDriver>();

@@ -1,0 +1,18 @@
+namespace Platform.NodeAgent.Workloads;
+
+/// <summary>How the qemu driver runs guests on this node (<c>NodeAgent:Qemu</c>).</summary>
+public sealed class QemuOptions
+{
+    /// <summary>
+    /// Accelerators to try, comma-separated, in order; the first whose probe VM comes up is used. <c>tcg</c> alone
+    /// forces emulation (a node whose KVM is unreliable, or a test of the path every node without /dev/kvm takes).
+    /// A string rather than a list: the configuration binder appends a list's configured items to its defaults.
+    /// </summary>
+    public string Accelerators { get; set; } = "kvm,tcg";
+
+    /// <summary>
+    /// TCG's translation buffer in MiB. qemu 7.2 reserves 1 GiB by default, which no sensible memory limit leaves room
+    /// for; 64 MiB keeps small guests fast and is counted in the VM's limit.
+    /// </summary>
+    public int TcgBufferMiB { get; set; } = 64;
+}
