@@ -52,25 +52,29 @@ public sealed class ProcessDriverTests : IDisposable
     }
 
     [Fact]
-    public async Task A_missing_program_exits_127_with_the_shells_reason()
+    public async Task A_missing_program_exits_127_with_the_reason()
     {
         var assignment = new Assignment { WorkloadId = Guid.NewGuid().ToString(), Name = "missing", Command = "no-such-program-here", MemoryBytes = 64L << 20 };
         var handle = await driver.StartAsync(assignment, Path.Combine(root, assignment.WorkloadId), CancellationToken.None);
 
         Assert.Equal(127, await driver.WaitAsync(handle, CancellationToken.None));
-        Assert.Contains("not found", Log(handle, "stderr"));
+        Assert.Contains("'no-such-program-here': No such file or directory", Log(handle, "stderr"));
     }
 
     [Fact]
     public async Task Stop_sends_SIGTERM_to_the_workload_which_may_exit_cleanly()
     {
-        var handle = await StartAsync("trap 'echo terminating; exit 0' TERM; echo trapped; while :; do sleep 0.05; done");
-        await Eventually.HoldsAsync(() => File.Exists(Path.Combine(handle.Folder, "stdout.log")) && Log(handle, "stdout").Contains("trapped"), "the trap is set"); // a SIGTERM before it would end the shell with 143
+        // Repeated: the wrapper once reported its own interrupted wait (143) in about one stop of four.
+        for (var i = 0; i < 10; i++)
+        {
+            var handle = await StartAsync("trap 'echo terminating; exit 0' TERM; echo trapped; while :; do sleep 0.05; done");
+            await Eventually.HoldsAsync(() => File.Exists(Path.Combine(handle.Folder, "stdout.log")) && Log(handle, "stdout").Contains("trapped"), "the trap is set"); // a SIGTERM before it would end the shell with 143
 
-        await driver.StopAsync(handle, TimeSpan.FromSeconds(30), CancellationToken.None);
+            await driver.StopAsync(handle, TimeSpan.FromSeconds(30), CancellationToken.None);
 
-        Assert.Equal(0, await driver.WaitAsync(handle, CancellationToken.None));
-        Assert.Contains("terminating", Log(handle, "stdout"));
+            Assert.Equal(0, await driver.WaitAsync(handle, CancellationToken.None));
+            Assert.Contains("terminating", Log(handle, "stdout"));
+        }
     }
 
     [Fact]

@@ -16,20 +16,19 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
 {
     /// <summary>
     /// Lets go of the agent's standard streams first (a workload holding the agent's pipes would keep whoever reads
-    /// them waiting after the agent is gone), runs "$@" in the background, forwards TERM and INT to it, waits for it
-    /// for real and records how it ended.
+    /// them waiting after the agent is gone), runs "$@" in the background, waits for it and records how it ended.
+    /// The wrapper itself ignores TERM and INT: the driver signals the whole process group, so the workload gets them
+    /// directly, and a wrapper that trapped them would see its <c>wait</c> cut short with 128+signal — a status it
+    /// could not tell from the workload's own, which made a workload that exits 0 on SIGTERM look killed (143).
+    /// <c>env --default-signal</c> gives the workload the default handling of TERM and INT (ignored in the wrapper)
+    /// and of QUIT (which sh ignores for a background command).
     /// </summary>
     const string Wrapper = """
         exec </dev/null >>stdout.log 2>>stderr.log
-        "$@" &
-        child=$!
-        trap 'kill -TERM $child 2>/dev/null' TERM
-        trap 'kill -INT $child 2>/dev/null' INT
-        while :; do
-          wait $child
-          code=$?
-          kill -0 $child 2>/dev/null || break
-        done
+        trap '' TERM INT
+        env --default-signal=TERM,INT,QUIT -- "$@" &
+        wait $!
+        code=$?
         echo $code > exit_code.tmp && mv exit_code.tmp exit_code
         exit $code
         """;
@@ -37,7 +36,7 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
     const int Niceness = 10;
     readonly Dictionary<int, Process> children = [];
     // Looked up once: every start asks for the fingerprint, and the tools do not come and go.
-    readonly Lazy<List<string>> missingTools = new(() => [.. new[] { "setsid", "prlimit", "nice", "sh" }.Where(tool => Which(tool) is null)]);
+    readonly Lazy<List<string>> missingTools = new(() => [.. new[] { "setsid", "prlimit", "nice", "env", "sh" }.Where(tool => Which(tool) is null)]);
 
     public virtual string Name => "process";
 
