@@ -95,21 +95,4 @@ public sealed class NodeMonitorTests : IAsyncLifetime
         Assert.Contains("target node went down", back.Message);
         Assert.Equal("running", (await agent.ListAssignmentsAsync(new ListAssignmentsRequest { NodeId = source.NodeId })).Assignments.Single().DesiredState);
     }
-
-    [Fact]
-    public async Task A_cordoned_node_takes_no_new_workloads_and_uncordoned_it_does()
-    {
-        var node = await RegisterAsync("cordoned");
-        var admin = Nodes("olga", "operator");
-        await admin.CordonNodeAsync(new NodeActionRequest { NodeId = node.NodeId, Reason = "disk check" });
-
-        var refused = await Assert.ThrowsAsync<RpcException>(() => CreateAsync("nope", node.NodeId, "never"));
-        var listed = await admin.GetNodeAsync(new GetNodeRequest { NodeId = node.NodeId });
-        await admin.UncordonNodeAsync(new NodeActionRequest { NodeId = node.NodeId });
-        var placed = await CreateAsync("yes", node.NodeId, "never");
-
-        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
-        Assert.Equal((false, "disk check"), (listed.Schedulable, listed.CordonReason));
-        Assert.Equal(node.NodeId, placed.Workload.NodeId);
-    }
 }
