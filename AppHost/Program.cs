@@ -13,19 +13,23 @@ var privacy = builder.AddProject<Projects.Privacy>("privacy").WithReference(db).
 
 var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithHttpPort(builder.Options.GatewayPort)
-    .WithReference(cache)
+    .WithReference(db).WithReference(cache).WaitFor(db)
     .WithReference(compute).WithReference(telemetry).WithReference(scheduler).WithReference(tokenomics).WithReference(privacy)
     .WaitFor(compute).WaitFor(telemetry).WaitFor(scheduler).WaitFor(tokenomics).WaitFor(privacy);
 
+// Agents exchange their node-bound credential at the gateway before they register.
 var nodes = builder.AddNodeAgents<Projects.NodeAgent>("node", count: builder.Options.NodeCount)
     .WithReference(compute).WithReference(telemetry)
-    .WaitFor(compute).WaitFor(telemetry);
+    .WaitFor(compute).WaitFor(telemetry).WaitFor(gateway);
 
 // The platform monitors itself: Telemetry scrapes the /metrics of everything it holds a reference to.
 telemetry.WithReference(telemetry).WithReference(compute).WithReference(scheduler).WithReference(tokenomics).WithReference(privacy).WithReference(gateway);
 foreach (var node in nodes.Agents) telemetry.WithReference(node);
 // Compute reads the nodes' measured use from Telemetry for its resources summary (no WaitFor: Telemetry need not be up).
 compute.WithReference(telemetry);
+
+// The gateway issues every token: users log in there, services and agents exchange their client credentials there.
+builder.WithIssuer(gateway);
 
 return await builder.Build().RunAsync();
 

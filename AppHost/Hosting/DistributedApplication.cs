@@ -8,7 +8,7 @@ namespace Platform.AppHost.Hosting;
 /// Runs the model: starts each resource once everything it waits for is healthy, prints the platform's address when
 /// all are up, and on Ctrl+C or SIGTERM — or when one fails — stops them in the reverse order of their start.
 /// </summary>
-public sealed class DistributedApplication(AppHostOptions options, IReadOnlyList<Resource> resources, string signingKey)
+public sealed class DistributedApplication(AppHostOptions options, IReadOnlyList<Resource> resources)
 {
     readonly ResourceConsole console = new();
 
@@ -33,7 +33,7 @@ public sealed class DistributedApplication(AppHostOptions options, IReadOnlyList
 
         using var stop = new CancellationTokenSource();
         var failure = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var run = new RunContext(options, console, signingKey, (resource, reason) => failure.TrySetResult(reason));
+        var run = new RunContext(options, console, (resource, reason) => failure.TrySetResult(reason));
         void OnStopSignal(PosixSignalContext context)
         {
             context.Cancel = true;

@@ -1,5 +1,4 @@
 using System.Net.Http;
-using Platform.ServiceDefaults.Auth;
 
 namespace Platform.AppHost.Hosting;
 
@@ -92,17 +91,13 @@ public sealed class ProjectResource(string name, string projectPath, string targ
     {
         var variables = new Dictionary<string, string>
         {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["DOTNET_ENVIRONMENT"] = "Development",
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["DOTNET_ENVIRONMENT"] = "Production",
             ["DOTNET_gcServer"] = "0",
             ["Kestrel__Endpoints__http__Url"] = HttpUrl,
             ["Kestrel__Endpoints__grpc__Url"] = GrpcUrl,
             ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
             ["OTEL_SERVICE_NAME"] = Name,
-            ["Auth__SigningKey"] = run.SigningKey,
-            // Service-to-service calls carry a service token; NodeAgents replace it with their agent token.
-            ["Auth__Token"] = PlatformTokens.Issue(Convert.FromBase64String(run.SigningKey), "platform", Name, "service", TimeSpan.FromDays(30)),
-            ["Auth__Issuer"] = "platform",
             ["PLATFORM_PARENT_PID"] = Environment.ProcessId.ToString(),
             ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",

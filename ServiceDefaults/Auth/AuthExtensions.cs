@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
@@ -7,17 +6,25 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Platform.ServiceDefaults.Auth;
 
-/// <summary>JWT validation with the platform's key, and the authorization policies RPCs declare.</summary>
+/// <summary>
+/// JWT validation with the issuer's public keys, and the authorization policies RPCs declare. The keys come from the
+/// issuer's JWKS (<c>Auth:Authority</c>, the gateway: fetched when first needed, again when a token names a key not
+/// seen yet, and hourly), or are given inline (<c>Auth:Jwks</c>). No process but the issuer holds anything that can
+/// sign a token.
+/// </summary>
 public static class AuthExtensions
 {
     public static IHostApplicationBuilder AddPlatformAuth(this IHostApplicationBuilder builder)
     {
         var settings = builder.Configuration.GetSection("Auth").Get<AuthSettings>() ?? new AuthSettings();
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton<ProcessCredential>();
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer(options =>
@@ -25,14 +32,22 @@ public static class AuthExtensions
                 options.MapInboundClaims = false;
                 options.TokenValidationParameters = new TokenValidationParameters
                 {
-                    ValidIssuer = settings.Issuer,
+                    ValidIssuer = PlatformTokens.Issuer,
                     ValidAudience = PlatformTokens.Audience,
-                    // Without a configured key no token can be valid: every bearer token is then rejected.
-                    IssuerSigningKey = new SymmetricSecurityKey(settings.SigningKeyBytes ?? new byte[32]),
+                    ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
                     RoleClaimType = PlatformTokens.RoleClaim,
                     NameClaimType = "sub",
                     ClockSkew = TimeSpan.FromSeconds(30),
                 };
+                if (settings.Jwks is { Length: > 0 } jwks)
+                    options.TokenValidationParameters.IssuerSigningKeys = new JsonWebKeySet(jwks).GetSigningKeys();
+                else if (settings.Authority is { Length: > 0 } authority)
+                    options.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
+                        $"{authority.TrimEnd('/')}/.well-known/openid-configuration", new OpenIdConnectConfigurationRetriever(), new HttpDocumentRetriever { RequireHttps = false })
+                    {
+                        AutomaticRefreshInterval = TimeSpan.FromHours(1),
+                        RefreshInterval = TimeSpan.FromSeconds(10),
+                    };
                 // Browsers and WebSocket agents cannot always set headers on an upgrade: accept access_token there.
                 options.Events = new JwtBearerEvents
                 {
@@ -43,30 +58,29 @@ public static class AuthExtensions
                         return Task.CompletedTask;
                     },
                 };
-                if (settings.SigningKeyBytes is null)
-                    options.TokenValidationParameters.SignatureValidator = (_, _) => throw new SecurityTokenSignatureKeyNotFoundException("No signing key is configured (Auth__SigningKey).");
             });
 
         builder.Services.AddSingleton<IAuthorizationHandler, PlatformRoleHandler>();
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(PlatformPolicies.Viewer, p => p.AddRequirements(new PlatformRoleRequirement(UserRole: true, "viewer", "operator", "admin", "service")))
-            .AddPolicy(PlatformPolicies.Operator, p => p.AddRequirements(new PlatformRoleRequirement(UserRole: true, "operator", "admin", "service")))
-            .AddPolicy(PlatformPolicies.Admin, p => p.AddRequirements(new PlatformRoleRequirement(UserRole: true, "admin")))
-            .AddPolicy(PlatformPolicies.Agent, p => p.AddRequirements(new PlatformRoleRequirement(UserRole: false, "agent", "service")))
-            .AddPolicy(PlatformPolicies.Service, p => p.AddRequirements(new PlatformRoleRequirement(UserRole: false, "service")));
+            .AddPolicy(PlatformPolicies.Viewer, p => p.AddRequirements(new PlatformRoleRequirement("viewer", "operator", "admin", "service")))
+            .AddPolicy(PlatformPolicies.Operator, p => p.AddRequirements(new PlatformRoleRequirement("operator", "admin", "service")))
+            .AddPolicy(PlatformPolicies.Admin, p => p.AddRequirements(new PlatformRoleRequirement("admin")))
+            .AddPolicy(PlatformPolicies.Agent, p => p.AddRequirements(new PlatformRoleRequirement("agent", "service")))
+            .AddPolicy(PlatformPolicies.Service, p => p.AddRequirements(new PlatformRoleRequirement("service")));
         return builder;
     }
 
     /// <summary>
-    /// Authentication, then a hard 401 for a bearer token that does not validate — even where anonymous callers are
-    /// let in, a caller who presents a bad or expired token must learn that it is bad.
+    /// Authentication, then a hard 401 for a bearer token that does not validate — a caller who presents a bad or
+    /// expired token must learn that it is bad, wherever it calls. (Other schemes, such as a client's HTTP Basic
+    /// credential at the token endpoint, are the route's to judge.)
     /// </summary>
     public static WebApplication UsePlatformAuth(this WebApplication app)
     {
         app.UseAuthentication();
         app.Use(async (context, next) =>
         {
-            if (context.Request.Headers.Authorization.Count > 0)
+            if (context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             {
                 var result = await context.AuthenticateAsync(JwtBearerDefaults.AuthenticationScheme);
                 if (!result.Succeeded)
@@ -82,19 +96,23 @@ public static class AuthExtensions
     }
 }
 
-/// <summary>Configuration under <c>Auth</c>: the shared signing key (base64) and issuer.</summary>
+/// <summary>
+/// Configuration under <c>Auth</c>: where the issuer's public keys come from, and this process's own credential for
+/// calling others (a client id and secret exchanged at the issuer's token endpoint, or a token given as is).
+/// </summary>
 public sealed class AuthSettings
 {
-    public string? SigningKey { get; set; }
-    public string Issuer { get; set; } = "platform";
+    /// <summary>The issuer's base address (the gateway); its keys are read from its OpenID discovery document.</summary>
+    public string? Authority { get; set; }
 
-    /// <summary>
-    /// Lets callers without a token use the user policies. The platform has no login yet (it comes with the gateway
-    /// issue); agent RPCs never accept anonymous callers.
-    /// </summary>
-    public bool AllowAnonymousUsers { get; set; } = true;
+    /// <summary>The issuer's public keys as a JWK set, instead of fetching them.</summary>
+    public string? Jwks { get; set; }
 
-    public byte[]? SigningKeyBytes => string.IsNullOrEmpty(SigningKey) ? null : Convert.FromBase64String(SigningKey);
+    public string? ClientId { get; set; }
+    public string? ClientSecret { get; set; }
+
+    /// <summary>A token to send as is (an outside agent given an agent token), when there is no client credential.</summary>
+    public string? Token { get; set; }
 }
 
 /// <summary>The names of the policies every RPC declares.</summary>

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Grpc.JsonTranscoding;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Platform.ServiceDefaults.Auth;
 
 namespace Platform.ServiceDefaults.Grpc;
 
@@ -25,7 +26,7 @@ public static class GrpcExtensions
 
     /// <summary>
     /// Registers <typeparamref name="TClient"/> against <c>http://_grpc.{service}</c>, resolved by service discovery,
-    /// carrying the process's own token (<c>Auth:Token</c>) when it has one. Streaming clients get no resilience
+    /// carrying the process's own token (<see cref="ProcessCredential"/>) when it has one. Streaming clients get no resilience
     /// handler: its timeouts would cut long streams.
     /// </summary>
     public static IHttpClientBuilder AddPlatformGrpcClient<TClient>(this IHostApplicationBuilder builder, string service, bool streaming = false)
@@ -33,21 +34,22 @@ public static class GrpcExtensions
     {
         var client = builder.Services
             .AddGrpcClient<TClient>(options => options.Address = new Uri($"http://_grpc.{service}"))
-            .AddHttpMessageHandler(services => new BearerTokenHandler(services.GetRequiredService<IConfiguration>()));
+            .AddHttpMessageHandler(services => new BearerTokenHandler(services.GetRequiredService<ProcessCredential>()));
         if (!streaming)
             client.AddStandardResilienceHandler();
         return client;
     }
 }
 
-/// <summary>Adds <c>Authorization: Bearer {Auth:Token}</c> to outgoing calls when the process was given a token.</summary>
-public sealed class BearerTokenHandler(IConfiguration configuration) : DelegatingHandler
+/// <summary>Adds <c>Authorization: Bearer</c> with this process's own token to outgoing calls when it has one.</summary>
+public sealed class BearerTokenHandler(ProcessCredential credential) : DelegatingHandler
 {
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var token = configuration["Auth:Token"];
-        if (!string.IsNullOrEmpty(token) && request.Headers.Authorization is null)
+        if (request.Headers.Authorization is null && await credential.TokenAsync(cancellationToken) is { } token)
             request.Headers.Authorization = new("Bearer", token);
-        return base.SendAsync(request, cancellationToken);
+        var response = await base.SendAsync(request, cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.Unauthorized) credential.Invalidate();
+        return response;
     }
 }

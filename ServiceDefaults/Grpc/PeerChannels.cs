@@ -1,20 +1,20 @@
 using System.Collections.Concurrent;
 using Grpc.Net.Client;
-using Microsoft.Extensions.Configuration;
+using Platform.ServiceDefaults.Auth;
 
 namespace Platform.ServiceDefaults.Grpc;
 
 /// <summary>
 /// gRPC channels to peers known by URL (a NodeAgent's API, registered at run time rather than discovered), one per URL
-/// and kept, each carrying this process's own token (<c>Auth:Token</c>).
+/// and kept, each carrying this process's own token.
 /// </summary>
-public sealed class PeerChannels(IConfiguration configuration, TimeSpan connectTimeout) : IDisposable
+public sealed class PeerChannels(ProcessCredential credential, TimeSpan connectTimeout) : IDisposable
 {
     readonly ConcurrentDictionary<string, GrpcChannel> channels = new();
 
     public GrpcChannel For(string url) => channels.GetOrAdd(url, address => GrpcChannel.ForAddress(address, new GrpcChannelOptions
     {
-        HttpHandler = new BearerTokenHandler(configuration) { InnerHandler = new SocketsHttpHandler { ConnectTimeout = connectTimeout } },
+        HttpHandler = new BearerTokenHandler(credential) { InnerHandler = new SocketsHttpHandler { ConnectTimeout = connectTimeout } },
     }));
 
     public void Dispose()

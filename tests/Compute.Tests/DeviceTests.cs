@@ -14,7 +14,8 @@ public sealed class DeviceTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await host.DisposeAsync();
 
-    V1.Devices.DevicesClient Device => new(host.Channel(TestInfrastructure.Token("phone-agent", "agent")));
+    /// <summary>The device's own agent: its credential is bound to the device id.</summary>
+    V1.Devices.DevicesClient Device(string id) => new(host.Channel(TestInfrastructure.Token(id, "agent")));
 
     static DeviceHeartbeatRequest Beat(long idle, bool charging = true, double? battery = 80, double? temperature = 30, double load = 0.05)
     {
@@ -39,7 +40,7 @@ public sealed class DeviceTests : IAsyncLifetime
     public async Task A_device_is_offered_when_idle_and_suspended_the_moment_its_owner_returns()
     {
         var id = Guid.NewGuid().ToString();
-        var registered = await Device.RegisterDeviceAsync(new RegisterDeviceRequest
+        var registered = await Device(id).RegisterDeviceAsync(new RegisterDeviceRequest
         {
             DeviceId = id, Name = "ann-phone", Type = "phone", Owner = "ann", CpuCores = 8, MemoryBytes = 6L << 30,
             Policy = new HarvestPolicy { MinIdleMinutes = 5 },
@@ -48,10 +49,10 @@ public sealed class DeviceTests : IAsyncLifetime
 
         var idle = Beat(idle: 400);
         idle.DeviceId = id;
-        var offered = await Device.DeviceHeartbeatAsync(idle);
+        var offered = await Device(id).DeviceHeartbeatAsync(idle);
         var back = Beat(idle: 3);
         back.DeviceId = id;
-        var suspended = await Device.DeviceHeartbeatAsync(back);
+        var suspended = await Device(id).DeviceHeartbeatAsync(back);
 
         Assert.Equal("offered", offered.State);
         Assert.Equal("suspended", suspended.State);
@@ -64,12 +65,15 @@ public sealed class DeviceTests : IAsyncLifetime
     [Fact]
     public async Task A_bad_heartbeat_names_its_fields_and_an_unknown_device_is_NotFound()
     {
-        var bad = await Assert.ThrowsAsync<RpcException>(() => Device.DeviceHeartbeatAsync(new DeviceHeartbeatRequest { DeviceId = Guid.NewGuid().ToString(), CpuLoad = 3, IdleSeconds = -1 }).ResponseAsync);
-        var unknown = await Assert.ThrowsAsync<RpcException>(() => Device.DeviceHeartbeatAsync(new DeviceHeartbeatRequest { DeviceId = Guid.NewGuid().ToString() }).ResponseAsync);
+        var id = Guid.NewGuid().ToString();
+        var bad = await Assert.ThrowsAsync<RpcException>(() => Device(id).DeviceHeartbeatAsync(new DeviceHeartbeatRequest { DeviceId = id, CpuLoad = 3, IdleSeconds = -1 }).ResponseAsync);
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => Device(id).DeviceHeartbeatAsync(new DeviceHeartbeatRequest { DeviceId = id }).ResponseAsync);
+        var another = await Assert.ThrowsAsync<RpcException>(() => Device(id).DeviceHeartbeatAsync(new DeviceHeartbeatRequest { DeviceId = Guid.NewGuid().ToString() }).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
         Assert.Contains("cpu_load", bad.Status.Detail);
         Assert.Contains("idle_seconds", bad.Status.Detail);
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal(StatusCode.PermissionDenied, another.StatusCode); // a device credential acts for its own device only
     }
 }

@@ -31,7 +31,8 @@ public sealed class MigrationApiTests : IAsyncLifetime
 
     V1.Workloads.WorkloadsClient Operator => new(host.Channel(TestInfrastructure.Token("olga", "operator")));
     Migrations.MigrationsClient Migrations => new(host.Channel(TestInfrastructure.Token("olga", "operator")));
-    WorkloadAssignments.WorkloadAssignmentsClient Agent => new(host.Channel(TestInfrastructure.Token("worker", "agent")));
+    // The test plays every node's agent: a service credential may act for any node, an agent's only for its own.
+    WorkloadAssignments.WorkloadAssignmentsClient Agent => new(host.Channel(TestInfrastructure.Token("compute-tests", "service")));
 
     async Task<string> RegisterAsync(string name, int cores, string liveMigration) =>
         (await new V1.Compute.ComputeClient(host.Channel(TestInfrastructure.Token(name, "agent"))).RegisterNodeAsync(new RegisterNodeRequest

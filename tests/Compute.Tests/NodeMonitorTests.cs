@@ -78,7 +78,7 @@ public sealed class NodeMonitorTests : IAsyncLifetime
             }
         });
         var id = (await CreateAsync("migrant", source.NodeId, "never")).Workload.WorkloadId;
-        var agent = new WorkloadAssignments.WorkloadAssignmentsClient(host.Channel(TestInfrastructure.Token("worker", "agent")));
+        var agent = new WorkloadAssignments.WorkloadAssignmentsClient(host.Channel(TestInfrastructure.Token("compute-tests", "service"))); // plays both agents
         var assignment = (await agent.ListAssignmentsAsync(new ListAssignmentsRequest { NodeId = source.NodeId })).Assignments.Single();
         await agent.ReportWorkloadsAsync(new ReportWorkloadsRequest { NodeId = source.NodeId, Reports = { new WorkloadReport { WorkloadId = id, Generation = assignment.Generation, PowerState = "running" } } });
         var migrations = new Migrations.MigrationsClient(host.Channel(TestInfrastructure.Token("olga", "operator")));

@@ -128,7 +128,7 @@ public sealed class NodeRegistryTests : IAsyncLifetime
     public async Task Only_agents_register_nodes()
     {
         var asViewer = new V1.Compute.ComputeClient(host.Channel(TestInfrastructure.Token("ann", "viewer")));
-        var anonymous = new V1.Compute.ComputeClient(host.Channel());
+        var anonymous = new V1.Compute.ComputeClient(host.AnonymousChannel());
 
         var denied = await Assert.ThrowsAsync<RpcException>(() => asViewer.RegisterNodeAsync(Registration("node-e")).ResponseAsync);
         var unauthenticated = await Assert.ThrowsAsync<RpcException>(() => anonymous.RegisterNodeAsync(Registration("node-f")).ResponseAsync);
@@ -138,19 +138,40 @@ public sealed class NodeRegistryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_expired_or_forged_token_is_rejected_with_401_even_on_a_public_read()
+    public async Task An_agent_acts_only_for_its_own_node()
+    {
+        var victim = await Client("node-v").RegisterNodeAsync(Registration("node-v"));
+        var intruder = Client("node-i");
+        var assignments = new WorkloadAssignments.WorkloadAssignmentsClient(host.Channel(TestInfrastructure.Token("node-i", "agent")));
+
+        var register = await Assert.ThrowsAsync<RpcException>(() => intruder.RegisterNodeAsync(Registration("node-v", Guid.Parse(victim.NodeId))).ResponseAsync);
+        var heartbeat = await Assert.ThrowsAsync<RpcException>(() => intruder.HeartbeatAsync(new HeartbeatRequest { NodeId = victim.NodeId }).ResponseAsync);
+        var list = await Assert.ThrowsAsync<RpcException>(() => assignments.ListAssignmentsAsync(new ListAssignmentsRequest { NodeId = victim.NodeId }).ResponseAsync);
+        var report = await Assert.ThrowsAsync<RpcException>(() => assignments.ReportWorkloadsAsync(new ReportWorkloadsRequest { NodeId = victim.NodeId }).ResponseAsync);
+
+        Assert.All([register, heartbeat, list, report], e => Assert.Equal(StatusCode.PermissionDenied, e.StatusCode));
+        Assert.Contains("node-i", register.Status.Detail);
+        // Nothing of the victim changed: its address and lease are its own.
+        var after = await new V1.Compute.ComputeClient(host.Channel()).GetNodeAsync(new GetNodeRequest { NodeId = victim.NodeId });
+        Assert.Equal((victim.AgentUrl, victim.LeaseExpiresAtMs), (after.AgentUrl, after.LeaseExpiresAtMs));
+    }
+
+    [Fact]
+    public async Task An_expired_forged_or_missing_token_is_rejected_with_401_on_a_read()
     {
         var past = new FixedClock(DateTimeOffset.UtcNow.AddHours(-3));
         var expired = TestInfrastructure.Token("ann", "viewer", TimeSpan.FromHours(1), past);
-        var forged = Platform.ServiceDefaults.Auth.PlatformTokens.Issue(new byte[32], "platform", "ann", "admin", TimeSpan.FromHours(1));
+        // Signed by a key of its own: anyone can make an ES256 key, only the issuer's is trusted.
+        var forged = TestTokens.Issue("ann", "admin", key: new Microsoft.IdentityModel.Tokens.ECDsaSecurityKey(
+            System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256)) { KeyId = "test" });
 
         using var withExpired = await host.Http(expired).GetAsync("/api/compute/nodes");
         using var withForged = await host.Http(forged).GetAsync("/api/compute/nodes");
-        using var without = await host.Http().GetAsync("/api/compute/nodes");
+        using var without = await host.AnonymousHttp().GetAsync("/api/compute/nodes");
 
         Assert.Equal(HttpStatusCode.Unauthorized, withExpired.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, withForged.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, without.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, without.StatusCode);
     }
 
     async Task<long> CountNodesAsync()

@@ -25,7 +25,8 @@ public sealed class WorkloadApiTests : IAsyncLifetime
     public async Task DisposeAsync() => await host.DisposeAsync();
 
     V1.Workloads.WorkloadsClient Operator => new(host.Channel(TestInfrastructure.Token("olga", "operator")));
-    WorkloadAssignments.WorkloadAssignmentsClient Agent => new(host.Channel(TestInfrastructure.Token("worker", "agent")));
+    // The test plays every node's agent: a service credential may act for any node, an agent's only for its own.
+    WorkloadAssignments.WorkloadAssignmentsClient Agent => new(host.Channel(TestInfrastructure.Token("compute-tests", "service")));
 
     async Task<Node> RegisterAsync(string name, int cores, bool withProcessDriver = true) =>
         await new V1.Compute.ComputeClient(host.Channel(TestInfrastructure.Token(name, "agent"))).RegisterNodeAsync(new RegisterNodeRequest

@@ -13,7 +13,7 @@ public sealed class GatewayWebSocketTests(PlatformFixture fixture)
     {
         var platform = fixture.Platform;
         using var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("Authorization", $"Bearer {platform.Token("edge-gw", "agent")}");
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {await platform.AgentTokenAsync("edge-gw")}");
         var uri = new UriBuilder(platform.Gateway) { Scheme = "ws", Path = "/api/v1/agents/connect", Query = "agent_id=edge-gw&provider=onprem&region=lab" }.Uri;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
 

@@ -19,11 +19,12 @@ public sealed class PlatformProcess : IAsyncDisposable
 
     public string Marker { get; } = Guid.NewGuid().ToString("N");
 
-    /// <summary>The signing key this run's AppHost was given, so tests can mint tokens its services accept.</summary>
-    public string SigningKey { get; }
+    /// <summary>The admin user's password, given to the AppHost as an operator would (<c>Platform__AdminPassword</c>).</summary>
+    public string AdminPassword { get; }
 
-    public string Token(string subject, string role) =>
-        Platform.ServiceDefaults.Auth.PlatformTokens.Issue(Convert.FromBase64String(SigningKey), "platform", subject, role, TimeSpan.FromHours(1));
+    /// <summary>Outside agents the issuer knows (a client credential each, role agent), for tests that play one.</summary>
+    static readonly string[] TestAgents = ["edge-gw"];
+    readonly Dictionary<string, string> agentSecrets = TestAgents.ToDictionary(id => id, _ => Guid.NewGuid().ToString("N"));
     public string DataDirectory { get; }
     public Uri Gateway { get; private set; } = null!;
     public double StartupSeconds { get; private set; }
@@ -33,9 +34,9 @@ public sealed class PlatformProcess : IAsyncDisposable
     /// <summary>The PIDs of the projects as the ready file listed them.</summary>
     public IReadOnlyDictionary<string, int> Pids { get; private set; } = new Dictionary<string, int>();
 
-    PlatformProcess(string dataDirectory, bool fresh, int nodes, IReadOnlyDictionary<string, string>? environment, string? signingKey)
+    PlatformProcess(string dataDirectory, bool fresh, int nodes, IReadOnlyDictionary<string, string>? environment)
     {
-        SigningKey = signingKey ?? Platform.ServiceDefaults.Auth.PlatformTokens.NewSigningKey();
+        AdminPassword = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(18));
         DataDirectory = dataDirectory;
         readyFile = Path.Combine(dataDirectory, $"ready-{Marker}.json");
         Directory.CreateDirectory(dataDirectory);
@@ -52,7 +53,12 @@ public sealed class PlatformProcess : IAsyncDisposable
         info.ArgumentList.Add(nodes.ToString());
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         info.Environment["PLATFORM_TEST_MARKER"] = Marker;
-        info.Environment["Auth__SigningKey"] = SigningKey;
+        info.Environment["Platform__AdminPassword"] = AdminPassword;
+        foreach (var (agent, secret) in agentSecrets)
+        {
+            info.Environment[$"Gateway__Auth__Clients__{agent}__SecretSha256"] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+            info.Environment[$"Gateway__Auth__Clients__{agent}__Role"] = "agent";
+        }
         process = new Process { StartInfo = info };
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -66,17 +72,35 @@ public sealed class PlatformProcess : IAsyncDisposable
     /// disposed (a test that starts a second platform on the first one's data passes a <see cref="TestDataFolder"/>).
     /// </summary>
     public static async Task<PlatformProcess> StartAsync(
-        string? dataDirectory = null, bool fresh = true, int nodes = 2, IReadOnlyDictionary<string, string>? environment = null, string? signingKey = null)
+        string? dataDirectory = null, bool fresh = true, int nodes = 2, IReadOnlyDictionary<string, string>? environment = null)
     {
         var own = dataDirectory is null ? new TestDataFolder() : null;
-        var platform = new PlatformProcess(dataDirectory ?? own!.Path, fresh, nodes, environment, signingKey) { ownData = own };
+        var platform = new PlatformProcess(dataDirectory ?? own!.Path, fresh, nodes, environment) { ownData = own };
         await platform.WaitReadyAsync(TimeSpan.FromMinutes(3));
         return platform;
     }
 
     public string Output { get { lock (output) return output.ToString(); } }
 
-    public HttpClient CreateHttpClient() => new() { BaseAddress = Gateway, Timeout = TimeSpan.FromSeconds(30) };
+    /// <summary>A client of the gateway logged in as the admin user (it logs in again when its token is refused).</summary>
+    public HttpClient CreateHttpClient() =>
+        new(new LoginHandler(Gateway, "admin", AdminPassword) { InnerHandler = new HttpClientHandler() }) { BaseAddress = Gateway, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>A client of the gateway with no token.</summary>
+    public HttpClient CreateAnonymousHttpClient() => new() { BaseAddress = Gateway, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>A token for one of <see cref="TestAgents"/>, exchanged at the gateway like any outside agent's credential.</summary>
+    public async Task<string> AgentTokenAsync(string agentId)
+    {
+        using var http = CreateAnonymousHttpClient();
+        using var response = await http.PostAsync("/api/auth/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = agentId, ["client_secret"] = agentSecrets[agentId],
+        }));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        return JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!;
+    }
 
     async Task WaitReadyAsync(TimeSpan limit)
     {

@@ -15,11 +15,9 @@ public sealed partial class TelemetryKillTests
     {
         var fast = new Dictionary<string, string> { ["NodeAgent__MetricsInterval"] = "00:00:00.200" };
         using var data = new TestDataFolder();
-        string key;
         int collected;
         await using (var platform = await PlatformProcess.StartAsync(data.Path, environment: fast))
         {
-            key = platform.SigningKey;
             await Task.Delay(2000);
             Process.GetProcessById(platform.Pids["telemetry"]).Kill();
             using var http = platform.CreateHttpClient();
@@ -41,7 +39,7 @@ public sealed partial class TelemetryKillTests
         }
 
         // The same data, no agents: what did Telemetry commit for them?
-        await using var after = await PlatformProcess.StartAsync(data.Path, fresh: false, nodes: 0, signingKey: key);
+        await using var after = await PlatformProcess.StartAsync(data.Path, fresh: false, nodes: 0);
         using var client = after.CreateHttpClient();
         var stored = 0L;
         foreach (var node in new[] { "node-0", "node-1" })

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace Platform.TestSupport;
 
 /// <summary>
-/// A service's real <c>Program</c> in memory, over the test PostgreSQL and Garnet, with the test signing key; gRPC
+/// A service's real <c>Program</c> in memory, over the test PostgreSQL and Garnet, trusting the test issuer's key; gRPC
 /// channels and HTTP clients go through the in-memory server.
 /// </summary>
 public sealed class ServiceHost<TProgram> : WebApplicationFactory<TProgram> where TProgram : class
@@ -30,8 +30,7 @@ public sealed class ServiceHost<TProgram> : WebApplicationFactory<TProgram> wher
         {
             ["ConnectionStrings:platformdb"] = connectionString,
             ["ConnectionStrings:cache"] = await TestInfrastructure.CacheConnectionStringAsync(),
-            ["Auth:SigningKey"] = TestInfrastructure.SigningKey,
-            ["Auth:Issuer"] = "platform",
+            ["Auth:Jwks"] = TestTokens.Jwks,
         };
         foreach (var (key, value) in configuration ?? new Dictionary<string, string>()) settings[key] = value;
         var host = new ServiceHost<TProgram>(settings);
@@ -48,22 +47,34 @@ public sealed class ServiceHost<TProgram> : WebApplicationFactory<TProgram> wher
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
     }
 
-    public GrpcChannel Channel(string? token = null)
+    /// <summary>The token a test's calls carry unless it names one: an admin's, as a logged-in operator's would be.</summary>
+    public static string DefaultToken { get; } = TestTokens.Issue("tester", "admin", TimeSpan.FromDays(1));
+
+    /// <summary>A channel whose calls carry <paramref name="token"/> (the default admin token when null).</summary>
+    public GrpcChannel Channel(string? token = null) => ChannelAs(token ?? DefaultToken);
+
+    /// <summary>A channel whose calls carry no token at all.</summary>
+    public GrpcChannel AnonymousChannel() => ChannelAs(null);
+
+    GrpcChannel ChannelAs(string? token)
     {
         var handler = Server.CreateHandler();
-        var channel = GrpcChannel.ForAddress(Server.BaseAddress, new GrpcChannelOptions
+        return GrpcChannel.ForAddress(Server.BaseAddress, new GrpcChannelOptions
         {
             HttpHandler = token is null ? handler : new BearerHandler(token) { InnerHandler = handler },
         });
-        return channel;
     }
 
+    /// <summary>An HTTP client whose requests carry <paramref name="token"/> (the default admin token when null).</summary>
     public HttpClient Http(string? token = null)
     {
         var client = CreateClient();
-        if (token is not null) client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token ?? DefaultToken);
         return client;
     }
+
+    /// <summary>An HTTP client whose requests carry no token at all.</summary>
+    public HttpClient AnonymousHttp() => CreateClient();
 }
 
 /// <summary>Sends every request with <c>Authorization: Bearer {token}</c>.</summary>

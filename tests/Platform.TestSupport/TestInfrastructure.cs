@@ -1,6 +1,5 @@
 using Npgsql;
 using Platform.AppHost.Hosting;
-using Platform.ServiceDefaults.Auth;
 
 namespace Platform.TestSupport;
 
@@ -11,8 +10,6 @@ namespace Platform.TestSupport;
 public static class TestInfrastructure
 {
     static readonly Lazy<Task<Servers>> Started = new(StartAsync);
-
-    public static string SigningKey { get; } = PlatformTokens.NewSigningKey();
 
     public static async Task<string> CacheConnectionStringAsync() => (await Started.Value).Cache.ConnectionString;
 
@@ -31,14 +28,14 @@ public static class TestInfrastructure
     }
 
     public static string Token(string subject, string role, TimeSpan? lifetime = null, TimeProvider? clock = null) =>
-        PlatformTokens.Issue(Convert.FromBase64String(SigningKey), "platform", subject, role, lifetime ?? TimeSpan.FromHours(1), clock);
+        TestTokens.Issue(subject, role, lifetime, clock);
 
     static async Task<Servers> StartAsync()
     {
         await RemoveLeftoversAsync();
         var folder = Path.Combine(Path.GetTempPath(), $"{FolderPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
         var options = new AppHostOptions(Fresh: true, folder, GatewayPort: 0, NodeCount: 0, ReadyFile: null, HealthTimeout: TimeSpan.FromSeconds(60));
-        var run = new RunContext(options, new ResourceConsole(), SigningKey, (_, reason) => throw new InvalidOperationException(reason));
+        var run = new RunContext(options, new ResourceConsole(), (_, reason) => throw new InvalidOperationException(reason));
         var postgres = new PostgresServerResource("postgres", external: false);
         var cache = new GarnetResource("cache", externalConnectionString: null);
         await Task.WhenAll(postgres.StartAsync(run, CancellationToken.None), cache.StartAsync(run, CancellationToken.None));

@@ -6,10 +6,10 @@ namespace Platform.ServiceDefaults.Tests;
 
 public sealed class PlatformRoleHandlerTests
 {
-    static async Task<bool> GrantsAsync(PlatformRoleRequirement requirement, ClaimsPrincipal user, bool allowAnonymousUsers = true)
+    static async Task<bool> GrantsAsync(PlatformRoleRequirement requirement, ClaimsPrincipal user)
     {
         var context = new AuthorizationHandlerContext([requirement], user, null);
-        await new PlatformRoleHandler(new AuthSettings { AllowAnonymousUsers = allowAnonymousUsers }).HandleAsync(context);
+        await new PlatformRoleHandler().HandleAsync(context);
         return context.HasSucceeded;
     }
 
@@ -21,7 +21,7 @@ public sealed class PlatformRoleHandlerTests
     [Fact]
     public async Task A_caller_needs_one_of_the_policy_roles()
     {
-        var operate = new PlatformRoleRequirement(UserRole: true, "operator", "admin");
+        var operate = new PlatformRoleRequirement("operator", "admin");
 
         Assert.True(await GrantsAsync(operate, User("admin")));
         Assert.False(await GrantsAsync(operate, User("viewer")));
@@ -29,13 +29,9 @@ public sealed class PlatformRoleHandlerTests
     }
 
     [Fact]
-    public async Task Anonymous_callers_pass_user_policies_only_while_allowed_and_never_agent_ones()
+    public async Task Anonymous_callers_pass_no_policy()
     {
-        var read = new PlatformRoleRequirement(UserRole: true, "viewer");
-        var agent = new PlatformRoleRequirement(UserRole: false, "agent");
-
-        Assert.True(await GrantsAsync(read, Anonymous));
-        Assert.False(await GrantsAsync(read, Anonymous, allowAnonymousUsers: false));
-        Assert.False(await GrantsAsync(agent, Anonymous));
+        Assert.False(await GrantsAsync(new PlatformRoleRequirement("viewer", "operator", "admin"), Anonymous));
+        Assert.False(await GrantsAsync(new PlatformRoleRequirement("agent"), Anonymous));
     }
 }

@@ -89,7 +89,7 @@ public sealed class MetricIngestionTests : IAsyncLifetime
     public async Task An_agent_token_pushes_only_for_its_own_agent_and_a_missing_token_is_refused()
     {
         var foreign = await Assert.ThrowsAsync<RpcException>(() => PushAsync("node-x", Batch("node-y", 1, 1)));
-        var anonymous = new MetricIngestion.MetricIngestionClient(host.Channel());
+        var anonymous = new MetricIngestion.MetricIngestionClient(host.AnonymousChannel());
         using var call = anonymous.PushSamples();
         var unauthenticated = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext());
 

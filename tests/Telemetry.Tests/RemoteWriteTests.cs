@@ -93,7 +93,7 @@ public sealed class RemoteWriteTests
         var garbage = new ByteArrayContent([0xFF, 0xFF, 0xFF, 0xFF]);
         garbage.Headers.ContentEncoding.Add("snappy");
         using var broken = await http.PostAsync("/api/v1/write", garbage);
-        using var anonymous = await host.Http().PostAsync("/api/v1/write", new ByteArrayContent([]));
+        using var anonymous = await host.AnonymousHttp().PostAsync("/api/v1/write", new ByteArrayContent([]));
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, plain.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, broken.StatusCode);

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Platform.Compute.Nodes;
 using Microsoft.AspNetCore.Authorization;
 using Platform.Compute.V1;
 using Platform.ServiceDefaults.Auth;
@@ -23,6 +24,7 @@ public sealed class DeviceService(DeviceStore store, EventPublisher events, Time
             .Require(request.CpuCores is > 0 and <= 1024, "cpu_cores", "must be between 1 and 1024")
             .Require(request.MemoryBytes > 0, "memory_bytes", "must be positive")
             .ThrowIfInvalid();
+        AgentBinding.EnsureActsFor(context, request.DeviceId);
         var policy = Validated(request.Policy);
         var device = await store.UpsertAsync(request, policy, clock.GetUtcNow(), context.CancellationToken);
         logger.LogInformation("Device {DeviceName} ({DeviceId}) of {Owner} registered: {Type}, {Cores} cores", device.Name, device.DeviceId, device.Owner, device.Type, device.CpuCores);
@@ -39,6 +41,7 @@ public sealed class DeviceService(DeviceStore store, EventPublisher events, Time
             .Require(!request.HasBatteryPercent || request.BatteryPercent is >= 0 and <= 100, "battery_percent", "must be between 0 and 100")
             .Require(!request.HasTemperatureC || request.TemperatureC is > -60 and < 150, "temperature_c", "must be a plausible temperature (-60 to 150 °C)")
             .ThrowIfInvalid();
+        AgentBinding.EnsureActsFor(context, deviceId.ToString());
         var (device, previous) = await store.HeartbeatAsync(deviceId, request, policy => HarvestPolicies.Decide(policy, request), clock.GetUtcNow(), context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Device {deviceId} is not registered."));
         if (device.State != previous)

@@ -8,9 +8,9 @@ namespace Platform.Compute.Nodes;
 /// Clients of the nodes' agents at the URLs they registered, one channel per URL, carrying Compute's service token.
 /// An agent that registered no URL, or is not Ready, answers FailedPrecondition / Unavailable naming the node.
 /// </summary>
-public sealed class NodeAgentClients(IConfiguration configuration) : IDisposable
+public sealed class NodeAgentClients(Platform.ServiceDefaults.Auth.ProcessCredential credential) : IDisposable
 {
-    readonly PeerChannels channels = new(configuration, TimeSpan.FromSeconds(3));
+    readonly PeerChannels channels = new(credential, TimeSpan.FromSeconds(3));
 
     public NodeAgentApi.NodeAgentApiClient For(NodeRecord node)
     {

@@ -22,6 +22,7 @@ public sealed partial class NodeRegistryService(
     public override async Task<Node> RegisterNode(RegisterNodeRequest request, ServerCallContext context)
     {
         Validate(request);
+        AgentBinding.EnsureActsFor(context, request.Name);
         var now = clock.GetUtcNow();
         NodeRecord node;
         try
@@ -44,6 +45,10 @@ public sealed partial class NodeRegistryService(
     {
         var nodeId = RequestValidation.RequireGuid(request.NodeId, "node_id");
         var now = clock.GetUtcNow();
+        // Checked before the renewal: another node's agent must not keep a dead node's lease alive.
+        var known = await store.GetAsync(nodeId, context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"Node {nodeId} is not registered."));
+        AgentBinding.EnsureActsFor(context, known.Name);
         var node = await store.RenewAsync(nodeId, now, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Node {nodeId} is not registered."));
         RefuseRejected(node);

@@ -66,6 +66,7 @@ public sealed class AssignmentService(WorkloadStore store, WorkloadLifecycle lif
         var nodeId = RequestValidation.RequireGuid(id, "node_id");
         var node = await nodes.GetAsync(nodeId, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Node {nodeId} is not registered."));
+        AgentBinding.EnsureActsFor(context, node.Name);
         if (node.Admission == "rejected")
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"Node {node.Name} was rejected by an operator."));
         return nodeId;

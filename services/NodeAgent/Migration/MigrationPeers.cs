@@ -5,9 +5,9 @@ using Platform.ServiceDefaults.Grpc;
 namespace Platform.NodeAgent.Migration;
 
 /// <summary>Clients of other nodes' agents, one channel per URL, carrying this agent's token.</summary>
-public sealed class MigrationPeers(IConfiguration configuration) : IDisposable
+public sealed class MigrationPeers(Platform.ServiceDefaults.Auth.ProcessCredential credential) : IDisposable
 {
-    readonly PeerChannels channels = new(configuration, TimeSpan.FromSeconds(5));
+    readonly PeerChannels channels = new(credential, TimeSpan.FromSeconds(5));
 
     public RemoteBlockReceiver Receiver(string agentUrl, Guid migrationId)
     {

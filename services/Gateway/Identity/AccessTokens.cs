@@ -1,0 +1,33 @@
+using System.Security.Claims;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Platform.ServiceDefaults.Auth;
+
+namespace Platform.Gateway.Identity;
+
+/// <summary>Mints the platform's access tokens: ES256 JWTs signed with the issuer's current key.</summary>
+public sealed class AccessTokens(SigningKeys keys, IOptions<IdentityOptions> options, TimeProvider clock)
+{
+    readonly JsonWebTokenHandler handler = new();
+
+    public (string Token, TimeSpan Lifetime) ForUser(string username, string role) => Issue(username, role, options.Value.AccessTokenLifetime);
+
+    public (string Token, TimeSpan Lifetime) ForClient(string clientId, string role) => Issue(clientId, role, options.Value.ClientTokenLifetime);
+
+    (string, TimeSpan) Issue(string subject, string role, TimeSpan lifetime)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var token = handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = PlatformTokens.Issuer,
+            Audience = PlatformTokens.Audience,
+            Subject = new ClaimsIdentity([new Claim("sub", subject), new Claim(PlatformTokens.RoleClaim, role), new Claim("jti", Guid.NewGuid().ToString("N"))]),
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now + lifetime,
+            SigningCredentials = new SigningCredentials(keys.Current, SecurityAlgorithms.EcdsaSha256),
+        });
+        return (token, lifetime);
+    }
+}

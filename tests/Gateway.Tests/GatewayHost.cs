@@ -1,0 +1,59 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Platform.TestSupport;
+
+namespace Platform.Gateway.Tests;
+
+/// <summary>The gateway's real Program in memory over a fresh database, with its own key folder, an admin and one agent client.</summary>
+public sealed class GatewayHost : IAsyncDisposable
+{
+    public const string AdminPassword = "correct horse battery staple";
+    public const string AgentId = "node-7", AgentSecret = "agent-secret-of-node-7";
+    readonly string keys = Directory.CreateTempSubdirectory("issuer-").FullName;
+
+    public ServiceHost<Program> Host { get; private set; } = null!;
+
+    public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string>? configuration = null)
+    {
+        var gateway = new GatewayHost();
+        var settings = new Dictionary<string, string>
+        {
+            ["Gateway:Auth:KeyDirectory"] = gateway.keys,
+            ["Gateway:Auth:AdminPassword"] = AdminPassword,
+            [$"Gateway:Auth:Clients:{AgentId}:SecretSha256"] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(AgentSecret))),
+            [$"Gateway:Auth:Clients:{AgentId}:Role"] = "agent",
+        };
+        foreach (var (key, value) in configuration ?? new Dictionary<string, string>()) settings[key] = value;
+        gateway.Host = await ServiceHost<Program>.StartAsync(settings);
+        return gateway;
+    }
+
+    public HttpClient Anonymous() => Host.AnonymousHttp();
+
+    public HttpClient As(string accessToken) => Host.Http(accessToken);
+
+    public async Task<JsonElement> LoginAsync(string username, string password)
+    {
+        using var response = await Anonymous().PostAsJsonAsync("/api/auth/login", new { username, password });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    public async Task<HttpClient> AdminAsync() => As((await LoginAsync("admin", AdminPassword)).GetProperty("accessToken").GetString()!);
+
+    /// <summary>Creates a user as the admin and returns a client logged in as it.</summary>
+    public async Task<HttpClient> UserAsync(string username, string role, string password = "a long enough password")
+    {
+        using var admin = await AdminAsync();
+        using var created = await admin.PostAsJsonAsync("/api/auth/users", new { username, password, role });
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        return As((await LoginAsync(username, password)).GetProperty("accessToken").GetString()!);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        Directory.Delete(keys, recursive: true);
+    }
+}

@@ -1,0 +1,67 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Claims;
+using System.Text;
+using System.Text.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Platform.IntegrationTests;
+
+/// <summary>The gateway as the one door: who gets in without a token, and what a stolen service environment is worth.</summary>
+[Collection(PlatformCollection.Name)]
+public sealed class IdentityTests(PlatformFixture fixture)
+{
+    [Fact]
+    public async Task Anonymous_callers_reach_health_login_and_the_jwks_and_nothing_else()
+    {
+        using var anonymous = fixture.Platform.CreateAnonymousHttpClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/.well-known/jwks.json")).StatusCode);
+        foreach (var path in new[] { "/api/compute/nodes", "/api/vm/vms", "/api/telemetry/metrics/names", "/api/scheduler/jobs", "/api/auth/users", "/api/auth/me" })
+            Assert.True((await anonymous.GetAsync(path)).StatusCode == HttpStatusCode.Unauthorized, path);
+        using var run = await anonymous.PostAsJsonAsync("/api/vm/vms", new { name = "intruder", command = "sh", args = new[] { "-c", "id" } });
+        Assert.Equal(HttpStatusCode.Unauthorized, run.StatusCode);
+
+        using var login = await anonymous.PostAsJsonAsync("/api/auth/login", new { username = "admin", password = fixture.Platform.AdminPassword });
+        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_services_environment_holds_no_signing_key_and_its_credential_mints_no_admin_token()
+    {
+        var environment = Environ(fixture.Platform.Pids["compute"]);
+        Assert.DoesNotContain(environment.Values, value => value.Contains("PRIVATE KEY") || value.Contains("SigningKey"));
+        Assert.DoesNotContain(environment.Keys, key => key.Contains("SigningKey") || key == "Auth__Token");
+        Assert.DoesNotContain(Environ(fixture.Platform.Pids["gateway"]).Values, value => value.Contains("PRIVATE KEY"));
+
+        using var anonymous = fixture.Platform.CreateAnonymousHttpClient();
+        using var exchange = await anonymous.PostAsync("/api/auth/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = environment["Auth__ClientId"], ["client_secret"] = environment["Auth__ClientSecret"],
+        }));
+        var serviceToken = JsonDocument.Parse(await exchange.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString()!;
+        Assert.Equal("service", new JsonWebToken(serviceToken).GetClaim("role").Value);
+
+        // Whatever the environment holds, signing with it makes nothing the platform accepts.
+        var forged = environment.Values.Where(v => v.Length >= 16).Select(secret => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = "platform", Audience = "platform", Expires = DateTime.UtcNow.AddHours(1),
+            Subject = new ClaimsIdentity([new Claim("sub", "admin"), new Claim("role", "admin")]),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(secret.PadRight(32, '0'))), SecurityAlgorithms.HmacSha256),
+        })).ToList();
+        Assert.NotEmpty(forged);
+        foreach (var token in forged.Append(serviceToken))
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/users") { Content = JsonContent.Create(new { username = "mallory", password = "a long enough password", role = "admin" }) };
+            request.Headers.Authorization = new("Bearer", token);
+            var status = (await anonymous.SendAsync(request)).StatusCode;
+            Assert.True(status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, $"{status}");
+        }
+    }
+
+    static Dictionary<string, string> Environ(int pid) =>
+        File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
+            .Select(entry => entry.Split('=', 2)).Where(pair => pair.Length == 2).GroupBy(pair => pair[0]).ToDictionary(g => g.Key, g => g.Last()[1]);
+}
