@@ -31,10 +31,10 @@ public sealed class IdentityTests(PlatformFixture fixture)
     [Fact]
     public async Task A_services_environment_holds_no_signing_key_and_its_credential_mints_no_admin_token()
     {
-        var environment = Environ(fixture.Platform.Pids["compute"]);
+        var environment = fixture.Platform.EnvironmentOf("compute");
         Assert.DoesNotContain(environment.Values, value => value.Contains("PRIVATE KEY") || value.Contains("SigningKey"));
         Assert.DoesNotContain(environment.Keys, key => key.Contains("SigningKey") || key == "Auth__Token");
-        Assert.DoesNotContain(Environ(fixture.Platform.Pids["gateway"]).Values, value => value.Contains("PRIVATE KEY"));
+        Assert.DoesNotContain(fixture.Platform.EnvironmentOf("gateway").Values, value => value.Contains("PRIVATE KEY"));
 
         using var anonymous = fixture.Platform.CreateAnonymousHttpClient();
         using var exchange = await anonymous.PostAsync("/api/auth/token", new FormUrlEncodedContent(new Dictionary<string, string>
@@ -60,8 +60,4 @@ public sealed class IdentityTests(PlatformFixture fixture)
             Assert.True(status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, $"{status}");
         }
     }
-
-    static Dictionary<string, string> Environ(int pid) =>
-        File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
-            .Select(entry => entry.Split('=', 2)).Where(pair => pair.Length == 2).GroupBy(pair => pair[0]).ToDictionary(g => g.Key, g => g.Last()[1]);
 }

@@ -90,12 +90,26 @@ public sealed class PlatformProcess : IAsyncDisposable
     public HttpClient CreateAnonymousHttpClient() => new() { BaseAddress = Gateway, Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>A token for one of <see cref="TestAgents"/>, exchanged at the gateway like any outside agent's credential.</summary>
-    public async Task<string> AgentTokenAsync(string agentId)
+    public Task<string> AgentTokenAsync(string agentId) => ExchangeAsync(agentId, agentSecrets[agentId]);
+
+    /// <summary>A service's token, exchanged with the client credential the AppHost gave that service (read from its environment).</summary>
+    public Task<string> ServiceTokenAsync(string service)
+    {
+        var environment = EnvironmentOf(service);
+        return ExchangeAsync(environment["Auth__ClientId"], environment["Auth__ClientSecret"]);
+    }
+
+    /// <summary>The environment a resource's process runs with, as anything on the machine that can read /proc sees it.</summary>
+    public Dictionary<string, string> EnvironmentOf(string resource) =>
+        File.ReadAllText($"/proc/{Pids[resource]}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries).Select(e => e.Split('=', 2)).Where(p => p.Length == 2)
+            .GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.Last()[1]);
+
+    async Task<string> ExchangeAsync(string clientId, string secret)
     {
         using var http = CreateAnonymousHttpClient();
         using var response = await http.PostAsync("/api/auth/token", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["grant_type"] = "client_credentials", ["client_id"] = agentId, ["client_secret"] = agentSecrets[agentId],
+            ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = secret,
         }));
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, body);
