@@ -30,15 +30,23 @@ public static class AuthEndpoints
         auth.MapPost("/password", ChangePasswordAsync).RequireAuthorization(PlatformPolicies.Viewer);
     }
 
-    static async Task<IResult> LoginAsync(LoginRequest request, UserStore users, RefreshTokens refreshTokens, AccessTokens tokens,
-        IOptions<IdentityOptions> options, ILogger<UserStore> logger, CancellationToken cancellationToken)
+    static async Task<IResult> LoginAsync(LoginRequest request, UserStore users, RefreshTokens refreshTokens, AccessTokens tokens, LoginThrottle throttle,
+        IOptions<IdentityOptions> options, ILogger<UserStore> logger, HttpResponse response, CancellationToken cancellationToken)
     {
         var violations = new List<(string, string)>();
         if (string.IsNullOrEmpty(request.Username)) violations.Add(("username", "is required"));
+        else if (request.Username.Length > 64) violations.Add(("username", "must be at most 64 characters"));
         if (string.IsNullOrEmpty(request.Password)) violations.Add(("password", "is required"));
         else if (request.Password.Length > UserRules.MaxPasswordLength) violations.Add(("password", $"must be at most {UserRules.MaxPasswordLength} characters"));
         if (violations.Count > 0) return ApiErrors.BadRequest([.. violations]);
 
+        if (await throttle.BeginAttemptAsync(request.Username!, cancellationToken) is { } wait)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+            logger.LogWarning("Login attempt for {Username} refused: too many failures, {Seconds} s to wait", request.Username, seconds);
+            response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return ApiErrors.Status(StatusCodes.Status429TooManyRequests, 8, $"too many failed logins for this account; try again in {seconds} s");
+        }
         var user = await users.FindAsync(request.Username!, cancellationToken);
         var matches = PasswordHasher.Verify(request.Password!, user?.PasswordHash ?? DecoyHash.Value, out var rehash);
         if (user is null || !matches || user.Disabled)
@@ -46,6 +54,7 @@ public static class AuthEndpoints
             logger.LogInformation("Login refused for {Username}", request.Username);
             return ApiErrors.Unauthenticated("invalid username or password");
         }
+        await throttle.SucceededAsync(user.Username, cancellationToken);
         if (rehash) await users.SetPasswordAsync(user.Username, PasswordHasher.Hash(request.Password!), cancellationToken);
         logger.LogInformation("User {Username} logged in", user.Username);
         return Results.Ok(Pair(user, await refreshTokens.StartFamilyAsync(user.Username, options.Value.RefreshTokenLifetime, cancellationToken), tokens));

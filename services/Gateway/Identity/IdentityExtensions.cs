@@ -14,6 +14,7 @@ public static class IdentityExtensions
         builder.Services.AddSingleton<AccessTokens>();
         builder.Services.AddSingleton<UserStore>();
         builder.Services.AddSingleton<RefreshTokens>();
+        builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddHostedService<FirstAdmin>();
         // The issuer validates its own tokens with its own keys, without a round trip to its JWKS.
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<SigningKeys>((options, keys) =>

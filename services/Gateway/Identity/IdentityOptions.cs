@@ -14,6 +14,11 @@ public sealed class IdentityOptions
     /// <summary>Client-credential tokens (services, NodeAgents): at most an hour, renewed by the client before expiry.</summary>
     public TimeSpan ClientTokenLifetime { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Failed logins in a row an account may have before it must wait; the first wait, doubled at each further failure up to the longest.</summary>
+    public int LoginFailuresBeforeWait { get; set; } = 2;
+    public TimeSpan LoginFirstWait { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan LoginLongestWait { get; set; } = TimeSpan.FromMinutes(15);
+
     /// <summary>The <c>admin</c> user's password, set at every start (the AppHost's <c>Platform__AdminPassword</c>).</summary>
     public string? AdminPassword { get; set; }
 

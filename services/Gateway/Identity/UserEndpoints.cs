@@ -17,6 +17,12 @@ public static class UserEndpoints
         users.MapGet("", async (UserStore store, CancellationToken ct) => Results.Ok(new { users = (await store.ListAsync(ct)).Select(Summary) }));
         users.MapPut("/{username}", UpdateAsync);
         users.MapDelete("/{username}", DeleteAsync);
+        users.MapPost("/{username}/unlock", async (string username, LoginThrottle throttle, ClaimsPrincipal caller, ILogger<UserStore> logger, CancellationToken ct) =>
+        {
+            var lifted = await throttle.ClearAsync(username, ct);
+            if (lifted) logger.LogInformation("Login lock of {Username} lifted by {Caller}", username, Callers.Name(caller));
+            return Results.NoContent();
+        });
     }
 
     static async Task<IResult> CreateAsync(CreateUserRequest request, UserStore store, ClaimsPrincipal caller, ILogger<UserStore> logger, CancellationToken cancellationToken)
