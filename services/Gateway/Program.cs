@@ -13,6 +13,7 @@ builder.AddServiceHealthAggregation();
 var app = builder.Build();
 
 app.UseJsonErrors();
+app.UseApiTokenExchange();
 app.MapDefaultEndpoints();
 app.MapIdentity();
 app.MapReverseProxy();

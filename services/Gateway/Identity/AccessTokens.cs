@@ -15,6 +15,9 @@ public sealed class AccessTokens(SigningKeys keys, IOptions<IdentityOptions> opt
 
     public (string Token, TimeSpan Lifetime) ForClient(string clientId, string role) => Issue(clientId, role, options.Value.ClientTokenLifetime);
 
+    /// <summary>What an API or agent token becomes for one request through the gateway: long enough for a slow upload, no longer.</summary>
+    public string ForExchange(string subject, string role) => Issue(subject, role, TimeSpan.FromMinutes(5)).Item1;
+
     (string, TimeSpan) Issue(string subject, string role, TimeSpan lifetime)
     {
         var now = clock.GetUtcNow().UtcDateTime;

@@ -26,7 +26,7 @@ public static class AuthEndpoints
         var auth = app.MapGroup("/api/auth");
         auth.MapPost("/refresh", RefreshAsync).AllowAnonymous();
         auth.MapPost("/logout", LogoutAsync).AllowAnonymous();
-        auth.MapGet("/me", MeAsync).RequireAuthorization(PlatformPolicies.Viewer);
+        auth.MapGet("/me", MeAsync).RequireAuthorization(); // any valid token: users, agents, services
         auth.MapPost("/password", ChangePasswordAsync).RequireAuthorization(PlatformPolicies.Viewer);
     }
 

@@ -15,6 +15,7 @@ public static class IdentityExtensions
         builder.Services.AddSingleton<UserStore>();
         builder.Services.AddSingleton<RefreshTokens>();
         builder.Services.AddSingleton<LoginThrottle>();
+        builder.Services.AddSingleton<ApiTokenStore>();
         builder.Services.AddHostedService<FirstAdmin>();
         // The issuer validates its own tokens with its own keys, without a round trip to its JWKS.
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<SigningKeys>((options, keys) =>
@@ -28,6 +29,7 @@ public static class IdentityExtensions
         app.MapAuthEndpoints();
         app.MapUserEndpoints();
         app.MapClientCredentials();
+        app.MapApiTokens();
         return app;
     }
 }
