@@ -1,3 +1,4 @@
+using Platform.Gateway.Door;
 using Platform.Gateway.Health;
 using Platform.Gateway.Identity;
 using Platform.Gateway.Routing;
@@ -6,6 +7,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddJsonErrors();
+builder.AddGatewayCors();
 builder.AddIdentity();
 builder.AddServiceRoutes();
 builder.AddServiceHealthAggregation();
@@ -13,6 +15,7 @@ builder.AddServiceHealthAggregation();
 var app = builder.Build();
 
 app.UseJsonErrors();
+app.UseCors();
 app.UseApiTokenExchange();
 app.MapDefaultEndpoints();
 app.MapIdentity();
