@@ -27,7 +27,8 @@ public sealed class GarnetResource(string name, string? externalConnectionString
         Port = Ports.Free();
         try
         {
-            server = new GarnetServer(["--bind", "127.0.0.1", "--port", Port.ToString(), "--index", "16m", "--memory", "256m"]);
+            // Lua: the gateway's rate limits run as scripts, atomically, as on Redis.
+            server = new GarnetServer(["--bind", "127.0.0.1", "--port", Port.ToString(), "--index", "16m", "--memory", "256m", "--lua"]);
             server.Start();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

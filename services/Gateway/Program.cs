@@ -2,12 +2,15 @@ using Platform.Gateway.Door;
 using Platform.Gateway.Health;
 using Platform.Gateway.Identity;
 using Platform.Gateway.Routing;
+using Platform.ServiceDefaults.Cache;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddJsonErrors();
+builder.AddPlatformCache();
 builder.AddGatewayCors();
+builder.AddGatewayRateLimits();
 builder.AddIdentity();
 builder.AddServiceRoutes();
 builder.AddServiceHealthAggregation();
@@ -16,8 +19,10 @@ var app = builder.Build();
 
 app.UseJsonErrors();
 app.UseCors();
+app.UseBodyLimits();
 app.UseApiTokenExchange();
 app.MapDefaultEndpoints();
+app.UseRateLimiter(); // after authentication: a caller's limit follows its token
 app.MapIdentity();
 app.MapReverseProxy();
 

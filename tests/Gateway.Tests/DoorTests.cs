@@ -42,4 +42,17 @@ public sealed class DoorTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
+
+    [Fact]
+    public async Task A_body_over_its_routes_limit_is_413_before_anything_reads_it()
+    {
+        using var huge = await gateway.Anonymous().PostAsync("/api/auth/login",
+            new StringContent($"{{\"username\": \"admin\", \"password\": \"{new string('x', 20_000)}\"}}", System.Text.Encoding.UTF8, "application/json"));
+        using var fine = await gateway.Anonymous().PostAsync("/api/auth/login",
+            new StringContent("{\"username\": \"admin\", \"password\": \"not it but small\"}", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
+        Assert.Contains("16 KiB", await huge.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, fine.StatusCode);
+    }
 }

@@ -22,6 +22,12 @@ public sealed class GatewayHost : IAsyncDisposable
             ["Gateway:Auth:AdminPassword"] = AdminPassword,
             [$"Gateway:Auth:Clients:{AgentId}:SecretSha256"] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(AgentSecret))),
             [$"Gateway:Auth:Clients:{AgentId}:Role"] = "agent",
+            // Every test's hosts share the test process's Garnet and one client address: counters of their own, limits
+            // no test reaches unless it sets them.
+            ["Gateway:RateLimits:KeyPrefix"] = $"test:{Guid.NewGuid():N}",
+            ["Gateway:RateLimits:PerCallerPerMinute"] = "100000",
+            ["Gateway:RateLimits:PerAddressPerMinute"] = "100000",
+            ["Gateway:RateLimits:AuthPerAddressPerMinute"] = "100000",
         };
         foreach (var (key, value) in configuration ?? new Dictionary<string, string>()) settings[key] = value;
         gateway.Host = await ServiceHost<Program>.StartAsync(settings);

@@ -51,6 +51,7 @@ public static class QueryBenchmark
 
         var ranges = host.Services.GetRequiredService<RangeQueries>();
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", TestInfrastructure.Token("bench", "viewer", TimeSpan.FromDays(1)));
         foreach (var (label, window, step) in new[] { ("1-minute buckets over 1 h", TimeSpan.FromHours(1), TimeSpan.FromMinutes(1)), ("5-minute buckets over 24 h", Day, TimeSpan.FromMinutes(5)), ("1-hour buckets over 24 h", Day, TimeSpan.FromHours(1)) })
         {
             var request = new QueryRangeRequest
