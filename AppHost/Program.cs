@@ -13,6 +13,7 @@ var privacy = builder.AddProject<Projects.Privacy>("privacy").WithReference(db).
 
 var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithHttpPort(builder.Options.GatewayPort)
+    .WithHttpsEndpoint(builder.Options.GatewayHttpsPort, () => GatewayCertificate.Ensure(builder.Options.DataDirectory))
     .WithReference(db).WithReference(cache).WaitFor(db)
     .WithReference(compute).WithReference(telemetry).WithReference(scheduler).WithReference(tokenomics).WithReference(privacy)
     .WaitFor(compute).WaitFor(telemetry).WaitFor(scheduler).WaitFor(tokenomics).WaitFor(privacy);

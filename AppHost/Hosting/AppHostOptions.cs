@@ -2,17 +2,18 @@ namespace Platform.AppHost.Hosting;
 
 /// <summary>
 /// The AppHost's command line: <c>--fresh</c> (wipe the data folder first), <c>--data-dir PATH</c>,
-/// <c>--gateway-port N</c> (0: any free port), <c>--nodes N</c>, <c>--ready-file PATH</c> (written once all is
-/// healthy), <c>--health-timeout SECONDS</c>.
+/// <c>--gateway-port N</c> (0: any free port), <c>--gateway-https-port N</c> (likewise), <c>--nodes N</c>,
+/// <c>--ready-file PATH</c> (written once all is healthy), <c>--health-timeout SECONDS</c>.
 /// </summary>
 public sealed record AppHostOptions(
-    bool Fresh, string DataDirectory, int GatewayPort, int NodeCount, string? ReadyFile, TimeSpan HealthTimeout)
+    bool Fresh, string DataDirectory, int GatewayPort, int NodeCount, string? ReadyFile, TimeSpan HealthTimeout, int GatewayHttpsPort = 8443)
 {
     public static AppHostOptions Parse(string[] args)
     {
         var fresh = false;
         string? dataDirectory = null, readyFile = null;
         var gatewayPort = int.TryParse(Environment.GetEnvironmentVariable("Gateway__Port"), out var envPort) ? envPort : 8080;
+        var httpsPort = int.TryParse(Environment.GetEnvironmentVariable("Gateway__HttpsPort"), out var envHttpsPort) ? envHttpsPort : 8443;
         var nodes = 2;
         var healthTimeout = TimeSpan.FromSeconds(60);
 
@@ -29,15 +30,16 @@ public sealed record AppHostOptions(
                 case "--fresh": fresh = true; break;
                 case "--data-dir": dataDirectory = Value(); break;
                 case "--gateway-port": gatewayPort = Number(0, 65535); break;
+                case "--gateway-https-port": httpsPort = Number(0, 65535); break;
                 case "--nodes": nodes = Number(0, 64); break;
                 case "--ready-file": readyFile = Value(); break;
                 case "--health-timeout": healthTimeout = TimeSpan.FromSeconds(Number(1, 3600)); break;
-                default: throw new AppHostException($"unknown argument '{args[i]}' (known: --fresh, --data-dir, --gateway-port, --nodes, --ready-file, --health-timeout)");
+                default: throw new AppHostException($"unknown argument '{args[i]}' (known: --fresh, --data-dir, --gateway-port, --gateway-https-port, --nodes, --ready-file, --health-timeout)");
             }
         }
 
         return new(fresh, Path.GetFullPath(dataDirectory ?? Path.Combine(FindCheckout(), ".platform")), gatewayPort, nodes,
-            readyFile is null ? null : Path.GetFullPath(readyFile), healthTimeout);
+            readyFile is null ? null : Path.GetFullPath(readyFile), healthTimeout, httpsPort);
     }
 
     /// <summary>The checkout holding Platform.sln above the AppHost's binaries, else the working directory.</summary>

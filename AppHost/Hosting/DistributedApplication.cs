@@ -140,13 +140,14 @@ public sealed class DistributedApplication(AppHostOptions options, IReadOnlyList
         foreach (var resource in resources)
             console.AppHost($"  {resource.Name,-12} {resource.State,-9} {resource.Describe()}");
         if (gateway is not null)
-            console.AppHost($"gateway: {gateway.HttpUrl}   (Ctrl+C stops everything)");
+            console.AppHost($"gateway: {gateway.HttpUrl}{(gateway.HttpsUrl is { } https ? $" and {https}" : "")}   (Ctrl+C stops everything)");
 
         if (options.ReadyFile is { } readyFile)
         {
             var ready = new
             {
                 gateway = gateway?.HttpUrl,
+                gatewayHttps = gateway?.HttpsUrl,
                 startupSeconds = Math.Round(elapsed.TotalSeconds, 2),
                 resources = resources.ToDictionary(r => r.Name, r => new
                 {

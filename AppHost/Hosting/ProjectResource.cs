@@ -21,6 +21,10 @@ public sealed class ProjectResource(string name, string projectPath, string targ
     bool fixedHttpPort;
 
     public int HttpPort { get; private set; } = -1;
+    /// <summary>The https endpoint's port, when the project has one (-1: none; 0 until a free one is chosen).</summary>
+    public int HttpsPort { get; private set; } = -1;
+    Func<(string Certificate, string Key)>? certificate;
+    bool fixedHttpsPort;
     public int GrpcPort { get; private set; } = -1;
     public string HttpUrl => $"http://127.0.0.1:{HttpPort}";
     public string GrpcUrl => $"http://127.0.0.1:{GrpcPort}";
@@ -33,6 +37,19 @@ public sealed class ProjectResource(string name, string projectPath, string targ
         fixedHttpPort = port > 0;
         return this;
     }
+
+    /// <summary>
+    /// Adds an <c>https</c> endpoint (TLS 1.3 only) with a PEM certificate and key (0 or negative: a free port).
+    /// </summary>
+    public ProjectResource WithHttpsEndpoint(int port, Func<(string Certificate, string Key)> pemFiles)
+    {
+        HttpsPort = Math.Max(0, port);
+        fixedHttpsPort = port > 0;
+        certificate = pemFiles;
+        return this;
+    }
+
+    public string? HttpsUrl => HttpsPort > 0 ? $"https://127.0.0.1:{HttpsPort}" : null;
 
     public ProjectResource WithEnvironment(string key, string value) => WithEnvironment(key, () => value);
 
@@ -58,6 +75,9 @@ public sealed class ProjectResource(string name, string projectPath, string targ
         else if (!Ports.IsFree(HttpPort))
             throw new AppHostException($"port {HttpPort} for {Name} is already in use; stop what holds it or choose another (--gateway-port N, or 0 for any free port)");
         GrpcPort = Ports.Free();
+        if (HttpsPort == 0) HttpsPort = Ports.Free();
+        else if (fixedHttpsPort && !Ports.IsFree(HttpsPort))
+            throw new AppHostException($"port {HttpsPort} for {Name} is already in use; stop what holds it or choose another (--gateway-https-port N, or 0 for any free port)");
     }
 
     public override async Task StartAsync(RunContext run, CancellationToken cancellationToken)
@@ -80,6 +100,7 @@ public sealed class ProjectResource(string name, string projectPath, string targ
                 run.Console.AppHost($"{Name}: a port was taken before it could bind; retrying on other ports");
                 process.Dispose();
                 HttpPort = GrpcPort = -1;
+                if (!fixedHttpsPort && certificate is not null) HttpsPort = 0;
                 AllocatePorts();
             }
         }
@@ -103,6 +124,15 @@ public sealed class ProjectResource(string name, string projectPath, string targ
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
             ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss ",
         };
+        if (certificate is not null && HttpsUrl is { } https)
+        {
+            var (pem, key) = certificate();
+            variables["Kestrel__Endpoints__https__Url"] = https;
+            variables["Kestrel__Endpoints__https__Certificate__Path"] = pem;
+            variables["Kestrel__Endpoints__https__Certificate__KeyPath"] = key;
+            // TLS 1.3 only: AEAD ciphers (AES-256-GCM among them) with replay protection, what seed 000 asks of a payload layer.
+            variables["Kestrel__Endpoints__https__SslProtocols__0"] = "Tls13";
+        }
         foreach (var (key, value) in environment) variables[key] = value();
         // Like `dotnet run`, the project folder is the working directory and so the content root (appsettings.json).
         process = ChildProcess.Start(Name, DotnetHost.Path, ["exec", targetPath], variables, run.Console, Path.GetDirectoryName(projectPath));
@@ -158,7 +188,7 @@ public sealed class ProjectResource(string name, string projectPath, string targ
         State = ResourceState.Stopped;
     }
 
-    public override string Describe() => $"{HttpUrl} (http), {GrpcUrl} (grpc)";
+    public override string Describe() => $"{HttpUrl} (http), {GrpcUrl} (grpc){(HttpsUrl is { } https ? $", {https} (https)" : "")}";
 }
 
 /// <summary>The <c>dotnet</c> executable that runs this AppHost, used to run the projects too.</summary>

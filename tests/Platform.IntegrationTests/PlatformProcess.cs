@@ -27,6 +27,7 @@ public sealed class PlatformProcess : IAsyncDisposable
     readonly Dictionary<string, string> agentSecrets = TestAgents.ToDictionary(id => id, _ => Guid.NewGuid().ToString("N"));
     public string DataDirectory { get; }
     public Uri Gateway { get; private set; } = null!;
+    public Uri GatewayHttps { get; private set; } = null!;
     public double StartupSeconds { get; private set; }
     public DateTimeOffset HealthyAt { get; private set; }
     public int Id => process.Id;
@@ -46,7 +47,7 @@ public sealed class PlatformProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in (string[])["exec", Projects.AppHost.TargetPath, "--data-dir", dataDirectory, "--gateway-port", "0", "--ready-file", readyFile])
+        foreach (var argument in (string[])["exec", Projects.AppHost.TargetPath, "--data-dir", dataDirectory, "--gateway-port", "0", "--gateway-https-port", "0", "--ready-file", readyFile])
             info.ArgumentList.Add(argument);
         if (fresh) info.ArgumentList.Add("--fresh");
         info.ArgumentList.Add("--nodes");
@@ -136,6 +137,7 @@ public sealed class PlatformProcess : IAsyncDisposable
             .Where(r => r.Value.TryGetProperty("pid", out var pid) && pid.ValueKind == JsonValueKind.Number)
             .ToDictionary(r => r.Name, r => r.Value.GetProperty("pid").GetInt32());
         Gateway = new Uri(ready.RootElement.GetProperty("gateway").GetString()!);
+        GatewayHttps = new Uri(ready.RootElement.GetProperty("gatewayHttps").GetString()!);
         StartupSeconds = ready.RootElement.GetProperty("startupSeconds").GetDouble();
     }
 
