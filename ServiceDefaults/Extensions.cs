@@ -26,6 +26,7 @@ public static class ServiceDefaultsExtensions
 
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.UseRequestIdScope();
         app.UsePlatformAuth();
         app.MapHealthEndpoints();
         app.MapPrometheusScrapingEndpoint("/metrics");

@@ -1,3 +1,4 @@
+using Platform.Gateway.Audit;
 using Platform.Gateway.Door;
 using Platform.Gateway.Health;
 using Platform.Gateway.Identity;
@@ -12,18 +13,22 @@ builder.AddPlatformCache();
 builder.AddGatewayCors();
 builder.AddGatewayRateLimits();
 builder.AddIdentity();
+builder.AddAudit();
 builder.AddServiceRoutes();
 builder.AddServiceHealthAggregation();
 
 var app = builder.Build();
 
+app.UseRequestIds();
 app.UseJsonErrors();
 app.UseCors();
 app.UseBodyLimits();
 app.UseApiTokenExchange();
+app.UseAuditRecording(); // around authentication, so refused requests are recorded with whoever presented them
 app.MapDefaultEndpoints();
 app.UseRateLimiter(); // after authentication: a caller's limit follows its token
 app.MapIdentity();
+app.MapAudit();
 app.MapReverseProxy();
 
 app.Run();

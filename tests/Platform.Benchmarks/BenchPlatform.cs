@@ -15,6 +15,11 @@ public sealed class BenchPlatform : IAsyncDisposable
 
     public HttpClient Http { get; }
     public string DataDirectory => data.FullName;
+    public string AdminPassword { get; private init; } = "";
+
+    /// <summary>A resource's http endpoint, from the ready file (to call a service directly, past the gateway).</summary>
+    public string ServiceUrl(string resource) =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(data.FullName, "ready.json"))).RootElement.GetProperty("resources").GetProperty(resource).GetProperty("http").GetString()!;
 
     BenchPlatform(Process appHost, DirectoryInfo data, HttpClient http) => (this.appHost, this.data, Http) = (appHost, data, http);
 
@@ -29,7 +34,8 @@ public sealed class BenchPlatform : IAsyncDisposable
             RedirectStandardOutput = true, RedirectStandardError = true,
         };
         start.Environment["Platform__AdminPassword"] = password;
-        start.Environment["Gateway__RateLimits__PerCallerPerMinute"] = "10000000";
+        foreach (var limit in new[] { "PerCallerPerMinute", "PerAddressPerMinute", "AuthPerAddressPerMinute" })
+            start.Environment[$"Gateway__RateLimits__{limit}"] = "100000000";
         var appHost = Process.Start(start)!;
         appHost.OutputDataReceived += (_, _) => { };
         appHost.ErrorDataReceived += (_, _) => { };
@@ -41,7 +47,7 @@ public sealed class BenchPlatform : IAsyncDisposable
             await Task.Delay(100);
         }
         var gateway = JsonDocument.Parse(await File.ReadAllTextAsync(ready)).RootElement.GetProperty("gateway").GetString()!;
-        var platform = new BenchPlatform(appHost, data, new HttpClient { BaseAddress = new Uri(gateway), Timeout = TimeSpan.FromSeconds(30) });
+        var platform = new BenchPlatform(appHost, data, new HttpClient { BaseAddress = new Uri(gateway), Timeout = TimeSpan.FromSeconds(30) }) { AdminPassword = password };
         platform.Http.DefaultRequestHeaders.Authorization = new("Bearer", await ApiTokenAsync(platform.Http, password));
         Console.WriteLine($"{prefix}: platform ready at {gateway}");
         await platform.WaitForReadyNodesAsync(nodes);

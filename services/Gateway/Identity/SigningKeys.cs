@@ -21,6 +21,16 @@ public sealed class SigningKeys(IOptions<IdentityOptions> options, TimeProvider 
     /// <summary>Every key a token that is still valid may have been signed with, newest first.</summary>
     public IEnumerable<SecurityKey> ValidationKeys => Keys().Select(k => (SecurityKey)k.Key);
 
+    /// <summary>
+    /// Every key the issuer ever signed with, retired ones too (their files are kept): what verifies an audit head
+    /// signed years ago.
+    /// </summary>
+    public IEnumerable<SecurityKey> EveryKeyEver()
+    {
+        Keys();
+        return Load(options.Value.KeyDirectory).Select(k => (SecurityKey)k.Key);
+    }
+
     public JsonWebKeySet Jwks()
     {
         var set = new JsonWebKeySet();
