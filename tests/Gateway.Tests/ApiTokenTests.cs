@@ -83,4 +83,18 @@ public sealed class ApiTokenTests : IAsyncLifetime
         Assert.Equal(("edge-1", "agent"), (me.GetProperty("username").GetString(), me.GetProperty("role").GetString()));
         Assert.Equal(HttpStatusCode.Forbidden, (await gateway.As(token).GetAsync("/api/auth/users")).StatusCode);
     }
+
+    [Fact]
+    public async Task A_fleet_token_is_issued_for_a_prefix_and_a_bare_star_is_refused()
+    {
+        using var admin = await gateway.AdminAsync();
+        var (created, body) = await PostAsync(admin, "/api/auth/agents", new { agentId = "edge-*", name = "edge fleet" });
+        var (bare, _) = await PostAsync(admin, "/api/auth/agents", new { agentId = "*", name = "everyone" });
+        var (inner, _) = await PostAsync(admin, "/api/auth/agents", new { agentId = "ed*ge", name = "odd" });
+
+        Assert.Equal(HttpStatusCode.Created, created);
+        Assert.Equal("edge-*", body.GetProperty("details").GetProperty("subject").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, bare);
+        Assert.Equal(HttpStatusCode.BadRequest, inner);
+    }
 }

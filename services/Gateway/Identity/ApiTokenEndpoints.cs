@@ -11,6 +11,7 @@ namespace Platform.Gateway.Identity;
 public static class ApiTokenEndpoints
 {
     public sealed record CreateTokenRequest(string? Name, string? Role, int? ExpiresInDays);
+    /// <summary>An agent id, or a prefix ending in <c>*</c> for a fleet (<c>edge-*</c> speaks for edge-1, edge-2, …).</summary>
     public sealed record CreateAgentTokenRequest(string? AgentId, string? Name, int? ExpiresInDays);
     public sealed record TokenView(string TokenId, string Display, string Name, string Kind, string Subject, string Role, string CreatedBy,
         DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
@@ -49,8 +50,9 @@ public static class ApiTokenEndpoints
     {
         var violations = Name(request.Name).Concat(Days(request.ExpiresInDays)).ToList();
         if (string.IsNullOrEmpty(request.AgentId)) violations.Add(("agentId", "is required"));
-        else if (request.AgentId.Length > 128 || request.AgentId.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
-            violations.Add(("agentId", "must be 1-128 characters of letters, digits, '-', '_' or '.'"));
+        else if (request.AgentId.Length > 128 || request.AgentId.TrimEnd('*') is not { Length: > 0 } stem || request.AgentId.Length - stem.Length > 1
+                 || stem.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+            violations.Add(("agentId", "must be 1-128 characters of letters, digits, '-', '_' or '.', or such a prefix ending in '*' for a fleet"));
         if (violations.Count > 0) return ApiErrors.BadRequest([.. violations]);
         var token = ApiTokenFormat.New(ApiTokenFormat.AgentPrefix);
         var stored = await store.CreateAsync(token, request.Name!, "agent", request.AgentId!, "agent", Callers.Name(caller), request.ExpiresInDays, cancellationToken);

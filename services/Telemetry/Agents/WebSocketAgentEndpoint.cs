@@ -27,7 +27,7 @@ public static class WebSocketAgentEndpoint
         if (agentId.Length is 0 or > 128)
             return Results.Problem(detail: "agent_id: must be 1-128 characters", statusCode: StatusCodes.Status400BadRequest);
         var caller = http.User;
-        if (caller.IsInRole("agent") && caller.FindFirst("sub")?.Value != agentId)
+        if (caller.IsInRole("agent") && !Callers.ActsFor(caller, agentId))
             return Results.Problem(detail: $"this token may not connect as agent '{agentId}'", statusCode: StatusCodes.Status403Forbidden);
 
         var cancellationToken = http.RequestAborted;

@@ -19,7 +19,7 @@ public sealed class MetricIngestionService(
         await foreach (var batch in requestStream.ReadAllAsync(context.CancellationToken))
         {
             // An agent token speaks for one agent only.
-            if (caller.IsInRole("agent") && caller.FindFirst("sub")?.Value != batch.AgentId)
+            if (caller.IsInRole("agent") && !Callers.ActsFor(caller, batch.AgentId))
                 throw new RpcException(new Status(StatusCode.PermissionDenied, $"This token may not push samples for agent '{batch.AgentId}'."));
 
             var samples = SampleBatchValidator.Validate(batch, clock.GetUtcNow(), series);
