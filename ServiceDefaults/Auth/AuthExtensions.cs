@@ -73,7 +73,8 @@ public static class AuthExtensions
     /// <summary>
     /// Authentication, then a hard 401 for a bearer token that does not validate — a caller who presents a bad or
     /// expired token must learn that it is bad, wherever it calls. (Other schemes, such as a client's HTTP Basic
-    /// credential at the token endpoint, are the route's to judge.)
+    /// credential at the token endpoint, are the route's to judge.) An agent whose node was rejected is refused here
+    /// too, in every service that has the cache.
     /// </summary>
     public static WebApplication UsePlatformAuth(this WebApplication app)
     {
@@ -88,6 +89,14 @@ public static class AuthExtensions
                     await context.ChallengeAsync(JwtBearerDefaults.AuthenticationScheme);
                     return;
                 }
+            }
+            // A rejected node's agent is refused at once, whatever token it still holds.
+            if (context.User.IsInRole("agent") && context.RequestServices.GetService<AgentRevocations>() is { } revocations
+                && await revocations.IsRevokedAsync(Callers.Name(context.User)))
+            {
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                await context.Response.WriteAsJsonAsync(new { code = 7, message = $"the agent {Callers.Name(context.User)} was rejected by an operator", details = Array.Empty<object>() });
+                return;
             }
             await next(context);
         });

@@ -19,6 +19,7 @@ public static class CacheExtensions
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
         builder.Services.AddHealthChecks().AddCheck<CacheHealthCheck>("cache");
         builder.Services.AddSingleton<EventPublisher>();
+        builder.Services.AddSingleton<Auth.AgentRevocations>();
         return builder;
     }
 }

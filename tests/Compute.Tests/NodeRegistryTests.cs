@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Text.Json;
 using Grpc.Core;
@@ -135,6 +136,26 @@ public sealed class NodeRegistryTests : IAsyncLifetime
 
         Assert.Equal(StatusCode.PermissionDenied, denied.StatusCode);
         Assert.Equal(StatusCode.Unauthenticated, unauthenticated.StatusCode);
+    }
+
+    [Fact]
+    public async Task Rejecting_a_node_revokes_its_agent_everywhere_and_admitting_it_restores_it()
+    {
+        var name = $"node-r{Guid.NewGuid():N}"[..16];
+        var node = await Client(name).RegisterNodeAsync(Registration(name));
+        var admin = new V1.Compute.ComputeClient(host.Channel());
+        var revocations = host.Services.GetRequiredService<Platform.ServiceDefaults.Auth.AgentRevocations>();
+
+        await admin.RejectNodeAsync(new NodeActionRequest { NodeId = node.NodeId, Reason = "unknown machine" });
+        var revoked = await revocations.IsRevokedAsync(name);
+        var heartbeat = await Assert.ThrowsAsync<RpcException>(() => Client(name).HeartbeatAsync(new HeartbeatRequest { NodeId = node.NodeId }).ResponseAsync);
+        await admin.AdmitNodeAsync(new NodeActionRequest { NodeId = node.NodeId });
+        var restored = !await revocations.IsRevokedAsync(name);
+
+        Assert.True(revoked);
+        Assert.Equal(StatusCode.PermissionDenied, heartbeat.StatusCode);
+        Assert.True(restored);
+        await Client(name).HeartbeatAsync(new HeartbeatRequest { NodeId = node.NodeId });
     }
 
     [Fact]

@@ -52,6 +52,22 @@ public sealed class IssuerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_rejected_nodes_agent_can_no_longer_exchange_its_credential()
+    {
+        await gateway.Host.Services.GetRequiredService<Platform.ServiceDefaults.Auth.AgentRevocations>().RevokeAsync(GatewayHost.AgentId);
+        try
+        {
+            var (status, body) = await ExchangeAsync(new() { ["grant_type"] = "client_credentials", ["client_id"] = GatewayHost.AgentId, ["client_secret"] = GatewayHost.AgentSecret });
+            Assert.Equal((HttpStatusCode.Unauthorized, "invalid_client"), (status, body.GetProperty("error").GetString()));
+            Assert.Contains("rejected", body.GetProperty("error_description").GetString());
+        }
+        finally
+        {
+            await gateway.Host.Services.GetRequiredService<Platform.ServiceDefaults.Auth.AgentRevocations>().RestoreAsync(GatewayHost.AgentId);
+        }
+    }
+
+    [Fact]
     public async Task The_jwks_validates_the_issuers_tokens_and_nothing_signed_elsewhere()
     {
         var jwks = new JsonWebKeySet(await gateway.Anonymous().GetStringAsync("/.well-known/jwks.json"));

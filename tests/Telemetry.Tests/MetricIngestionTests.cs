@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Text.Json;
 using Grpc.Core;
@@ -83,6 +84,22 @@ public sealed class MetricIngestionTests : IAsyncLifetime
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Contains("samples[1].value", error.Status.Detail);
         Assert.Equal(0, await CountSamplesAsync("node-i"));
+    }
+
+    [Fact]
+    public async Task A_rejected_nodes_agent_is_refused_at_once_and_by_every_route_it_could_push_through()
+    {
+        var agent = $"rejected-{Guid.NewGuid():N}"[..20];
+        await PushAsync(agent, Batch(agent, 1, 1));
+        await host.Services.GetRequiredService<Platform.ServiceDefaults.Auth.AgentRevocations>().RevokeAsync(agent);
+
+        var pushed = await Assert.ThrowsAsync<RpcException>(() => PushAsync(agent, Batch(agent, 2, 2)));
+        using var written = await host.Http(TestInfrastructure.Token(agent, "agent")).PostAsync("/api/v1/write", new ByteArrayContent([]));
+
+        Assert.Equal(StatusCode.PermissionDenied, pushed.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, written.StatusCode);
+        Assert.Contains("rejected", await written.Content.ReadAsStringAsync());
+        Assert.Equal(1, await CountSamplesAsync(agent));
     }
 
     [Fact]

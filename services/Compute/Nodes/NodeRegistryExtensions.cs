@@ -12,6 +12,8 @@ public static class NodeRegistryExtensions
         builder.Services.AddSingleton<NodeAgentClients>();
         builder.Services.AddSingleton<ClusterResources>();
         builder.AddPlatformGrpcClient<Telemetry.V1.MetricQueries.MetricQueriesClient>("telemetry");
+        builder.Services.AddSingleton<NodeRevocations>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeRevocations>());
         builder.Services.AddSingleton<NodeMonitor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeMonitor>());
         return builder;

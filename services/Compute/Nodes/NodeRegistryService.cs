@@ -13,7 +13,7 @@ namespace Platform.Compute.Nodes;
 /// <summary>Node registration, leases, the node list, and what operators do with nodes: admit, cordon, drain.</summary>
 public sealed partial class NodeRegistryService(
     NodeStore store, WorkloadLifecycle workloads, EventPublisher events, IOptions<NodeLeaseOptions> leaseOptions,
-    IOptions<AdmissionOptions> admission, TimeProvider clock, ILogger<NodeRegistryService> logger)
+    IOptions<AdmissionOptions> admission, NodeRevocations revocations, TimeProvider clock, ILogger<NodeRegistryService> logger)
     : V1.Compute.ComputeBase
 {
     NodeLeaseOptions Leases => leaseOptions.Value;
@@ -118,6 +118,7 @@ public sealed partial class NodeRegistryService(
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Node {nodeId} is not registered."));
         logger.LogInformation("Node {NodeName} ({NodeId}): {Change} by {Caller}{Reason}", node.Name, node.NodeId, eventType, context.Caller(),
             request.Reason == "" ? "" : $" ({request.Reason})");
+        if (admission is not null) await revocations.AdmissionChangedAsync(node);
         var message = node.ToMessage(clock.GetUtcNow(), Leases);
         await events.PublishAsync("nodes", eventType, message);
         return message;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Platform.ServiceDefaults.Auth;
 
 namespace Platform.Gateway.Identity;
 
@@ -14,7 +15,8 @@ public static class ClientCredentialsEndpoint
     public static void MapClientCredentials(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/auth/token", IssueAsync).AllowAnonymous().DisableAntiforgery();
 
-    static async Task<IResult> IssueAsync(HttpRequest request, AccessTokens tokens, IOptions<IdentityOptions> options, ILogger<AccessTokens> logger)
+    static async Task<IResult> IssueAsync(HttpRequest request, AccessTokens tokens, IOptions<IdentityOptions> options, AgentRevocations revocations,
+        ILogger<AccessTokens> logger)
     {
         if (!request.HasFormContentType) return Error(400, "invalid_request", "the body must be application/x-www-form-urlencoded");
         var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
@@ -25,6 +27,11 @@ public static class ClientCredentialsEndpoint
         {
             logger.LogWarning("Client credential refused for {ClientId}", clientId);
             return Error(401, "invalid_client", "unknown client or wrong secret");
+        }
+        if (client.Role == "agent" && await revocations.IsRevokedAsync(clientId))
+        {
+            logger.LogWarning("Client credential of {ClientId} refused: its node was rejected", clientId);
+            return Error(401, "invalid_client", "this agent's node was rejected by an operator");
         }
         var (token, lifetime) = tokens.ForClient(clientId, client.Role);
         request.HttpContext.Response.Headers.CacheControl = "no-store";

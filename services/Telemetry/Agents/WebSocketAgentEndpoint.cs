@@ -18,8 +18,8 @@ public static class WebSocketAgentEndpoint
     }
 
     static async Task<IResult> ConnectAsync(
-        HttpContext http, AgentStore agents, SampleWriter writer, SeriesInterner series, IngestionLimits limits, ConnectedAgents connected, TimeProvider clock,
-        ILoggerFactory loggers)
+        HttpContext http, AgentStore agents, SampleWriter writer, SeriesInterner series, IngestionLimits limits, ConnectedAgents connected, AgentRevocations revocations,
+        TimeProvider clock, ILoggerFactory loggers)
     {
         if (!http.WebSockets.IsWebSocketRequest)
             return Results.Problem(detail: "this endpoint speaks WebSocket only", statusCode: StatusCodes.Status400BadRequest);
@@ -29,6 +29,8 @@ public static class WebSocketAgentEndpoint
         var caller = http.User;
         if (caller.IsInRole("agent") && !Callers.ActsFor(caller, agentId))
             return Results.Problem(detail: $"this token may not connect as agent '{agentId}'", statusCode: StatusCodes.Status403Forbidden);
+        if (caller.IsInRole("agent") && await revocations.IsRevokedAsync(agentId))
+            return Results.Problem(detail: $"agent '{agentId}' was rejected by an operator", statusCode: StatusCodes.Status403Forbidden);
 
         var cancellationToken = http.RequestAborted;
         await agents.RegisterAsync(new AgentRegistration(agentId, Provider: http.Request.Query["provider"].ToString(), Region: http.Request.Query["region"].ToString()),

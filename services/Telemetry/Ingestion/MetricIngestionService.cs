@@ -9,7 +9,8 @@ namespace Platform.Telemetry.Ingestion;
 
 /// <summary>The agents' sample stream: each batch is validated, committed once, then acknowledged.</summary>
 public sealed class MetricIngestionService(
-    SampleWriter writer, SeriesInterner series, IngestionLimits limits, EventPublisher events, TimeProvider clock, ILogger<MetricIngestionService> logger)
+    SampleWriter writer, SeriesInterner series, IngestionLimits limits, EventPublisher events, AgentRevocations revocations, TimeProvider clock,
+    ILogger<MetricIngestionService> logger)
     : MetricIngestion.MetricIngestionBase
 {
     [Authorize(Policy = PlatformPolicies.Agent)]
@@ -21,6 +22,9 @@ public sealed class MetricIngestionService(
             // An agent token speaks for one agent only.
             if (caller.IsInRole("agent") && !Callers.ActsFor(caller, batch.AgentId))
                 throw new RpcException(new Status(StatusCode.PermissionDenied, $"This token may not push samples for agent '{batch.AgentId}'."));
+            // A stream opened before its node was rejected ends at the next batch.
+            if (caller.IsInRole("agent") && await revocations.IsRevokedAsync(batch.AgentId))
+                throw new RpcException(new Status(StatusCode.PermissionDenied, $"Agent '{batch.AgentId}' was rejected by an operator."));
 
             var samples = SampleBatchValidator.Validate(batch, clock.GetUtcNow(), series);
             limits.Admit(batch.AgentId, samples);

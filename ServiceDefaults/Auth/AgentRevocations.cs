@@ -1,0 +1,43 @@
+using StackExchange.Redis;
+
+namespace Platform.ServiceDefaults.Auth;
+
+/// <summary>
+/// Agents whose credentials no longer count: a node an operator rejected. Compute, which decides admission, keeps the
+/// set in Redis (and rebuilds it from its database at start); the issuer refuses to exchange their credentials and
+/// Telemetry refuses their data, so a rejection takes effect at once everywhere, not when their last token expires.
+/// Lookups are cached for two seconds per id: ingest asks per batch.
+/// </summary>
+public sealed class AgentRevocations(IConnectionMultiplexer redis, TimeProvider clock)
+{
+    public const string Key = "platform:revoked-agents";
+    static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, (bool Revoked, DateTimeOffset Until)> cache = new();
+
+    /// <summary>
+    /// Whether the agent is revoked. With Redis unreachable the answer is no (logged by the cache's health check):
+    /// refusing every agent would stop the platform, and Compute refuses a rejected node from its own database anyway.
+    /// </summary>
+    public async Task<bool> IsRevokedAsync(string agentId)
+    {
+        var now = clock.GetUtcNow();
+        if (cache.TryGetValue(agentId, out var known) && now < known.Until) return known.Revoked;
+        bool revoked;
+        try { revoked = await redis.GetDatabase().SetContainsAsync(Key, agentId); }
+        catch (RedisException) { return false; }
+        cache[agentId] = (revoked, now + CacheFor);
+        return revoked;
+    }
+
+    public async Task RevokeAsync(string agentId)
+    {
+        await redis.GetDatabase().SetAddAsync(Key, agentId);
+        cache.TryRemove(agentId, out _);
+    }
+
+    public async Task RestoreAsync(string agentId)
+    {
+        await redis.GetDatabase().SetRemoveAsync(Key, agentId);
+        cache.TryRemove(agentId, out _);
+    }
+}
