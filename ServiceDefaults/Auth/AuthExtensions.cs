@@ -33,7 +33,7 @@ public static class AuthExtensions
                 options.TokenValidationParameters = new TokenValidationParameters
                 {
                     ValidIssuer = PlatformTokens.Issuer,
-                    ValidAudience = PlatformTokens.Audience,
+                    ValidAudience = settings.Audience,
                     ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
                     RoleClaimType = PlatformTokens.RoleClaim,
                     NameClaimType = "sub",
@@ -116,6 +116,9 @@ public sealed class AuthSettings
 
     /// <summary>The issuer's public keys as a JWK set, instead of fetching them.</summary>
     public string? Jwks { get; set; }
+
+    /// <summary>The audience this process accepts: the platform's (services) or <c>node-agent</c> (NodeAgents).</summary>
+    public string Audience { get; set; } = PlatformTokens.Audience;
 
     public string? ClientId { get; set; }
     public string? ClientSecret { get; set; }

@@ -41,15 +41,18 @@ public static class GrpcExtensions
     }
 }
 
-/// <summary>Adds <c>Authorization: Bearer</c> with this process's own token to outgoing calls when it has one.</summary>
-public sealed class BearerTokenHandler(ProcessCredential credential) : DelegatingHandler
+/// <summary>
+/// Adds <c>Authorization: Bearer</c> with this process's own token for <paramref name="audience"/> to outgoing calls
+/// when it has one.
+/// </summary>
+public sealed class BearerTokenHandler(ProcessCredential credential, string audience = PlatformTokens.Audience) : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (request.Headers.Authorization is null && await credential.TokenAsync(cancellationToken) is { } token)
+        if (request.Headers.Authorization is null && await credential.TokenAsync(cancellationToken, audience) is { } token)
             request.Headers.Authorization = new("Bearer", token);
         var response = await base.SendAsync(request, cancellationToken);
-        if (response.StatusCode == System.Net.HttpStatusCode.Unauthorized) credential.Invalidate();
+        if (response.StatusCode == System.Net.HttpStatusCode.Unauthorized) credential.Invalidate(audience);
         return response;
     }
 }

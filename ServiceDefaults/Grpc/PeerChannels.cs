@@ -6,7 +6,8 @@ namespace Platform.ServiceDefaults.Grpc;
 
 /// <summary>
 /// gRPC channels to peers known by URL (a NodeAgent's API, registered at run time rather than discovered), one per URL
-/// and kept, each carrying this process's own token.
+/// and kept, each carrying this process's own token for NodeAgents (audience <c>node-agent</c>): whatever a node does
+/// with a token it receives, it opens no other service.
 /// </summary>
 public sealed class PeerChannels(ProcessCredential credential, TimeSpan connectTimeout) : IDisposable
 {
@@ -14,7 +15,7 @@ public sealed class PeerChannels(ProcessCredential credential, TimeSpan connectT
 
     public GrpcChannel For(string url) => channels.GetOrAdd(url, address => GrpcChannel.ForAddress(address, new GrpcChannelOptions
     {
-        HttpHandler = new BearerTokenHandler(credential) { InnerHandler = new SocketsHttpHandler { ConnectTimeout = connectTimeout } },
+        HttpHandler = new BearerTokenHandler(credential, PlatformTokens.NodeAgentAudience) { InnerHandler = new SocketsHttpHandler { ConnectTimeout = connectTimeout } },
     }));
 
     public void Dispose()

@@ -60,4 +60,34 @@ public sealed class IdentityTests(PlatformFixture fixture)
             Assert.True(status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, $"{status}");
         }
     }
+
+    [Fact]
+    public async Task A_token_for_node_agents_opens_no_service_and_a_services_token_opens_no_node_agent()
+    {
+        using var admin = fixture.Platform.CreateHttpClient();
+        var agentUrl = JsonDocument.Parse(await admin.GetStringAsync("/api/compute/nodes")).RootElement.GetProperty("nodes")[0].GetProperty("agentUrl").GetString()!;
+        var forNodeAgents = await fixture.Platform.ServiceTokenAsync("compute", audience: "node-agent");
+        var forServices = await fixture.Platform.ServiceTokenAsync("compute");
+
+        async Task<Grpc.Core.StatusCode> AskNodeAgentAsync(string token)
+        {
+            using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(agentUrl);
+            var client = new Platform.NodeAgent.V1.NodeAgentApi.NodeAgentApiClient(channel);
+            try
+            {
+                await client.ListProcessesAsync(new Platform.NodeAgent.V1.ListProcessesRequest(), new Grpc.Core.Metadata { { "authorization", $"Bearer {token}" } });
+                return Grpc.Core.StatusCode.OK;
+            }
+            catch (Grpc.Core.RpcException ex)
+            {
+                return ex.StatusCode;
+            }
+        }
+
+        Assert.Equal(Grpc.Core.StatusCode.OK, await AskNodeAgentAsync(forNodeAgents));
+        Assert.Equal(Grpc.Core.StatusCode.Unauthenticated, await AskNodeAgentAsync(forServices));
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/compute/nodes");
+        request.Headers.Authorization = new("Bearer", forNodeAgents);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await fixture.Platform.CreateAnonymousHttpClient().SendAsync(request)).StatusCode);
+    }
 }

@@ -97,10 +97,10 @@ public sealed class PlatformProcess : IAsyncDisposable
     public Task<string> AgentTokenAsync(string agentId) => ExchangeAsync(agentId, agentSecrets[agentId]);
 
     /// <summary>A service's token, exchanged with the client credential the AppHost gave that service (read from its environment).</summary>
-    public Task<string> ServiceTokenAsync(string service)
+    public Task<string> ServiceTokenAsync(string service, string audience = "platform")
     {
         var environment = EnvironmentOf(service);
-        return ExchangeAsync(environment["Auth__ClientId"], environment["Auth__ClientSecret"]);
+        return ExchangeAsync(environment["Auth__ClientId"], environment["Auth__ClientSecret"], audience);
     }
 
     /// <summary>The environment a resource's process runs with, as anything on the machine that can read /proc sees it.</summary>
@@ -108,12 +108,12 @@ public sealed class PlatformProcess : IAsyncDisposable
         File.ReadAllText($"/proc/{Pids[resource]}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries).Select(e => e.Split('=', 2)).Where(p => p.Length == 2)
             .GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.Last()[1]);
 
-    async Task<string> ExchangeAsync(string clientId, string secret)
+    async Task<string> ExchangeAsync(string clientId, string secret, string audience = "platform")
     {
         using var http = CreateAnonymousHttpClient();
         using var response = await http.PostAsync("/api/auth/token", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = secret,
+            ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = secret, ["audience"] = audience,
         }));
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, body);

@@ -21,13 +21,14 @@ public static class TestTokens
             .Select(k => new { kty = k.Kty, kid = k.Kid, crv = k.Crv, x = k.X, y = k.Y, use = "sig", alg = "ES256" }),
     });
 
-    public static string Issue(string subject, string role, TimeSpan? lifetime = null, TimeProvider? clock = null, ECDsaSecurityKey? key = null)
+    public static string Issue(string subject, string role, TimeSpan? lifetime = null, TimeProvider? clock = null, ECDsaSecurityKey? key = null,
+        string audience = PlatformTokens.Audience)
     {
         var now = (clock ?? TimeProvider.System).GetUtcNow().UtcDateTime;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
             Issuer = PlatformTokens.Issuer,
-            Audience = PlatformTokens.Audience,
+            Audience = audience,
             Subject = new ClaimsIdentity([new Claim("sub", subject), new Claim(PlatformTokens.RoleClaim, role)]),
             IssuedAt = now,
             NotBefore = now,

@@ -13,18 +13,19 @@ public sealed class AccessTokens(SigningKeys keys, IOptions<IdentityOptions> opt
 
     public (string Token, TimeSpan Lifetime) ForUser(string username, string role) => Issue(username, role, options.Value.AccessTokenLifetime);
 
-    public (string Token, TimeSpan Lifetime) ForClient(string clientId, string role) => Issue(clientId, role, options.Value.ClientTokenLifetime);
+    public (string Token, TimeSpan Lifetime) ForClient(string clientId, string role, string audience) =>
+        Issue(clientId, role, options.Value.ClientTokenLifetime, audience);
 
     /// <summary>What an API or agent token becomes for one request through the gateway: long enough for a slow upload, no longer.</summary>
     public string ForExchange(string subject, string role) => Issue(subject, role, TimeSpan.FromMinutes(5)).Item1;
 
-    (string, TimeSpan) Issue(string subject, string role, TimeSpan lifetime)
+    (string, TimeSpan) Issue(string subject, string role, TimeSpan lifetime, string audience = PlatformTokens.Audience)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var token = handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = PlatformTokens.Issuer,
-            Audience = PlatformTokens.Audience,
+            Audience = audience,
             Subject = new ClaimsIdentity([new Claim("sub", subject), new Claim(PlatformTokens.RoleClaim, role), new Claim("jti", Guid.NewGuid().ToString("N"))]),
             IssuedAt = now,
             NotBefore = now,

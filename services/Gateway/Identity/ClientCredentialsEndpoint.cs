@@ -33,7 +33,11 @@ public static class ClientCredentialsEndpoint
             logger.LogWarning("Client credential of {ClientId} refused: its node was rejected", clientId);
             return Error(401, "invalid_client", "this agent's node was rejected by an operator");
         }
-        var (token, lifetime) = tokens.ForClient(clientId, client.Role);
+        // RFC 8707-style: the caller names the audience it wants a token for; the platform's services unless told otherwise.
+        var audience = form["audience"].FirstOrDefault() is { Length: > 0 } asked ? asked : PlatformTokens.Audience;
+        if (audience is not (PlatformTokens.Audience or PlatformTokens.NodeAgentAudience))
+            return Error(400, "invalid_target", $"audience must be {PlatformTokens.Audience} or {PlatformTokens.NodeAgentAudience}");
+        var (token, lifetime) = tokens.ForClient(clientId, client.Role, audience);
         request.HttpContext.Response.Headers.CacheControl = "no-store";
         return Results.Json(new Dictionary<string, object> { ["access_token"] = token, ["token_type"] = "Bearer", ["expires_in"] = (int)lifetime.TotalSeconds });
     }
