@@ -43,6 +43,26 @@ public sealed class SessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_viewer_sees_and_ends_only_its_own_sessions_and_starts_only_configured_applications()
+    {
+        var anns = await As("ann").CreateSessionAsync(new CreateSessionRequest { Application = "notebook" });
+
+        var freeCommand = await Assert.ThrowsAsync<RpcException>(() => As("bob").CreateSessionAsync(new CreateSessionRequest { Application = "shell", Command = "sh", Args = { "-c", "id" } }).ResponseAsync);
+        var forAnother = await Assert.ThrowsAsync<RpcException>(() => As("bob").CreateSessionAsync(new CreateSessionRequest { Application = "notebook", User = "ann" }).ResponseAsync);
+        var peek = await Assert.ThrowsAsync<RpcException>(() => As("bob").GetSessionAsync(new SessionRequest { SessionId = anns.SessionId }).ResponseAsync);
+        var end = await Assert.ThrowsAsync<RpcException>(() => As("bob").TerminateSessionAsync(new SessionRequest { SessionId = anns.SessionId }).ResponseAsync);
+        var listOthers = await Assert.ThrowsAsync<RpcException>(() => As("bob").ListSessionsAsync(new ListSessionsRequest { User = "ann" }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, freeCommand.StatusCode);
+        Assert.Contains("command", freeCommand.Status.Detail);
+        Assert.Equal(StatusCode.InvalidArgument, forAnother.StatusCode);
+        Assert.Equal([StatusCode.PermissionDenied, StatusCode.PermissionDenied, StatusCode.PermissionDenied], [peek.StatusCode, end.StatusCode, listOthers.StatusCode]);
+        Assert.Empty((await As("bob").ListSessionsAsync(new ListSessionsRequest())).Sessions);
+        Assert.Equal("starting", (await As("ann").GetSessionAsync(new SessionRequest { SessionId = anns.SessionId })).Status);
+        Assert.Single((await As("olga", "operator").ListSessionsAsync(new ListSessionsRequest { User = "ann" })).Sessions);
+    }
+
+    [Fact]
     public async Task A_session_beyond_the_quota_is_refused_and_leaves_nothing_behind()
     {
         await As("ann").CreateSessionAsync(new CreateSessionRequest { Application = "notebook", CpuCores = 2 });

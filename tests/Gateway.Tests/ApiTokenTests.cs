@@ -14,19 +14,12 @@ public sealed class ApiTokenTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await gateway.DisposeAsync();
 
-    static async Task<(HttpStatusCode Status, JsonElement Body)> PostAsync(HttpClient http, string path, object body)
-    {
-        using var response = await http.PostAsJsonAsync(path, body);
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
-    }
-
     [Fact]
     public async Task An_api_token_acts_as_its_user_with_at_most_the_users_role_and_stops_when_revoked()
     {
         using var viewer = await gateway.UserAsync("vic", "viewer");
-        var (tooHigh, tooHighBody) = await PostAsync(viewer, "/api/auth/tokens", new { name = "ci", role = "operator", expiresInDays = 30 });
-        var (created, body) = await PostAsync(viewer, "/api/auth/tokens", new { name = "ci", role = "viewer", expiresInDays = 30 });
+        var (tooHigh, tooHighBody) = await GatewayHost.PostAsync(viewer, "/api/auth/tokens", new { name = "ci", role = "operator", expiresInDays = 30 });
+        var (created, body) = await GatewayHost.PostAsync(viewer, "/api/auth/tokens", new { name = "ci", role = "viewer", expiresInDays = 30 });
         var token = body.GetProperty("token").GetString()!;
 
         Assert.Equal(HttpStatusCode.BadRequest, tooHigh);
@@ -54,7 +47,7 @@ public sealed class ApiTokenTests : IAsyncLifetime
     {
         using var admin = await gateway.AdminAsync();
         using var ada = await gateway.UserAsync("ada", "admin");
-        var token = (await PostAsync(ada, "/api/auth/tokens", new { name = "ops", role = "admin" })).Body.GetProperty("token").GetString()!;
+        var token = (await GatewayHost.PostAsync(ada, "/api/auth/tokens", new { name = "ops", role = "admin" })).Body.GetProperty("token").GetString()!;
         Assert.Equal(HttpStatusCode.OK, (await gateway.As(token).GetAsync("/api/auth/users")).StatusCode);
 
         (await admin.PutAsJsonAsync("/api/auth/users/ada", new { role = "viewer" })).EnsureSuccessStatusCode();
@@ -69,9 +62,9 @@ public sealed class ApiTokenTests : IAsyncLifetime
     {
         using var admin = await gateway.AdminAsync();
         using var operatorUser = await gateway.UserAsync("opal", "operator");
-        var (refused, _) = await PostAsync(operatorUser, "/api/auth/agents", new { agentId = "edge-1", name = "edge" });
-        var (invalid, invalidBody) = await PostAsync(admin, "/api/auth/agents", new { agentId = "bad id/../", name = "" });
-        var (created, body) = await PostAsync(admin, "/api/auth/agents", new { agentId = "edge-1", name = "edge gateway", expiresInDays = 90 });
+        var (refused, _) = await GatewayHost.PostAsync(operatorUser, "/api/auth/agents", new { agentId = "edge-1", name = "edge" });
+        var (invalid, invalidBody) = await GatewayHost.PostAsync(admin, "/api/auth/agents", new { agentId = "bad id/../", name = "" });
+        var (created, body) = await GatewayHost.PostAsync(admin, "/api/auth/agents", new { agentId = "edge-1", name = "edge gateway", expiresInDays = 90 });
 
         Assert.Equal(HttpStatusCode.Forbidden, refused);
         Assert.Equal(HttpStatusCode.BadRequest, invalid);
@@ -88,9 +81,9 @@ public sealed class ApiTokenTests : IAsyncLifetime
     public async Task A_fleet_token_is_issued_for_a_prefix_and_a_bare_star_is_refused()
     {
         using var admin = await gateway.AdminAsync();
-        var (created, body) = await PostAsync(admin, "/api/auth/agents", new { agentId = "edge-*", name = "edge fleet" });
-        var (bare, _) = await PostAsync(admin, "/api/auth/agents", new { agentId = "*", name = "everyone" });
-        var (inner, _) = await PostAsync(admin, "/api/auth/agents", new { agentId = "ed*ge", name = "odd" });
+        var (created, body) = await GatewayHost.PostAsync(admin, "/api/auth/agents", new { agentId = "edge-*", name = "edge fleet" });
+        var (bare, _) = await GatewayHost.PostAsync(admin, "/api/auth/agents", new { agentId = "*", name = "everyone" });
+        var (inner, _) = await GatewayHost.PostAsync(admin, "/api/auth/agents", new { agentId = "ed*ge", name = "odd" });
 
         Assert.Equal(HttpStatusCode.Created, created);
         Assert.Equal("edge-*", body.GetProperty("details").GetProperty("subject").GetString());

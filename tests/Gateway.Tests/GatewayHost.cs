@@ -36,6 +36,14 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public HttpClient Anonymous() => Host.AnonymousHttp();
 
+    /// <summary>Posts JSON and returns the status and the body (default when the answer has none, as a bare 403 has not).</summary>
+    public static async Task<(System.Net.HttpStatusCode Status, JsonElement Body)> PostAsync(HttpClient http, string path, object body)
+    {
+        using var response = await http.PostAsJsonAsync(path, body);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
     public HttpClient As(string accessToken) => Host.Http(accessToken);
 
     public async Task<JsonElement> LoginAsync(string username, string password)

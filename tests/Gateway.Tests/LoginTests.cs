@@ -14,13 +14,6 @@ public sealed class LoginTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await gateway.DisposeAsync();
 
-    static async Task<(HttpStatusCode Status, JsonElement Body)> PostAsync(HttpClient http, string path, object body)
-    {
-        using var response = await http.PostAsJsonAsync(path, body);
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
-    }
-
     [Fact]
     public async Task A_login_returns_a_short_lived_access_token_and_a_refresh_token_and_me_says_who()
     {
@@ -33,16 +26,16 @@ public sealed class LoginTests : IAsyncLifetime
         var me = JsonDocument.Parse(await gateway.As(login.GetProperty("accessToken").GetString()!).GetStringAsync("/api/auth/me")).RootElement;
         Assert.Equal("admin", me.GetProperty("role").GetString());
         // Seed 002's path answers the same way.
-        var (status, _) = await PostAsync(gateway.Anonymous(), "/auth/login", new { username = "admin", password = GatewayHost.AdminPassword });
+        var (status, _) = await GatewayHost.PostAsync(gateway.Anonymous(), "/auth/login", new { username = "admin", password = GatewayHost.AdminPassword });
         Assert.Equal(HttpStatusCode.OK, status);
     }
 
     [Fact]
     public async Task A_wrong_password_or_unknown_user_is_401_alike_and_bad_input_names_the_field()
     {
-        var wrong = await PostAsync(gateway.Anonymous(), "/api/auth/login", new { username = "admin", password = "not the password" });
-        var unknown = await PostAsync(gateway.Anonymous(), "/api/auth/login", new { username = "nobody", password = "not the password" });
-        var missing = await PostAsync(gateway.Anonymous(), "/api/auth/login", new { username = "admin" });
+        var wrong = await GatewayHost.PostAsync(gateway.Anonymous(), "/api/auth/login", new { username = "admin", password = "not the password" });
+        var unknown = await GatewayHost.PostAsync(gateway.Anonymous(), "/api/auth/login", new { username = "nobody", password = "not the password" });
+        var missing = await GatewayHost.PostAsync(gateway.Anonymous(), "/api/auth/login", new { username = "admin" });
         using var malformed = await gateway.Anonymous().PostAsync("/api/auth/login", new StringContent("not json", System.Text.Encoding.UTF8, "application/json"));
 
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.Status);
@@ -61,15 +54,15 @@ public sealed class LoginTests : IAsyncLifetime
         var first = (await gateway.LoginAsync("admin", GatewayHost.AdminPassword)).GetProperty("refreshToken").GetString()!;
         var other = (await gateway.LoginAsync("admin", GatewayHost.AdminPassword)).GetProperty("refreshToken").GetString()!;
 
-        var (status, rotated) = await PostAsync(gateway.Anonymous(), "/api/auth/refresh", new { refreshToken = first });
+        var (status, rotated) = await GatewayHost.PostAsync(gateway.Anonymous(), "/api/auth/refresh", new { refreshToken = first });
         Assert.Equal(HttpStatusCode.OK, status);
         var second = rotated.GetProperty("refreshToken").GetString()!;
         Assert.NotEqual(first, second);
         Assert.NotEqual("", rotated.GetProperty("accessToken").GetString());
 
-        var (replayed, _) = await PostAsync(gateway.Anonymous(), "/api/auth/refresh", new { refreshToken = first });
-        var (successor, _) = await PostAsync(gateway.Anonymous(), "/api/auth/refresh", new { refreshToken = second });
-        var (otherSession, _) = await PostAsync(gateway.Anonymous(), "/api/auth/refresh", new { refreshToken = other });
+        var (replayed, _) = await GatewayHost.PostAsync(gateway.Anonymous(), "/api/auth/refresh", new { refreshToken = first });
+        var (successor, _) = await GatewayHost.PostAsync(gateway.Anonymous(), "/api/auth/refresh", new { refreshToken = second });
+        var (otherSession, _) = await GatewayHost.PostAsync(gateway.Anonymous(), "/api/auth/refresh", new { refreshToken = other });
 
         Assert.Equal(HttpStatusCode.Unauthorized, replayed);
         Assert.Equal(HttpStatusCode.Unauthorized, successor); // the thief's copy dies with the family
@@ -81,7 +74,7 @@ public sealed class LoginTests : IAsyncLifetime
     {
         var token = (await gateway.LoginAsync("admin", GatewayHost.AdminPassword)).GetProperty("refreshToken").GetString()!;
 
-        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => PostAsync(gateway.Anonymous(), "/api/auth/refresh", new { refreshToken = token })));
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => GatewayHost.PostAsync(gateway.Anonymous(), "/api/auth/refresh", new { refreshToken = token })));
 
         Assert.Equal(1, results.Count(r => r.Status == HttpStatusCode.OK));
     }
@@ -93,7 +86,7 @@ public sealed class LoginTests : IAsyncLifetime
         var token = login.GetProperty("refreshToken").GetString()!;
 
         using var logout = await gateway.Anonymous().PostAsJsonAsync("/api/auth/logout", new { refreshToken = token });
-        var (refresh, _) = await PostAsync(gateway.Anonymous(), "/api/auth/refresh", new { refreshToken = token });
+        var (refresh, _) = await GatewayHost.PostAsync(gateway.Anonymous(), "/api/auth/refresh", new { refreshToken = token });
 
         Assert.Equal(HttpStatusCode.NoContent, logout.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, refresh);

@@ -43,8 +43,12 @@ public sealed class SessionService(SessionStore store, WorkloadLifecycle workloa
     [Authorize(Policy = PlatformPolicies.Viewer)]
     public override async Task<ListSessionsResponse> ListSessions(ListSessionsRequest request, ServerCallContext context)
     {
+        // A viewer lists its own sessions only; operators anyone's.
+        var user = MayActForOthers(context) ? request.User == "" ? null : request.User : context.Caller();
+        if (!MayActForOthers(context) && request.User != "" && request.User != user)
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "only operators may list other users' sessions"));
         var response = new ListSessionsResponse();
-        response.Sessions.AddRange(await store.ListAsync(request.User == "" ? null : request.User, request.IncludeTerminated, context.CancellationToken));
+        response.Sessions.AddRange(await store.ListAsync(user, request.IncludeTerminated, context.CancellationToken));
         return response;
     }
 
@@ -81,6 +85,8 @@ public sealed class SessionService(SessionStore store, WorkloadLifecycle workloa
     public override async Task<Quota> GetQuota(QuotaRequest request, ServerCallContext context)
     {
         new RequestValidation().Require(request.User.Length is > 0 and <= 128, "user", "must be 1-128 characters").ThrowIfInvalid();
+        if (request.User != context.Caller() && !MayActForOthers(context))
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "only operators may read other users' quotas"));
         return await store.QuotaAsync(request.User, options.Value.DefaultQuota, context.CancellationToken);
     }
 
@@ -114,9 +120,21 @@ public sealed class SessionService(SessionStore store, WorkloadLifecycle workloa
         return await FindAsync(id, context);
     }
 
-    async Task<Session> FindAsync(string id, ServerCallContext context) =>
-        await store.GetAsync(RequestValidation.RequireGuid(id, "session_id"), context.CancellationToken)
+    /// <summary>The session, if the caller may see it: its own, or any for operators.</summary>
+    async Task<Session> FindAsync(string id, ServerCallContext context)
+    {
+        var session = await store.GetAsync(RequestValidation.RequireGuid(id, "session_id"), context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Session {id} does not exist."));
+        if (session.User != context.Caller() && !MayActForOthers(context))
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Session {id} belongs to another user."));
+        return session;
+    }
+
+    static bool MayActForOthers(ServerCallContext context)
+    {
+        var user = context.GetHttpContext().User;
+        return user.IsInRole("operator") || user.IsInRole("admin") || user.IsInRole("service");
+    }
 
     /// <summary>Defaults, the application's command, and who the session is for; InvalidArgument names each bad field.</summary>
     CreateSessionRequest Normalize(CreateSessionRequest request, string caller, ServerCallContext context)
@@ -126,14 +144,16 @@ public sealed class SessionService(SessionStore store, WorkloadLifecycle workloa
         if (n.CpuCores == 0) n.CpuCores = 1;
         if (n.MemoryBytes == 0) n.MemoryBytes = 512L << 20;
         var known = options.Value.Applications.TryGetValue(n.Application, out var application);
+        var mayActForOthers = MayActForOthers(context);
+        // A viewer starts the configured applications only: a free command is code of its choosing on someone's node.
+        var freeCommand = n.Command != "";
         if (n.Command == "" && known)
         {
             n.Command = application!.Command;
             n.Args.AddRange(application.Args);
         }
-        var user = context.GetHttpContext().User;
-        var mayActForOthers = user.IsInRole("operator") || user.IsInRole("admin") || user.IsInRole("service") || caller == "anonymous";
         new RequestValidation()
+            .Require(!freeCommand || mayActForOthers, "command", "only operators may run a command of their own; start a configured application")
             .Require(n.Application.Length is > 0 and <= 128, "application", "must be 1-128 characters")
             .Require(n.Command != "", "command", $"is required: '{n.Application}' is not a configured application ({string.Join(", ", options.Value.Applications.Keys.DefaultIfEmpty("none configured"))})")
             .Require(n.User.Length <= 128 && (n.User == caller || mayActForOthers), "user", "only operators may open sessions for other users")
