@@ -170,11 +170,14 @@ public sealed class NodeRegistryTests : IAsyncLifetime
         var list = await Assert.ThrowsAsync<RpcException>(() => assignments.ListAssignmentsAsync(new ListAssignmentsRequest { NodeId = victim.NodeId }).ResponseAsync);
         var report = await Assert.ThrowsAsync<RpcException>(() => assignments.ReportWorkloadsAsync(new ReportWorkloadsRequest { NodeId = victim.NodeId }).ResponseAsync);
 
+        // Its own name with the victim's id (an id a migration order names): the id keeps its name.
+        var takeover = await Assert.ThrowsAsync<RpcException>(() => intruder.RegisterNodeAsync(Registration("node-i", Guid.Parse(victim.NodeId))).ResponseAsync);
+        Assert.Equal(StatusCode.AlreadyExists, takeover.StatusCode);
         Assert.All([register, heartbeat, list, report], e => Assert.Equal(StatusCode.PermissionDenied, e.StatusCode));
         Assert.Contains("node-i", register.Status.Detail);
         // Nothing of the victim changed: its address and lease are its own.
         var after = await new V1.Compute.ComputeClient(host.Channel()).GetNodeAsync(new GetNodeRequest { NodeId = victim.NodeId });
-        Assert.Equal((victim.AgentUrl, victim.LeaseExpiresAtMs), (after.AgentUrl, after.LeaseExpiresAtMs));
+        Assert.Equal((victim.Name, victim.AgentUrl, victim.LeaseExpiresAtMs), (after.Name, after.AgentUrl, after.LeaseExpiresAtMs));
     }
 
     [Fact]

@@ -32,7 +32,8 @@ public sealed class NodeStore(NpgsqlDataSource db)
 
     /// <summary>
     /// Inserts or refreshes a node. Safe under concurrent registrations: the primary key makes it one upsert, and the
-    /// unique name constraint rejects a second node claiming a taken name (<see cref="NodeNameTakenException"/>). A new
+    /// unique name constraint rejects a second node claiming a taken name, and an id keeps its name, so no agent can
+    /// take over another node's record (<see cref="NodeNameTakenException"/>). A new
     /// node starts with <paramref name="admission"/>; a known one keeps its admission, cordon and drain.
     /// </summary>
     public async Task<NodeRecord> UpsertAsync(RegisterNodeRequest request, string admission, DateTimeOffset now, CancellationToken cancellationToken)
@@ -47,6 +48,8 @@ public sealed class NodeStore(NpgsqlDataSource db)
                     cpu_cores = EXCLUDED.cpu_cores, memory_bytes = EXCLUDED.memory_bytes, gpu_count = EXCLUDED.gpu_count,
                     disk_bytes = EXCLUDED.disk_bytes, labels = EXCLUDED.labels, agent_version = EXCLUDED.agent_version,
                     last_heartbeat_at = EXCLUDED.last_heartbeat_at, drivers = EXCLUDED.drivers, agent_url = EXCLUDED.agent_url
+                -- A node keeps its name: an agent bound to another name cannot take over this id's record.
+                WHERE n.name = EXCLUDED.name
                 RETURNING *)
             SELECT {Columns}, r.cpu, r.memory, r.gpu FROM upserted n {ReservedJoin}
             """);
@@ -67,7 +70,7 @@ public sealed class NodeStore(NpgsqlDataSource db)
         parameters.Add(new() { Value = request.AgentUrl });
         try
         {
-            return (await ReadSingleAsync(command, cancellationToken))!;
+            return await ReadSingleAsync(command, cancellationToken) ?? throw new NodeNameTakenException(request.Name, request.NodeId);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == "nodes_name_unique")
         {
@@ -168,5 +171,7 @@ public sealed class NodeStore(NpgsqlDataSource db)
         Reserved: new NodeResources { CpuMillis = reader.GetInt32(19), MemoryBytes = reader.GetInt64(20), GpuCount = reader.GetInt32(21) });
 }
 
-/// <summary>Another node already holds this name.</summary>
-public sealed class NodeNameTakenException(string name) : Exception($"Node name '{name}' is taken by another node.");
+/// <summary>Another node already holds this name, or the node id is another node's (a node keeps its name).</summary>
+public sealed class NodeNameTakenException(string name, string? nodeId = null) : Exception(nodeId is null
+    ? $"Node name '{name}' is taken by another node."
+    : $"Node id {nodeId} is registered under another name; node '{name}' needs an id of its own.");
