@@ -90,4 +90,22 @@ public sealed class ApiTokenTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, bare);
         Assert.Equal(HttpStatusCode.BadRequest, inner);
     }
+
+    [Fact]
+    public async Task An_api_token_makes_no_tokens_changes_no_password_and_dies_with_its_user()
+    {
+        using var admin = await gateway.AdminAsync();
+        using var ivy = await gateway.UserAsync("ivy", "operator");
+        var token = (await GatewayHost.PostAsync(ivy, "/api/auth/tokens", new { name = "ci", role = "operator" })).Body.GetProperty("token").GetString()!;
+        using var viaToken = gateway.As(token);
+
+        var (child, _) = await GatewayHost.PostAsync(viaToken, "/api/auth/tokens", new { name = "forever", role = "operator" });
+        var (password, _) = await GatewayHost.PostAsync(viaToken, "/api/auth/password", new { currentPassword = "a long enough password", newPassword = "mine now, all mine" });
+        Assert.Equal(HttpStatusCode.Forbidden, child);
+        Assert.Equal(HttpStatusCode.Forbidden, password);
+
+        (await admin.DeleteAsync("/api/auth/users/ivy")).EnsureSuccessStatusCode();
+        (await gateway.UserAsync("ivy", "operator")).Dispose(); // the name again, another person
+        Assert.Equal(HttpStatusCode.Unauthorized, (await viaToken.GetAsync("/api/auth/me")).StatusCode);
+    }
 }

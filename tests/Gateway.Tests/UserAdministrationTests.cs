@@ -31,6 +31,8 @@ public sealed class UserAdministrationTests : IAsyncLifetime
             .EnumerateArray().Select(v => v.GetProperty("field").GetString()).ToList();
         Assert.Equal(["username", "password", "role"], fields);
         Assert.Equal(HttpStatusCode.Conflict, duplicate.StatusCode);
+        using var reserved = await admin.PostAsJsonAsync("/api/auth/users", new { username = "anonymous", password = "a long enough password", role = "viewer" });
+        Assert.Equal(HttpStatusCode.BadRequest, reserved.StatusCode);
         var listed = JsonDocument.Parse(await admin.GetStringAsync("/api/auth/users")).RootElement.GetProperty("users").EnumerateArray()
             .Select(u => (u.GetProperty("username").GetString(), u.GetProperty("role").GetString())).ToList();
         Assert.Equal([("admin", "admin"), ("vera", "viewer")], listed);

@@ -75,7 +75,7 @@ public static class AuditEndpoints
     /// <summary>RFC 4180 quoting, and a leading quote for what a spreadsheet would run as a formula.</summary>
     static string Csv(string value)
     {
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@') value = "'" + value;
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r') value = "'" + value;
         return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
     }
 }

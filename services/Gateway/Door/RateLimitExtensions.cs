@@ -15,7 +15,7 @@ namespace Platform.Gateway.Door;
 /// </summary>
 public static class RateLimitExtensions
 {
-    static readonly string[] AuthPaths = ["/api/auth/login", "/auth/login", "/api/auth/refresh", "/api/auth/register", "/auth/register", "/api/auth/token"];
+    static readonly string[] AuthPaths = ["/api/auth/login", "/auth/login", "/api/auth/refresh", "/api/auth/register", "/auth/register", "/api/auth/token", "/api/auth/password"];
 
     public static IHostApplicationBuilder AddGatewayRateLimits(this IHostApplicationBuilder builder)
     {
@@ -37,7 +37,8 @@ public static class RateLimitExtensions
     static RateLimitPartition<string> Partition(HttpContext context)
     {
         var limits = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<RateLimitOptions>>().Value;
-        var path = context.Request.Path.Value ?? "";
+        // Routing ignores case and a trailing slash: so does the choice of limit.
+        var path = (context.Request.Path.Value ?? "").TrimEnd('/').ToLowerInvariant();
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         var (key, limit) = path is "/health" or "/alive" ? ("", 0)
             : AuthPaths.Contains(path) ? ($"auth:{address}", limits.AuthPerAddressPerMinute)

@@ -30,8 +30,10 @@ public static class ApiTokenEndpoints
         app.MapPost("/api/auth/agents", CreateAgentAsync).RequireAuthorization(PlatformPolicies.Admin);
     }
 
-    static async Task<IResult> CreateAsync(CreateTokenRequest request, ClaimsPrincipal caller, ApiTokenStore store, ILogger<ApiTokenStore> logger, CancellationToken cancellationToken)
+    static async Task<IResult> CreateAsync(CreateTokenRequest request, ClaimsPrincipal caller, ApiTokenStore store, ILogger<ApiTokenStore> logger, HttpContext http,
+        CancellationToken cancellationToken)
     {
+        if (AccessTokens.CameFromApiToken(caller)) return ApiErrors.Forbidden("an API token cannot make tokens; log in");
         var role = caller.FindFirst(PlatformTokens.RoleClaim)?.Value ?? "";
         var violations = Name(request.Name).Concat(Days(request.ExpiresInDays)).Concat(UserRules.Role(request.Role)).ToList();
         // A token never carries more than its creator's role (and only people make API tokens).
@@ -42,12 +44,14 @@ public static class ApiTokenEndpoints
         var token = ApiTokenFormat.New(ApiTokenFormat.ApiPrefix);
         var stored = await store.CreateAsync(token, request.Name!, "api", Callers.Name(caller), request.Role!, Callers.Name(caller), request.ExpiresInDays, cancellationToken);
         logger.LogInformation("API token {TokenId} ({Name}, {Role}) created by {Caller}", stored.TokenId, stored.Name, stored.Role, Callers.Name(caller));
+        http.Items[Audit.AuditRecording.TargetItem] = $"token {stored.TokenId} ({stored.Role})";
         return Results.Created($"/api/auth/tokens/{stored.TokenId}", new CreatedToken(token, View(stored)));
     }
 
     static async Task<IResult> CreateAgentAsync(CreateAgentTokenRequest request, ClaimsPrincipal caller, ApiTokenStore store, ILogger<ApiTokenStore> logger,
-        CancellationToken cancellationToken)
+        HttpContext http, CancellationToken cancellationToken)
     {
+        if (AccessTokens.CameFromApiToken(caller)) return ApiErrors.Forbidden("an API token cannot make tokens; log in");
         var violations = Name(request.Name).Concat(Days(request.ExpiresInDays)).ToList();
         if (string.IsNullOrEmpty(request.AgentId)) violations.Add(("agentId", "is required"));
         else if (request.AgentId.Length > 128 || request.AgentId.TrimEnd('*') is not { Length: > 0 } stem || request.AgentId.Length - stem.Length > 1
@@ -57,6 +61,7 @@ public static class ApiTokenEndpoints
         var token = ApiTokenFormat.New(ApiTokenFormat.AgentPrefix);
         var stored = await store.CreateAsync(token, request.Name!, "agent", request.AgentId!, "agent", Callers.Name(caller), request.ExpiresInDays, cancellationToken);
         logger.LogInformation("Agent token {TokenId} for {AgentId} created by {Caller}", stored.TokenId, stored.Subject, Callers.Name(caller));
+        http.Items[Audit.AuditRecording.TargetItem] = $"agent token {stored.TokenId} for {stored.Subject}";
         return Results.Created($"/api/auth/tokens/{stored.TokenId}", new CreatedToken(token, View(stored)));
     }
 

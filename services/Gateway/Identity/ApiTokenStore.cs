@@ -65,6 +65,15 @@ public sealed class ApiTokenStore(NpgsqlDataSource db, TimeProvider clock)
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
+    /// <summary>Revokes every API token a user made for itself (a deleted user's).</summary>
+    public async Task RevokeAllOfAsync(string username, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("UPDATE identity.api_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE kind = 'api' AND subject = $1");
+        command.Parameters.Add(new() { Value = username });
+        command.Parameters.Add(new() { Value = clock.GetUtcNow() });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     static ApiToken Read(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
         r.GetFieldValue<DateTimeOffset>(7), r.IsDBNull(8) ? null : r.GetFieldValue<DateTimeOffset>(8), r.IsDBNull(9) ? null : r.GetFieldValue<DateTimeOffset>(9),
         r.IsDBNull(10) ? null : r.GetFieldValue<DateTimeOffset>(10));

@@ -35,7 +35,7 @@ public static class AuthEndpoints
     {
         var violations = new List<(string, string)>();
         if (string.IsNullOrEmpty(request.Username)) violations.Add(("username", "is required"));
-        else if (request.Username.Length > 64) violations.Add(("username", "must be at most 64 characters"));
+        else if (!UserRules.IsPlausible(request.Username)) violations.Add(("username", "is not a username (1-64 characters of a-z, 0-9, '.', '_' or '-')"));
         if (string.IsNullOrEmpty(request.Password)) violations.Add(("password", "is required"));
         else if (request.Password.Length > UserRules.MaxPasswordLength) violations.Add(("password", $"must be at most {UserRules.MaxPasswordLength} characters"));
         if (violations.Count > 0) return ApiErrors.BadRequest([.. violations]);
@@ -100,16 +100,24 @@ public static class AuthEndpoints
             : Results.Ok(new UserView(name, role));
     }
 
-    static async Task<IResult> ChangePasswordAsync(PasswordRequest request, ClaimsPrincipal caller, UserStore users, RefreshTokens refreshTokens,
-        ILogger<UserStore> logger, CancellationToken cancellationToken)
+    static async Task<IResult> ChangePasswordAsync(PasswordRequest request, ClaimsPrincipal caller, UserStore users, RefreshTokens refreshTokens, LoginThrottle throttle,
+        ILogger<UserStore> logger, HttpResponse response, CancellationToken cancellationToken)
     {
+        if (AccessTokens.CameFromApiToken(caller)) return ApiErrors.Forbidden("an API token cannot change its user's password; log in");
         var violations = new List<(string, string)>();
         if (string.IsNullOrEmpty(request.CurrentPassword)) violations.Add(("currentPassword", "is required"));
         violations.AddRange(UserRules.Password(request.NewPassword, "newPassword"));
         if (violations.Count > 0) return ApiErrors.BadRequest([.. violations]);
         var user = await users.FindAsync(Callers.Name(caller), cancellationToken);
         if (user is null) return ApiErrors.Forbidden("only users have passwords");
+        // Guessing the current password here is guessing a login: the same per-account throttle applies.
+        if (await throttle.BeginAttemptAsync(user.Username, cancellationToken) is { } wait)
+        {
+            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return ApiErrors.Status(StatusCodes.Status429TooManyRequests, 8, "too many wrong passwords for this account; try again later");
+        }
         if (!PasswordHasher.Verify(request.CurrentPassword!, user.PasswordHash, out _)) return ApiErrors.BadRequest(("currentPassword", "is not this account's password"));
+        await throttle.SucceededAsync(user.Username, cancellationToken);
         await users.SetPasswordAsync(user.Username, PasswordHasher.Hash(request.NewPassword!), cancellationToken);
         await refreshTokens.RevokeAllAsync(user.Username, keep: request.RefreshToken, cancellationToken);
         logger.LogInformation("User {Username} changed its password; its other sessions are revoked", user.Username);

@@ -12,6 +12,7 @@ public static partial class UserRules
     {
         if (string.IsNullOrEmpty(username)) yield return (field, "is required");
         else if (!UsernamePattern().IsMatch(username)) yield return (field, "must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit");
+        else if (username == "anonymous") yield return (field, "is reserved: it names callers without a token");
     }
 
     /// <summary>NIST SP 800-63B: length, not composition rules; at most 256 so hashing stays bounded.</summary>
@@ -27,6 +28,9 @@ public static partial class UserRules
         if (string.IsNullOrEmpty(role)) yield return (field, "is required");
         else if (!Roles.Contains(role)) yield return (field, $"must be one of {string.Join(", ", Roles)}");
     }
+
+    /// <summary>Whether the text could be a username at all (a login for anything else is refused before any lookup).</summary>
+    public static bool IsPlausible(string username) => UsernamePattern().IsMatch(username);
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
     private static partial Regex UsernamePattern();

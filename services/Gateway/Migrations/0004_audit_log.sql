@@ -31,3 +31,9 @@ BEGIN
 END $$;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON identity.audit_log
     FOR EACH ROW EXECUTE FUNCTION identity.audit_log_is_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON identity.audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION identity.audit_log_is_append_only();
+CREATE TRIGGER audit_heads_append_only BEFORE UPDATE OR DELETE ON identity.audit_heads
+    FOR EACH ROW EXECUTE FUNCTION identity.audit_log_is_append_only();
+CREATE TRIGGER audit_heads_no_truncate BEFORE TRUNCATE ON identity.audit_heads
+    FOR EACH STATEMENT EXECUTE FUNCTION identity.audit_log_is_append_only();
