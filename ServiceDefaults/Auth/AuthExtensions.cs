@@ -117,7 +117,7 @@ public sealed class AuthSettings
     /// <summary>The issuer's public keys as a JWK set, instead of fetching them.</summary>
     public string? Jwks { get; set; }
 
-    /// <summary>The audience this process accepts: the platform's (services) or <c>node-agent</c> (NodeAgents).</summary>
+    /// <summary>The audience this process accepts: the platform's (services); a NodeAgent accepts its own node's instead.</summary>
     public string Audience { get; set; } = PlatformTokens.Audience;
 
     public string? ClientId { get; set; }

@@ -5,17 +5,17 @@ using Platform.ServiceDefaults.Auth;
 namespace Platform.ServiceDefaults.Grpc;
 
 /// <summary>
-/// gRPC channels to peers known by URL (a NodeAgent's API, registered at run time rather than discovered), one per URL
-/// and kept, each carrying this process's own token for NodeAgents (audience <c>node-agent</c>): whatever a node does
-/// with a token it receives, it opens no other service.
+/// gRPC channels to NodeAgents known by URL (registered at run time rather than discovered), one per node and URL and
+/// kept, each carrying this process's own token for that node alone (audience <c>node-agent:{name}</c>): whatever a
+/// node does with a token it receives, it opens no service and no other node.
 /// </summary>
 public sealed class PeerChannels(ProcessCredential credential, TimeSpan connectTimeout) : IDisposable
 {
-    readonly ConcurrentDictionary<string, GrpcChannel> channels = new();
+    readonly ConcurrentDictionary<(string Url, string Node), GrpcChannel> channels = new();
 
-    public GrpcChannel For(string url) => channels.GetOrAdd(url, address => GrpcChannel.ForAddress(address, new GrpcChannelOptions
+    public GrpcChannel For(string url, string nodeName) => channels.GetOrAdd((url, nodeName), key => GrpcChannel.ForAddress(key.Url, new GrpcChannelOptions
     {
-        HttpHandler = new BearerTokenHandler(credential, PlatformTokens.NodeAgentAudience) { InnerHandler = new SocketsHttpHandler { ConnectTimeout = connectTimeout } },
+        HttpHandler = new BearerTokenHandler(credential, PlatformTokens.NodeAgentAudience(key.Node)) { InnerHandler = new SocketsHttpHandler { ConnectTimeout = connectTimeout } },
     }));
 
     public void Dispose()

@@ -62,11 +62,13 @@ public sealed class IdentityTests(PlatformFixture fixture)
     }
 
     [Fact]
-    public async Task A_token_for_node_agents_opens_no_service_and_a_services_token_opens_no_node_agent()
+    public async Task A_token_for_one_node_agent_opens_no_service_and_no_other_node_and_a_services_token_opens_no_node_agent()
     {
         using var admin = fixture.Platform.CreateHttpClient();
-        var agentUrl = JsonDocument.Parse(await admin.GetStringAsync("/api/compute/nodes")).RootElement.GetProperty("nodes")[0].GetProperty("agentUrl").GetString()!;
-        var forNodeAgents = await fixture.Platform.ServiceTokenAsync("compute", audience: "node-agent");
+        var nodes = JsonDocument.Parse(await admin.GetStringAsync("/api/compute/nodes")).RootElement.GetProperty("nodes").EnumerateArray().OrderBy(n => n.GetProperty("name").GetString()).ToList();
+        var agentUrl = nodes[0].GetProperty("agentUrl").GetString()!;
+        var forNodeAgents = await fixture.Platform.ServiceTokenAsync("compute", audience: $"node-agent:{nodes[0].GetProperty("name").GetString()}");
+        var forAnotherNode = await fixture.Platform.ServiceTokenAsync("compute", audience: $"node-agent:{nodes[1].GetProperty("name").GetString()}");
         var forServices = await fixture.Platform.ServiceTokenAsync("compute");
 
         async Task<Grpc.Core.StatusCode> AskNodeAgentAsync(string token)
@@ -86,6 +88,7 @@ public sealed class IdentityTests(PlatformFixture fixture)
 
         Assert.Equal(Grpc.Core.StatusCode.OK, await AskNodeAgentAsync(forNodeAgents));
         Assert.Equal(Grpc.Core.StatusCode.Unauthenticated, await AskNodeAgentAsync(forServices));
+        Assert.Equal(Grpc.Core.StatusCode.Unauthenticated, await AskNodeAgentAsync(forAnotherNode)); // one node's token opens no other node
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/compute/nodes");
         request.Headers.Authorization = new("Bearer", forNodeAgents);
         Assert.Equal(HttpStatusCode.Unauthorized, (await fixture.Platform.CreateAnonymousHttpClient().SendAsync(request)).StatusCode);

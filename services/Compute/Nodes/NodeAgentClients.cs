@@ -16,7 +16,7 @@ public sealed class NodeAgentClients(Platform.ServiceDefaults.Auth.ProcessCreden
     {
         if (node.AgentUrl == "")
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Node {node.Name} registered no agent URL; its agent is older than this API."));
-        return new NodeAgentApi.NodeAgentApiClient(channels.For(node.AgentUrl));
+        return new NodeAgentApi.NodeAgentApiClient(channels.For(node.AgentUrl, node.Name));
     }
 
     /// <summary>Calls the node's agent with a deadline; an agent that cannot be reached is Unavailable, naming the node.</summary>

@@ -230,7 +230,7 @@ public sealed partial class WorkloadStore
     public async Task<IReadOnlyList<Assignment>> AssignmentsAsync(Guid nodeId, CancellationToken cancellationToken)
     {
         await using var command = db.CreateCommand($"""
-            SELECT w.*, m.migration_id, m.source_node_id, m.target_node_id, m.type, m.compression_level, m.bandwidth_limit, m.phase, t.agent_url
+            SELECT w.*, m.migration_id, m.source_node_id, m.target_node_id, m.type, m.compression_level, m.bandwidth_limit, m.phase, t.agent_url, t.name
             FROM (SELECT {Columns} FROM compute.workloads WHERE vm_state <> 'deleted') w
             LEFT JOIN compute.migrations m ON m.workload_id = w.workload_id AND m.finished_at IS NULL
             LEFT JOIN compute.nodes t ON t.node_id = m.target_node_id
@@ -252,6 +252,7 @@ public sealed partial class WorkloadStore
                 {
                     MigrationId = reader.GetGuid(32).ToString(), Role = "source", Type = reader.GetString(35), TargetNodeId = reader.GetGuid(34).ToString(),
                     TargetAgentUrl = reader.IsDBNull(39) ? "" : reader.GetString(39), CompressionLevel = reader.GetInt32(36), BandwidthLimitBytesPerSecond = reader.GetInt64(37),
+                    TargetNodeName = reader.IsDBNull(40) ? "" : reader.GetString(40),
                 };
                 if (handedOver) assignment.DesiredState = "migrated";
             }

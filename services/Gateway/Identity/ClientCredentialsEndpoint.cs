@@ -35,8 +35,8 @@ public static class ClientCredentialsEndpoint
         }
         // RFC 8707-style: the caller names the audience it wants a token for; the platform's services unless told otherwise.
         var audience = form["audience"].FirstOrDefault() is { Length: > 0 } asked ? asked : PlatformTokens.Audience;
-        if (audience is not (PlatformTokens.Audience or PlatformTokens.NodeAgentAudience))
-            return Error(400, "invalid_target", $"audience must be {PlatformTokens.Audience} or {PlatformTokens.NodeAgentAudience}");
+        if (audience != PlatformTokens.Audience && !PlatformTokens.IsNodeAgentAudience(audience))
+            return Error(400, "invalid_target", $"audience must be {PlatformTokens.Audience} or node-agent:<node name>");
         var (token, lifetime) = tokens.ForClient(clientId, client.Role, audience);
         request.HttpContext.Response.Headers.CacheControl = "no-store";
         return Results.Json(new Dictionary<string, object> { ["access_token"] = token, ["token_type"] = "Bearer", ["expires_in"] = (int)lifetime.TotalSeconds });

@@ -51,6 +51,10 @@ public static class NodeIdentityExtensions
         builder.Services.Configure<NodeAgentOptions>(builder.Configuration.GetSection("NodeAgent"));
         builder.Services.AddSingleton(sp => NodeIdentity.LoadOrCreate(
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<NodeAgentOptions>>().Value));
+        // Tokens sent to this agent are for this node alone (node-agent:<name>): none meant for a service or another
+        // node is accepted here, and none accepted here opens anything else.
+        builder.Services.AddOptions<Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerOptions>(Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerDefaults.AuthenticationScheme)
+            .Configure<NodeIdentity>((options, identity) => options.TokenValidationParameters.ValidAudience = Platform.ServiceDefaults.Auth.PlatformTokens.NodeAgentAudience(identity.Name));
         return builder;
     }
 }

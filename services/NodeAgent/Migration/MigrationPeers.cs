@@ -4,15 +4,15 @@ using Platform.ServiceDefaults.Grpc;
 
 namespace Platform.NodeAgent.Migration;
 
-/// <summary>Clients of other nodes' agents, one channel per URL, carrying this agent's token.</summary>
+/// <summary>Clients of other nodes' agents, one channel per node, carrying this agent's token for that node only.</summary>
 public sealed class MigrationPeers(Platform.ServiceDefaults.Auth.ProcessCredential credential) : IDisposable
 {
     readonly PeerChannels channels = new(credential, TimeSpan.FromSeconds(5));
 
-    public RemoteBlockReceiver Receiver(string agentUrl, Guid migrationId)
+    public RemoteBlockReceiver Receiver(string agentUrl, string nodeName, Guid migrationId)
     {
         if (agentUrl == "") throw new InvalidOperationException("the target node's agent registered no URL to reach it at");
-        return new RemoteBlockReceiver(new MigrationReceiver.MigrationReceiverClient(channels.For(agentUrl)), migrationId.ToString());
+        return new RemoteBlockReceiver(new MigrationReceiver.MigrationReceiverClient(channels.For(agentUrl, nodeName)), migrationId.ToString());
     }
 
     public void Dispose() => channels.Dispose();

@@ -49,7 +49,7 @@ public sealed class MigrationRunner(
     public async Task RunAsync(string folder, MigrationOrder order, Func<CancellationToken, Task<DateTimeOffset>> stop, CancellationToken cancellationToken)
     {
         var migrationId = Guid.Parse(order.MigrationId);
-        var receiver = peers.Receiver(order.TargetAgentUrl, migrationId);
+        var receiver = peers.Receiver(order.TargetAgentUrl, order.TargetNodeName, migrationId);
         var tally = new Tally();
         var options = new TransferOptions(order.CompressionLevel, order.BandwidthLimitBytesPerSecond, Include: Travels);
         using var reporter = new PeriodicProgress(this, order, tally);
