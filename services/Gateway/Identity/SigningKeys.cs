@@ -69,9 +69,10 @@ public sealed class SigningKeys(IOptions<IdentityOptions> options, TimeProvider 
             loaded.Insert(0, Create(folder, now));
             logger.LogInformation("Made signing key {KeyId}", loaded[0].Key.KeyId);
         }
-        // A key older than a rotation period plus the longest token lifetime signed nothing that still lives.
-        var keep = options.Value.KeyRotation + Longest(options.Value);
-        return [.. loaded.Where((k, i) => i == 0 || now - k.Created < keep)];
+        // A key stopped signing when the next one was made; once the longest token lifetime has passed since, nothing it
+        // signed still lives and it leaves the JWKS (its file stays, for the audit log's old signed heads).
+        var longest = Longest(options.Value);
+        return [.. loaded.Where((k, i) => i == 0 || now - loaded[i - 1].Created < longest)];
     }
 
     static TimeSpan Longest(IdentityOptions o) => new[] { o.AccessTokenLifetime, o.ClientTokenLifetime }.Max();
