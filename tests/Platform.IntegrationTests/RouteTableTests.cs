@@ -35,11 +35,12 @@ public sealed partial class RouteTableTests(PlatformFixture fixture)
         Assert.True(tried.Count > 50, $"only {tried.Count} of {routes.Count} routes are behind the gateway");
         foreach (var route in tried)
         {
-            var path = Parameter().Replace(route.Path, _ => Guid.NewGuid().ToString());
+            // A user's own resource ({user}) is asked for by that user; any other parameter is an id nobody has.
+            string PathFor(string role) => Parameter().Replace(route.Path, p => p.Value == "{user}" ? tokens[role].Subject : Guid.NewGuid().ToString());
             var (below, admitted) = Roles[route.Policy!];
-            var anonymous = await SendAsync(http, route.Method, path, null);
-            var refused = await SendAsync(http, route.Method, path, tokens[below]);
-            var allowed = await SendAsync(http, route.Method, path, tokens[admitted]);
+            var anonymous = await SendAsync(http, route.Method, PathFor(admitted), null);
+            var refused = await SendAsync(http, route.Method, PathFor(below), tokens[below].Token);
+            var allowed = await SendAsync(http, route.Method, PathFor(admitted), tokens[admitted].Token);
             if (anonymous != HttpStatusCode.Unauthorized) failures.Add($"{route}: anonymous got {(int)anonymous}");
             if (refused != HttpStatusCode.Forbidden) failures.Add($"{route}: {below} got {(int)refused}");
             if (allowed is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden) failures.Add($"{route}: {admitted} got {(int)allowed}");
@@ -58,22 +59,22 @@ public sealed partial class RouteTableTests(PlatformFixture fixture)
         return response.StatusCode;
     }
 
-    /// <summary>A token of each role: users made by the admin, the test's outside agent, and a service's own credential.</summary>
-    async Task<Dictionary<string, string>> TokensAsync()
+    /// <summary>A token of each role, with its subject: users made by the admin, the test's outside agent, and a service's own credential.</summary>
+    async Task<Dictionary<string, (string Token, string Subject)>> TokensAsync()
     {
         var platform = fixture.Platform;
         using var admin = platform.CreateHttpClient();
         using var anonymous = platform.CreateAnonymousHttpClient();
-        var tokens = new Dictionary<string, string>();
+        var tokens = new Dictionary<string, (string, string)>();
         foreach (var role in new[] { "viewer", "operator", "admin" })
         {
             var username = $"routes-{role}-{Guid.NewGuid():N}"[..30];
             (await admin.PostAsJsonAsync("/api/auth/users", new { username, password = "a long enough password", role })).EnsureSuccessStatusCode();
             using var login = await anonymous.PostAsJsonAsync("/api/auth/login", new { username, password = "a long enough password" });
-            tokens[role] = JsonDocument.Parse(await login.Content.ReadAsStringAsync()).RootElement.GetProperty("accessToken").GetString()!;
+            tokens[role] = (JsonDocument.Parse(await login.Content.ReadAsStringAsync()).RootElement.GetProperty("accessToken").GetString()!, username);
         }
-        tokens["agent"] = await platform.AgentTokenAsync("edge-gw");
-        tokens["service"] = await platform.ServiceTokenAsync("scheduler");
+        tokens["agent"] = (await platform.AgentTokenAsync("edge-gw"), "edge-gw");
+        tokens["service"] = (await platform.ServiceTokenAsync("scheduler"), "scheduler");
         return tokens;
     }
 
