@@ -24,10 +24,16 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    /// <summary>
+    /// Request ids, authentication, then <paramref name="afterAuthentication"/> (what must know the caller and still
+    /// see the requests authorization refuses: the gateway's rate limits and audit log), authorization, health and metrics.
+    /// </summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app, Action<WebApplication>? afterAuthentication = null)
     {
         app.UseRequestIdScope();
-        app.UsePlatformAuth();
+        app.UsePlatformAuthentication();
+        afterAuthentication?.Invoke(app);
+        app.UseAuthorization();
         app.MapHealthEndpoints();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;

@@ -74,9 +74,10 @@ public static class AuthExtensions
     /// Authentication, then a hard 401 for a bearer token that does not validate — a caller who presents a bad or
     /// expired token must learn that it is bad, wherever it calls. (Other schemes, such as a client's HTTP Basic
     /// credential at the token endpoint, are the route's to judge.) An agent whose node was rejected is refused here
-    /// too, in every service that has the cache.
+    /// too, in every service that has the cache. Authorization comes after it (MapDefaultEndpoints), so what runs
+    /// between the two knows the caller and still sees every request authorization would refuse.
     /// </summary>
-    public static WebApplication UsePlatformAuth(this WebApplication app)
+    public static WebApplication UsePlatformAuthentication(this WebApplication app)
     {
         app.UseAuthentication();
         app.Use(async (context, next) =>
@@ -100,7 +101,6 @@ public static class AuthExtensions
             }
             await next(context);
         });
-        app.UseAuthorization();
         return app;
     }
 }

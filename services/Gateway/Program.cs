@@ -24,9 +24,11 @@ app.UseJsonErrors();
 app.UseCors();
 app.UseBodyLimits();
 app.UseApiTokenExchange();
-app.UseAuditRecording(); // around authentication, so refused requests are recorded with whoever presented them
-app.MapDefaultEndpoints();
-app.UseRateLimiter(); // after authentication: a caller's limit follows its token
+app.MapDefaultEndpoints(afterAuthentication: door =>
+{
+    door.UseRateLimiter();     // a caller's limit follows its token; a refused flood writes nothing
+    door.UseAuditRecording();  // before authorization: refused attempts are recorded with whoever presented them
+});
 app.MapIdentity();
 app.MapAudit();
 app.MapReverseProxy();

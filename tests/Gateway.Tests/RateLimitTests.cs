@@ -47,5 +47,8 @@ public sealed class RateLimitTests
 
         Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], statuses);
         Assert.Equal(HttpStatusCode.OK, (await gateway.Anonymous().GetAsync("/.well-known/jwks.json")).StatusCode);
+        // The attempts the limiter let through are in the audit log; the refused flood wrote nothing.
+        await using var db = Npgsql.NpgsqlDataSource.Create(gateway.Host.ConnectionString);
+        Assert.Equal(4L, (long)(await db.CreateCommand("SELECT count(*) FROM identity.audit_log WHERE action ILIKE 'POST /api/auth/refresh%'").ExecuteScalarAsync())!);
     }
 }
