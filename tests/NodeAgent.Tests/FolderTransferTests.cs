@@ -141,11 +141,18 @@ public sealed class FolderTransferTests : IDisposable
     /// <summary>Runs <paramref name="write"/> once, when the first block arrives: a workload writing during the round.</summary>
     sealed class WritingReceiver(IBlockReceiver inner, Action write) : IBlockReceiver
     {
-        int received;
+        readonly Lock gate = new();
+        bool written;
         public Task<IReadOnlySet<string>> MissingAsync(IReadOnlyCollection<string> hashes, CancellationToken cancellationToken) => inner.MissingAsync(hashes, cancellationToken);
         public Task PutAsync(string hash, ReadOnlyMemory<byte> compressed, CancellationToken cancellationToken)
         {
-            if (Interlocked.Increment(ref received) == 1) write();
+            // Every put waits until the write is done: a sender whose put returned first could otherwise read on and take
+            // block 5 while the write was still under way (CI, under load, saw 21 blocks sent).
+            lock (gate)
+            {
+                if (!written) write();
+                written = true;
+            }
             return inner.PutAsync(hash, compressed, cancellationToken);
         }
         public Task CommitAsync(FolderManifest manifest, bool partial, CancellationToken cancellationToken) => inner.CommitAsync(manifest, partial, cancellationToken);
