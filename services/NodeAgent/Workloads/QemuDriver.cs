@@ -74,7 +74,10 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptio
         foreach (var accelerator in options.Accelerators.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                      .Where(a => a != "kvm" || File.Exists("/dev/kvm")))
         {
-            var failure = ProbeVm(options, accelerator);
+            string? failure;
+            // A probe never takes the agent down: whatever goes wrong is the reason the driver is not offered.
+            try { failure = ProbeVm(options, accelerator); }
+            catch (Exception ex) when (ex is IOException or System.ComponentModel.Win32Exception or InvalidOperationException) { failure = ex.Message; }
             if (failure is null) return (accelerator, "");
             reasons.Add($"{accelerator}: {failure}");
         }
@@ -94,9 +97,16 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptio
             start.ArgumentList.Add(argument);
         using var qemu = Process.Start(start)!;
         var stderr = qemu.StandardError.ReadToEndAsync();
-        qemu.StandardInput.WriteLine("""{"execute": "qmp_capabilities"}""");
-        qemu.StandardInput.WriteLine("""{"execute": "query-status"}""");
-        qemu.StandardInput.Flush();
+        try
+        {
+            qemu.StandardInput.WriteLine("""{"execute": "qmp_capabilities"}""");
+            qemu.StandardInput.WriteLine("""{"execute": "query-status"}""");
+            qemu.StandardInput.Flush();
+        }
+        catch (IOException)
+        {
+            // qemu has exited already (an accelerator it cannot use): its stderr says why, read below.
+        }
         var answered = Task.Run(() =>
         {
             while (qemu.StandardOutput.ReadLine() is { } line)
