@@ -22,11 +22,11 @@ public static class DatabaseExtensions
 
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString) { Name = connectionName }.Build());
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgres");
-        builder.Services.AddSingleton(new SchemaMigrations(schema, typeof(TService).Assembly));
-        builder.Services.AddHostedService<SchemaMigrator>();
+        builder.Services.AddSingleton(new SchemaScripts(schema, typeof(TService).Assembly));
+        builder.Services.AddHostedService<SchemaUpgrader>();
         return builder;
     }
 }
 
 /// <summary>Where a service's migrations come from and which schema they build.</summary>
-public sealed record SchemaMigrations(string Schema, Assembly Source);
+public sealed record SchemaScripts(string Schema, Assembly Source);

@@ -6,11 +6,11 @@ using Npgsql;
 namespace Platform.ServiceDefaults.Data;
 
 /// <summary>
-/// Applies a service's embedded, numbered SQL files (<c>Migrations/0001_name.sql</c>) once each, in order, before the
+/// Applies a service's embedded, numbered SQL files (<c>Schema/0001_name.sql</c>) once each, in order, before the
 /// service serves. Replicas starting together are serialized by a PostgreSQL advisory lock; each file runs in its own
 /// transaction together with its row in <c>schema.schema_migrations</c>, so a failed file leaves nothing behind.
 /// </summary>
-public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, SchemaMigrations migrations, ILogger<SchemaMigrator> logger) : IHostedService
+public sealed partial class SchemaUpgrader(NpgsqlDataSource dataSource, SchemaScripts migrations, ILogger<SchemaUpgrader> logger) : IHostedService
 {
     const long LockKey = 0x706C6174666F726D; // "platform"
 
@@ -20,7 +20,7 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, SchemaMi
         if (!SchemaName().IsMatch(schema))
             throw new InvalidOperationException($"Schema name '{schema}' must be lower-case letters and underscores.");
 
-        var files = ReadMigrations();
+        var files = ReadScripts();
         await using var connection = await OpenWithRetryAsync(cancellationToken);
         await Execute(connection, null, $"SELECT pg_advisory_lock({LockKey})", cancellationToken);
         try
@@ -62,7 +62,7 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, SchemaMi
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    IReadOnlyList<MigrationFile> ReadMigrations()
+    IReadOnlyList<MigrationFile> ReadScripts()
     {
         var files = new List<MigrationFile>();
         foreach (var resource in migrations.Source.GetManifestResourceNames())
@@ -106,6 +106,6 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, SchemaMi
     [GeneratedRegex("^[a-z_]+$")]
     private static partial Regex SchemaName();
 
-    [GeneratedRegex(@"\.Migrations\.(?<version>\d{4})_(?<name>[A-Za-z0-9_]+)\.sql$")]
+    [GeneratedRegex(@"\.Schema\.(?<version>\d{4})_(?<name>[A-Za-z0-9_]+)\.sql$")]
     private static partial Regex MigrationResource();
 }

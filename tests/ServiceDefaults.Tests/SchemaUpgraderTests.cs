@@ -5,11 +5,11 @@ using Platform.TestSupport;
 
 namespace Platform.ServiceDefaults.Tests;
 
-/// <summary>Migrations against a real PostgreSQL: each file once, in order, even with replicas starting together.</summary>
-public sealed class SchemaMigratorTests
+/// <summary>Schema scripts against a real PostgreSQL: each file once, in order, even with replicas starting together.</summary>
+public sealed class SchemaUpgraderTests
 {
-    static SchemaMigrator Migrator(NpgsqlDataSource db) =>
-        new(db, new SchemaMigrations("widgets_test", typeof(SchemaMigratorTests).Assembly), NullLogger<SchemaMigrator>.Instance);
+    static SchemaUpgrader Migrator(NpgsqlDataSource db) =>
+        new(db, new SchemaScripts("widgets_test", typeof(SchemaUpgraderTests).Assembly), NullLogger<SchemaUpgrader>.Instance);
 
     static async Task<List<int>> AppliedVersionsAsync(NpgsqlDataSource db)
     {
