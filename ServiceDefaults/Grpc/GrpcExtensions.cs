@@ -10,12 +10,16 @@ using Platform.ServiceDefaults.Auth;
 
 namespace Platform.ServiceDefaults.Grpc;
 
-/// <summary>gRPC servers with JSON transcoding, and gRPC clients found through service discovery.</summary>
+/// <summary>gRPC servers with JSON transcoding and one error mapping, and gRPC clients found through service discovery.</summary>
 public static class GrpcExtensions
 {
     public static IGrpcServerBuilder AddPlatformGrpc(this IHostApplicationBuilder builder) =>
         builder.Services
-            .AddGrpc(options => options.EnableDetailedErrors = builder.Environment.IsDevelopment())
+            .AddGrpc(options =>
+            {
+                options.EnableDetailedErrors = builder.Environment.IsDevelopment();
+                options.Interceptors.Add<DomainExceptionInterceptor>();
+            })
             .AddJsonTranscoding(options =>
             {
                 // proto3 JSON: 64-bit integers as strings, so a browser never rounds a token amount.

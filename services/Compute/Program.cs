@@ -1,4 +1,7 @@
+using Platform.Compute.Assignments;
 using Platform.Compute.Devices;
+using Platform.Compute.Evacuation;
+using Platform.Compute.Migration;
 using Platform.Compute.Nodes;
 using Platform.Compute.Sessions;
 using Platform.Compute.Workloads;
@@ -14,6 +17,9 @@ builder.AddPlatformCache();
 builder.AddPlatformGrpc();
 builder.AddNodeRegistry();
 builder.AddWorkloads();
+builder.AddAssignments();
+builder.AddMigration();
+builder.AddEvacuation();
 builder.AddSessions();
 builder.AddDevices();
 
@@ -22,7 +28,9 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapGrpcService<NodeRegistryService>();
 app.MapGrpcService<NodeInsightService>();
-app.MapWorkloads();
+app.MapGrpcService<WorkloadService>();
+app.MapGrpcService<AssignmentService>();
+app.MapGrpcService<MigrationService>();
 app.MapGrpcService<SessionService>();
 app.MapGrpcService<DeviceService>();
 

@@ -131,7 +131,7 @@ public sealed class MigrationApiTests : IAsyncLifetime
             });
         var migrationId = (await Migrations.MigrateWorkloadAsync(new MigrateWorkloadRequest { WorkloadId = id, TargetNodeId = target, Type = "warm" })).Migration.MigrationId;
         using var watch = Migrations.WatchMigration(new MigrationRequest { MigrationId = migrationId });
-        var seen = new ConcurrentQueue<Migration>();
+        var seen = new ConcurrentQueue<V1.Migration>();
         var watching = Task.Run(async () => { await foreach (var m in watch.ResponseStream.ReadAllAsync()) seen.Enqueue(m); });
 
         await Eventually.HoldsAsync(() => seen.Count >= 1, "the watch's first message");

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Platform.Compute.Workloads;
 using Platform.ServiceDefaults.Cache;
 using Platform.ServiceDefaults.Data;
 
@@ -9,11 +8,11 @@ namespace Platform.Compute.Nodes;
 /// <summary>
 /// Watches the leases: a node goes Ready → NotReady when its lease lapses and → Down when it stays lapsed past the grace
 /// period, and back to Ready with its next heartbeat. Each change is recorded and published on
-/// <c>platform.events.nodes</c> (<c>node.ready</c>, <c>node.not_ready</c>, <c>node.down</c>); the workloads of a Down node are
-/// lost or, where their restart policy allows, placed on other nodes. One replica watches at a time.
+/// <c>platform.events.nodes</c> (<c>node.ready</c>, <c>node.not_ready</c>, <c>node.down</c>); a Down node's workloads are evacuated
+/// (<see cref="INodeEvacuation"/>). One replica watches at a time.
 /// </summary>
 public sealed class NodeMonitor(
-    NpgsqlDataSource db, NodeStore nodes, WorkloadLifecycle workloads, EventPublisher events, IOptions<NodeLeaseOptions> leases,
+    NpgsqlDataSource db, NodeStore nodes, INodeEvacuation evacuation, EventPublisher events, IOptions<NodeLeaseOptions> leases,
     TimeProvider clock, ILogger<NodeMonitor> logger) : SingleReplicaJob(db, LockKey, clock, logger)
 {
     const long LockKey = 0x6E6F6465776174; // "nodewat"
@@ -36,7 +35,7 @@ public sealed class NodeMonitor(
                     new { nodeId = node.NodeId, name = node.Name, status, previous = node.RecordedStatus, lastHeartbeatAt = node.LastHeartbeatAt });
             }
             // Every round, not only on the change: a replica taking over finishes what another started.
-            if (status == "Down") await workloads.NodeDownAsync(node.NodeId, cancellationToken);
+            if (status == "Down") await evacuation.NodeDownAsync(node.NodeId, cancellationToken);
         }
     }
 }

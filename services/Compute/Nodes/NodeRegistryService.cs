@@ -3,7 +3,6 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Platform.Compute.V1;
-using Platform.Compute.Workloads;
 using Platform.ServiceDefaults.Auth;
 using Platform.ServiceDefaults.Cache;
 using Platform.ServiceDefaults.Grpc;
@@ -12,7 +11,7 @@ namespace Platform.Compute.Nodes;
 
 /// <summary>Node registration, leases, the node list, and what operators do with nodes: admit, cordon, drain.</summary>
 public sealed partial class NodeRegistryService(
-    NodeStore store, WorkloadLifecycle workloads, EventPublisher events, IOptions<NodeLeaseOptions> leaseOptions,
+    NodeStore store, INodeEvacuation evacuation, EventPublisher events, IOptions<NodeLeaseOptions> leaseOptions,
     IOptions<AdmissionOptions> admission, NodeRevocations revocations, TimeProvider clock, ILogger<NodeRegistryService> logger)
     : V1.Compute.ComputeBase
 {
@@ -24,15 +23,7 @@ public sealed partial class NodeRegistryService(
         Validate(request);
         AgentBinding.EnsureActsFor(context, request.Name);
         var now = clock.GetUtcNow();
-        NodeRecord node;
-        try
-        {
-            node = await store.UpsertAsync(request, admission.Value.IsManual ? "pending" : "admitted", now, context.CancellationToken);
-        }
-        catch (NodeNameTakenException ex)
-        {
-            throw new RpcException(new Status(StatusCode.AlreadyExists, ex.Message));
-        }
+        var node = await store.UpsertAsync(request, admission.Value.IsManual ? "pending" : "admitted", now, context.CancellationToken);
         RefuseRejected(node);
         logger.LogInformation("Node {NodeName} ({NodeId}) registered from {Hostname}, admission {Admission}", node.Name, node.NodeId, node.Hostname, node.Admission);
         var message = node.ToMessage(now, Leases);
@@ -85,7 +76,7 @@ public sealed partial class NodeRegistryService(
     public override async Task<DrainNodeResponse> DrainNode(NodeActionRequest request, ServerCallContext context)
     {
         var node = await ChangeAsync(request, "node.draining", context, schedulable: false, cordonReason: request.Reason == "" ? "draining" : request.Reason, draining: true);
-        var (moved, stopped) = await workloads.DrainAsync(Guid.Parse(node.NodeId), context.Caller(), context.CancellationToken);
+        var (moved, stopped) = await evacuation.DrainAsync(Guid.Parse(node.NodeId), context.Caller(), context.CancellationToken);
         var response = new DrainNodeResponse { Node = node };
         response.MovedWorkloadIds.AddRange(moved);
         response.StoppedWorkloadIds.AddRange(stopped);

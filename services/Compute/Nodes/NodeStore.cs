@@ -172,6 +172,6 @@ public sealed class NodeStore(NpgsqlDataSource db)
 }
 
 /// <summary>Another node already holds this name, or the node id is another node's (a node keeps its name).</summary>
-public sealed class NodeNameTakenException(string name, string? nodeId = null) : Exception(nodeId is null
+public sealed class NodeNameTakenException(string name, string? nodeId = null) : Platform.ServiceDefaults.Grpc.DuplicateException("NODE_NAME_TAKEN", nodeId is null
     ? $"Node name '{name}' is taken by another node."
     : $"Node id {nodeId} is registered under another name; node '{name}' needs an id of its own.");

@@ -24,4 +24,4 @@ public sealed class ApplicationDefinition
 }
 
 /// <summary>The session would take the user past their quota; the message says which limit.</summary>
-public sealed class QuotaExceededException(string message) : Exception(message);
+public sealed class QuotaExceededException(string message) : Platform.ServiceDefaults.Grpc.NoRoomException("QUOTA_EXCEEDED", message);

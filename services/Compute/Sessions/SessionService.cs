@@ -18,25 +18,14 @@ public sealed class SessionService(SessionStore store, WorkloadLifecycle workloa
         var caller = context.Caller();
         var normalized = Normalize(request, caller, context);
         var sessionId = Guid.NewGuid();
-        var workload = WorkloadService.Normalize(new CreateWorkloadRequest
+        var workload = WorkloadRequests.Normalize(new CreateWorkloadRequest
         {
             Name = $"session-{sessionId.ToString("N")[..8]}", Driver = "process", Command = normalized.Command, Args = { normalized.Args },
             CpuMillis = normalized.CpuCores * 1000, GpuCount = normalized.GpuUnits, MemoryBytes = normalized.MemoryBytes, NodeId = normalized.NodeId,
             Labels = { ["session_id"] = sessionId.ToString(), ["application"] = normalized.Application, ["user"] = normalized.User },
         });
-        try
-        {
-            await workloads.CreateAsync(workload, caller, context.CancellationToken, (connection, transaction, workloadId) =>
-                SessionStore.RecordWithinQuotaAsync(connection, transaction, sessionId, workloadId, normalized, options.Value.DefaultQuota, clock.GetUtcNow(), context.CancellationToken));
-        }
-        catch (QuotaExceededException ex)
-        {
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, ex.Message));
-        }
-        catch (NoCapacityException ex)
-        {
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, ex.Message));
-        }
+        await workloads.CreateAsync(workload, caller, context.CancellationToken, (transaction, workloadId) =>
+            SessionStore.RecordWithinQuotaAsync(transaction, sessionId, workloadId, normalized, options.Value.DefaultQuota, clock.GetUtcNow(), context.CancellationToken));
         return (await store.GetAsync(sessionId, context.CancellationToken))!;
     }
 
@@ -73,7 +62,7 @@ public sealed class SessionService(SessionStore store, WorkloadLifecycle workloa
         {
             await workloads.ActAsync(workloadId, WorkloadTransitions.Delete, context.Caller(), context.CancellationToken);
         }
-        catch (WorkloadConflictException ex) when (ex.Workload.VmState == "deleted" || ex.Workload.TaskState == "deleting")
+        catch (WorkloadConflictException ex) when (ex.Workload.VmState == VmStates.Deleted || ex.Workload.TaskState == TaskStates.Deleting)
         {
             // Already going or gone: the session only needs closing.
         }

@@ -16,9 +16,10 @@ public sealed class SessionStore(NpgsqlDataSource db)
     /// Inside the workload's create transaction: takes the user's quota lock, checks the open sessions plus this one
     /// against the quota and records the session. Concurrent creates of one user take turns on the lock.
     /// </summary>
-    public static async Task RecordWithinQuotaAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid sessionId, Guid workloadId,
+    public static async Task RecordWithinQuotaAsync(NpgsqlTransaction transaction, Guid sessionId, Guid workloadId,
         CreateSessionRequest request, QuotaLimits defaults, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var connection = transaction.Connection!;
         await using (var lockUser = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('compute.quota:' || $1, 0))", connection, transaction))
         {
             lockUser.Parameters.Add(new() { Value = request.User });

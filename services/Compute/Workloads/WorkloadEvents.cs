@@ -20,35 +20,25 @@ public sealed class WorkloadEvents(EventPublisher events, AssignmentSignals sign
     public Task ChangedAsync(WorkloadRecord workload) => PublishAsync("workload.state_changed", workload, null, null);
 
     /// <summary>
-    /// <c>migration.&lt;phase&gt;</c> (started, progress, starting, completed, failed, aborted) with the migration, its
-    /// workload and the operation it finished; both nodes' agents hear of it.
+    /// Publishes <paramref name="data"/> as <paramref name="type"/> after waking the watchers of <paramref name="nodes"/> on
+    /// this replica at once; the event reaches the other replicas' watchers.
     /// </summary>
-    public async Task MigrationAsync(string type, MigrationRecord migration, WorkloadRecord workload, OperationRecord? finished)
+    public async Task PublishAsync(string type, object data, params Guid?[] nodes)
     {
-        signals.Signal(migration.SourceNodeId);
-        signals.Signal(migration.TargetNodeId);
-        await events.PublishAsync("workloads", $"migration.{type}", new
-        {
-            nodeId = workload.NodeId?.ToString(),
-            migration = Json(migration.ToMessage()),
-            workload = Json(workload.ToMessage()),
-            operation = finished is null ? (JsonElement?)null : Json(finished.ToMessage()),
-        });
+        foreach (var node in nodes)
+            if (node is { } id) signals.Signal(id);
+        await events.PublishAsync("workloads", type, data);
     }
 
-    async Task PublishAsync(string type, WorkloadRecord workload, OperationRecord? operation, Guid? previousNode)
-    {
-        // This replica's own watchers hear at once; the event reaches the other replicas' watchers.
-        if (workload.NodeId is { } node) signals.Signal(node);
-        if (previousNode is { } previous) signals.Signal(previous);
-        await events.PublishAsync("workloads", type, new
+    Task PublishAsync(string type, WorkloadRecord workload, OperationRecord? operation, Guid? previousNode) =>
+        PublishAsync(type, new
         {
             nodeId = workload.NodeId?.ToString(),
             previousNodeId = previousNode?.ToString(),
             workload = Json(workload.ToMessage()),
             operation = operation is null ? (JsonElement?)null : Json(operation.ToMessage()),
-        });
-    }
+        }, workload.NodeId, previousNode);
 
-    static JsonElement Json(IMessage message) => JsonDocument.Parse(JsonFormatter.Default.Format(message)).RootElement.Clone();
+    /// <summary>A message as its proto3 JSON, to nest in an event.</summary>
+    public static JsonElement Json(IMessage message) => JsonDocument.Parse(JsonFormatter.Default.Format(message)).RootElement.Clone();
 }

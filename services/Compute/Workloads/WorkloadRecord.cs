@@ -2,15 +2,42 @@ using Platform.Compute.V1;
 
 namespace Platform.Compute.Workloads;
 
-/// <summary>A workload as stored in <c>compute.workloads</c>.</summary>
-public sealed record WorkloadRecord(
-    Guid WorkloadId, string Name, string Owner, Guid? NodeId, string Driver, string Image, string Command, string[] Args,
-    Dictionary<string, string> Env, Dictionary<string, string> Labels, Dictionary<string, string> NodeSelector,
-    int CpuMillis, long MemoryBytes, int GpuCount, string RestartPolicy,
-    string VmState, string TaskState, string PowerState, string DesiredState, long RestartGeneration, bool RestartHard,
-    long StopTimeoutMs, bool ForceStop, long Generation, int? Pid, int? ExitCode, int Restarts, string Message,
-    DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+/// <summary>A workload as stored in <c>compute.workloads</c>, mapped by column name.</summary>
+public sealed record WorkloadRecord
 {
+    public Guid WorkloadId { get; init; }
+    public string Name { get; init; } = "";
+    public string Owner { get; init; } = "";
+    public Guid? NodeId { get; init; }
+    public string Driver { get; init; } = "";
+    public string Image { get; init; } = "";
+    public string Command { get; init; } = "";
+    public string[] Args { get; init; } = [];
+    public Dictionary<string, string> Env { get; init; } = [];
+    public Dictionary<string, string> Labels { get; init; } = [];
+    public Dictionary<string, string> NodeSelector { get; init; } = [];
+    public int CpuMillis { get; init; }
+    public long MemoryBytes { get; init; }
+    public int GpuCount { get; init; }
+    public string RestartPolicy { get; init; } = "";
+    public string VmState { get; init; } = "";
+    public string TaskState { get; init; } = "";
+    public string PowerState { get; init; } = "";
+    public string DesiredState { get; init; } = "";
+    public long RestartGeneration { get; init; }
+    public bool RestartHard { get; init; }
+    public long StopTimeoutMs { get; init; }
+    public bool ForceStop { get; init; }
+    public long Generation { get; init; }
+    public int? Pid { get; init; }
+    public int? ExitCode { get; init; }
+    public int Restarts { get; init; }
+    public string Message { get; init; } = "";
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+
     public Workload ToMessage()
     {
         var message = new Workload
@@ -42,22 +69,30 @@ public sealed record WorkloadRecord(
         assignment.Env.Add(Env);
         return assignment;
     }
+
+    /// <summary>What placing this workload again needs (another node, a migration's target).</summary>
+    public CreateWorkloadRequest Needs(Guid? on = null) => new()
+    {
+        Driver = Driver, CpuMillis = CpuMillis, MemoryBytes = MemoryBytes, GpuCount = GpuCount, NodeSelector = { NodeSelector },
+        NodeId = on?.ToString() ?? "",
+    };
 }
 
 /// <summary>An operation as stored in <c>compute.operations</c>.</summary>
-public sealed record OperationRecord(
-    Guid OperationId, Guid WorkloadId, string Action, string Status, string Error, string RequestedBy, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt)
+public sealed record OperationRecord
 {
+    public Guid OperationId { get; init; }
+    public Guid WorkloadId { get; init; }
+    public string Action { get; init; } = "";
+    public string Status { get; init; } = "";
+    public string Error { get; init; } = "";
+    public string RequestedBy { get; init; } = "";
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+
     public Operation ToMessage() => new()
     {
         OperationId = OperationId.ToString(), WorkloadId = WorkloadId.ToString(), Action = Action, Status = Status, Error = Error,
         RequestedBy = RequestedBy, CreatedAtMs = CreatedAt.ToUnixTimeMilliseconds(), FinishedAtMs = FinishedAt?.ToUnixTimeMilliseconds() ?? 0,
     };
-}
-
-/// <summary>The action is not allowed in the workload's current state.</summary>
-public sealed class WorkloadConflictException(WorkloadRecord workload, string action)
-    : Exception($"Cannot {action.Replace('_', ' ')} workload {workload.WorkloadId}: it is {workload.VmState}{(workload.TaskState == "" ? "" : $" ({workload.TaskState})")}.")
-{
-    public WorkloadRecord Workload { get; } = workload;
 }

@@ -1,14 +1,16 @@
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
+using Platform.Compute.Migration;
 using Platform.Compute.Nodes;
 using Platform.Compute.V1;
+using Platform.Compute.Workloads;
 using Platform.ServiceDefaults.Auth;
 using Platform.ServiceDefaults.Grpc;
 
-namespace Platform.Compute.Workloads;
+namespace Platform.Compute.Assignments;
 
 /// <summary>The agents' side: what their node should run, a stream that says when that changed, and their reports.</summary>
-public sealed class AssignmentService(WorkloadStore store, WorkloadLifecycle lifecycle, MigrationLifecycle migrations, NodeStore nodes, AssignmentSignals signals)
+public sealed class AssignmentService(AssignmentStore store, ReportLifecycle reports, MigrationLifecycle migrations, NodeStore nodes, AssignmentSignals signals)
     : WorkloadAssignments.WorkloadAssignmentsBase
 {
     [Authorize(Policy = PlatformPolicies.Agent)]
@@ -43,7 +45,7 @@ public sealed class AssignmentService(WorkloadStore store, WorkloadLifecycle lif
     public override async Task<ReportWorkloadsResponse> ReportWorkloads(ReportWorkloadsRequest request, ServerCallContext context)
     {
         var nodeId = await KnownNodeAsync(request.NodeId, context);
-        await lifecycle.ReportAsync(nodeId, request.Reports, context.CancellationToken);
+        await reports.ReportAsync(nodeId, request.Reports, context.CancellationToken);
         return new ReportWorkloadsResponse();
     }
 
@@ -51,11 +53,7 @@ public sealed class AssignmentService(WorkloadStore store, WorkloadLifecycle lif
     public override async Task<MigrationReportResponse> ReportMigration(MigrationReport request, ServerCallContext context)
     {
         var nodeId = await KnownNodeAsync(request.NodeId, context);
-        var migrationId = RequestValidation.RequireGuid(request.MigrationId, "migration_id");
-        new RequestValidation()
-            .Require(request.Phase is "started" or "precopy" or "final-copy" or "handover" or "failed", "phase", "must be started, precopy, final-copy, handover or failed")
-            .Require(request.BytesTotal >= 0 && request.BytesSent >= 0 && request.Rounds >= 0, "bytes_total", "counters cannot be negative")
-            .ThrowIfInvalid();
+        var migrationId = MigrationRequests.Validate(request);
         var migration = await migrations.ReportAsync(nodeId, migrationId, request, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Migration {migrationId} does not exist."));
         return new MigrationReportResponse { Phase = migration.Phase, BytesSent = migration.BytesSent, BytesSaved = migration.BytesSaved, Rounds = migration.Rounds };
