@@ -196,6 +196,25 @@ public sealed class MigrationApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_report_from_a_node_that_is_not_the_source_is_a_409_with_its_reason_and_changes_nothing()
+    {
+        var id = await RunningWorkloadAsync();
+        var migrationId = (await Migrations.MigrateWorkloadAsync(new MigrateWorkloadRequest { WorkloadId = id, TargetNodeId = target })).Migration.MigrationId;
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => Agent.ReportMigrationAsync(new MigrationReport
+        {
+            NodeId = target, MigrationId = migrationId, Phase = "handover", BytesTotal = 1, BytesSent = 1,
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.Aborted, refused.StatusCode);
+        Assert.Contains("is not the source of migration", refused.Status.Detail);
+        var info = refused.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>();
+        Assert.Equal(("MIGRATION_CONFLICT", "compute.platform"), (info.Reason, info.Domain));
+        Assert.Equal("pending", (await Migrations.GetMigrationAsync(new MigrationRequest { MigrationId = migrationId })).Phase);
+        Assert.Equal(source, (await Operator.GetWorkloadAsync(new WorkloadRequest { WorkloadId = id })).NodeId);
+    }
+
+    [Fact]
     public async Task Live_migration_is_refused_with_the_reason_the_source_fingerprinted()
     {
         var id = await RunningWorkloadAsync();

@@ -98,14 +98,8 @@ public sealed class SessionService(SessionStore store, WorkloadLifecycle workloa
         var session = await FindAsync(id, context);
         if (session.Status == "terminated")
             throw new RpcException(new Status(StatusCode.Aborted, $"Session {id} is terminated."));
-        try
-        {
-            await workloads.ActAsync(Guid.Parse(session.WorkloadId), action, context.Caller(), context.CancellationToken);
-        }
-        catch (WorkloadConflictException ex)
-        {
-            throw new RpcException(new Status(StatusCode.Aborted, $"Cannot {action.Name} session {id}: {ex.Message}"));
-        }
+        // A state the action is not allowed in is the workload's 409, with what it allows.
+        await workloads.ActAsync(Guid.Parse(session.WorkloadId), action, context.Caller(), context.CancellationToken);
         return await FindAsync(id, context);
     }
 
