@@ -1,7 +1,6 @@
-using System.Text.Json;
 using Npgsql;
-using NpgsqlTypes;
 using Platform.Compute.V1;
+using Platform.ServiceDefaults.Data;
 
 namespace Platform.Compute.Nodes;
 
@@ -9,9 +8,9 @@ namespace Platform.Compute.Nodes;
 public sealed class NodeStore(NpgsqlDataSource db)
 {
     const string Columns = """
-        n.node_id, n.name, n.hostname, n.addresses, n.cpu_cores, n.memory_bytes, n.gpu_count, n.disk_bytes, n.labels::text,
+        n.node_id, n.name, n.hostname, n.addresses, n.cpu_cores, n.memory_bytes, n.gpu_count, n.disk_bytes, n.labels,
         n.agent_version, n.registered_at, n.last_heartbeat_at, n.schedulable, n.cordon_reason, n.draining, n.admission,
-        n.drivers::text, n.status, n.agent_url
+        n.drivers, n.status, n.agent_url, r.cpu AS reserved_cpu, r.memory AS reserved_memory, r.gpu AS reserved_gpu
         """;
 
     /// <summary>The reserved sums of a node's workloads that are not deleted and of migrations holding room on it, as columns r.cpu, r.memory, r.gpu.</summary>
@@ -28,7 +27,7 @@ public sealed class NodeStore(NpgsqlDataSource db)
             ) x) r
         """;
 
-    const string Select = $"SELECT {Columns}, r.cpu, r.memory, r.gpu FROM compute.nodes n {ReservedJoin}";
+    const string Select = $"SELECT {Columns} FROM compute.nodes n {ReservedJoin}";
 
     /// <summary>
     /// Inserts or refreshes a node. Safe under concurrent registrations: the primary key makes it one upsert, and the
@@ -38,39 +37,29 @@ public sealed class NodeStore(NpgsqlDataSource db)
     /// </summary>
     public async Task<NodeRecord> UpsertAsync(RegisterNodeRequest request, string admission, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand($"""
-            WITH upserted AS (
-                INSERT INTO compute.nodes AS n (node_id, name, hostname, addresses, cpu_cores, memory_bytes, gpu_count, disk_bytes, labels,
-                                                agent_version, registered_at, last_heartbeat_at, admission, drivers, status, status_changed_at, agent_url)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, 'Ready', $11, $14)
-                ON CONFLICT (node_id) DO UPDATE SET
-                    name = EXCLUDED.name, hostname = EXCLUDED.hostname, addresses = EXCLUDED.addresses,
-                    cpu_cores = EXCLUDED.cpu_cores, memory_bytes = EXCLUDED.memory_bytes, gpu_count = EXCLUDED.gpu_count,
-                    disk_bytes = EXCLUDED.disk_bytes, labels = EXCLUDED.labels, agent_version = EXCLUDED.agent_version,
-                    last_heartbeat_at = EXCLUDED.last_heartbeat_at, drivers = EXCLUDED.drivers, agent_url = EXCLUDED.agent_url
-                -- A node keeps its name: an agent bound to another name cannot take over this id's record.
-                WHERE n.name = EXCLUDED.name
-                RETURNING *)
-            SELECT {Columns}, r.cpu, r.memory, r.gpu FROM upserted n {ReservedJoin}
-            """);
-        var parameters = command.Parameters;
-        parameters.Add(new() { Value = Guid.Parse(request.NodeId) });
-        parameters.Add(new() { Value = request.Name });
-        parameters.Add(new() { Value = request.Hostname });
-        parameters.Add(new() { Value = request.Addresses.ToArray() });
-        parameters.Add(new() { Value = request.Capacity.CpuCores });
-        parameters.Add(new() { Value = request.Capacity.MemoryBytes });
-        parameters.Add(new() { Value = request.Capacity.GpuCount });
-        parameters.Add(new() { Value = request.Capacity.DiskBytes });
-        parameters.Add(new() { Value = JsonSerializer.Serialize(request.Labels.ToDictionary()), NpgsqlDbType = NpgsqlDbType.Jsonb });
-        parameters.Add(new() { Value = request.AgentVersion });
-        parameters.Add(new() { Value = now });
-        parameters.Add(new() { Value = admission });
-        parameters.Add(new() { Value = NodeRecord.DriversJson(request.Drivers), NpgsqlDbType = NpgsqlDbType.Jsonb });
-        parameters.Add(new() { Value = request.AgentUrl });
         try
         {
-            return await ReadSingleAsync(command, cancellationToken) ?? throw new NodeNameTakenException(request.Name, request.NodeId);
+            return await SingleAsync($"""
+                WITH upserted AS (
+                    INSERT INTO compute.nodes AS n (node_id, name, hostname, addresses, cpu_cores, memory_bytes, gpu_count, disk_bytes, labels,
+                                                    agent_version, registered_at, last_heartbeat_at, admission, drivers, status, status_changed_at, agent_url)
+                    VALUES (@nodeId, @Name, @Hostname, @addresses, @CpuCores, @MemoryBytes, @GpuCount, @DiskBytes, @labels,
+                            @AgentVersion, @now, @now, @admission, @drivers::jsonb, 'Ready', @now, @AgentUrl)
+                    ON CONFLICT (node_id) DO UPDATE SET
+                        name = EXCLUDED.name, hostname = EXCLUDED.hostname, addresses = EXCLUDED.addresses,
+                        cpu_cores = EXCLUDED.cpu_cores, memory_bytes = EXCLUDED.memory_bytes, gpu_count = EXCLUDED.gpu_count,
+                        disk_bytes = EXCLUDED.disk_bytes, labels = EXCLUDED.labels, agent_version = EXCLUDED.agent_version,
+                        last_heartbeat_at = EXCLUDED.last_heartbeat_at, drivers = EXCLUDED.drivers, agent_url = EXCLUDED.agent_url
+                    -- A node keeps its name: an agent bound to another name cannot take over this id's record.
+                    WHERE n.name = EXCLUDED.name
+                    RETURNING *)
+                SELECT {Columns} FROM upserted n {ReservedJoin}
+                """, new
+            {
+                nodeId = Guid.Parse(request.NodeId), request.Name, request.Hostname, addresses = request.Addresses.ToArray(),
+                request.Capacity.CpuCores, request.Capacity.MemoryBytes, request.Capacity.GpuCount, request.Capacity.DiskBytes,
+                labels = request.Labels.ToDictionary(), request.AgentVersion, now, admission, drivers = NodeRecord.DriversJson(request.Drivers), request.AgentUrl,
+            }, cancellationToken) ?? throw new NodeNameTakenException(request.Name, request.NodeId);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == "nodes_name_unique")
         {
@@ -79,96 +68,69 @@ public sealed class NodeStore(NpgsqlDataSource db)
     }
 
     /// <summary>Renews the lease; null when no such node is registered.</summary>
-    public async Task<NodeRecord?> RenewAsync(Guid nodeId, DateTimeOffset now, CancellationToken cancellationToken) =>
-        await UpdateAsync(nodeId, "last_heartbeat_at = $2", now, cancellationToken);
+    public Task<NodeRecord?> RenewAsync(Guid nodeId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        SingleAsync($"""
+            WITH updated AS (UPDATE compute.nodes SET last_heartbeat_at = @now WHERE node_id = @nodeId RETURNING *)
+            SELECT {Columns} FROM updated n {ReservedJoin}
+            """, new { nodeId, now }, cancellationToken);
 
-    /// <summary>Sets the scheduling flags of a node (cordon, drain, admission); null when no such node is registered.</summary>
-    public async Task<NodeRecord?> SetAsync(Guid nodeId, bool? schedulable, string? cordonReason, bool? draining, string? admission, CancellationToken cancellationToken)
-    {
-        await using var command = db.CreateCommand($"""
+    /// <summary>Sets the scheduling flags of a node (cordon, drain, admission); null leaves a flag as it is, and null comes back when no such node is registered.</summary>
+    public Task<NodeRecord?> SetAsync(Guid nodeId, bool? schedulable, string? cordonReason, bool? draining, string? admission, CancellationToken cancellationToken) =>
+        SingleAsync($"""
             WITH updated AS (
-                UPDATE compute.nodes SET schedulable = coalesce($2, schedulable), cordon_reason = coalesce($3, cordon_reason),
-                                         draining = coalesce($4, draining), admission = coalesce($5, admission)
-                WHERE node_id = $1 RETURNING *)
-            SELECT {Columns}, r.cpu, r.memory, r.gpu FROM updated n {ReservedJoin}
-            """);
-        command.Parameters.Add(new() { Value = nodeId });
-        command.Parameters.Add(new() { Value = (object?)schedulable ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Boolean });
-        command.Parameters.Add(new() { Value = (object?)cordonReason ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new() { Value = (object?)draining ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Boolean });
-        command.Parameters.Add(new() { Value = (object?)admission ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        return await ReadSingleAsync(command, cancellationToken);
-    }
+                UPDATE compute.nodes SET schedulable = coalesce(@schedulable, schedulable), cordon_reason = coalesce(@cordonReason, cordon_reason),
+                                         draining = coalesce(@draining, draining), admission = coalesce(@admission, admission)
+                WHERE node_id = @nodeId RETURNING *)
+            SELECT {Columns} FROM updated n {ReservedJoin}
+            """, new { nodeId, schedulable, cordonReason, draining, admission }, cancellationToken);
 
     /// <summary>Records a status the monitor observed, if it differs from the recorded one; true when it changed.</summary>
-    public async Task<bool> RecordStatusAsync(Guid nodeId, string status, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var command = db.CreateCommand(
-            "UPDATE compute.nodes SET status = $2, status_changed_at = $3 WHERE node_id = $1 AND status <> $2");
-        command.Parameters.Add(new() { Value = nodeId });
-        command.Parameters.Add(new() { Value = status });
-        command.Parameters.Add(new() { Value = now });
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
+    public async Task<bool> RecordStatusAsync(Guid nodeId, string status, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await db.ExecuteAsync("UPDATE compute.nodes SET status = @status, status_changed_at = @now WHERE node_id = @nodeId AND status <> @status",
+            new { nodeId, status, now }, cancellationToken) == 1;
 
-    public async Task<NodeRecord?> GetAsync(Guid nodeId, CancellationToken cancellationToken)
-    {
-        await using var command = db.CreateCommand($"{Select} WHERE n.node_id = $1");
-        command.Parameters.Add(new() { Value = nodeId });
-        return await ReadSingleAsync(command, cancellationToken);
-    }
+    public Task<NodeRecord?> GetAsync(Guid nodeId, CancellationToken cancellationToken) =>
+        SingleAsync($"{Select} WHERE n.node_id = @nodeId", new { nodeId }, cancellationToken);
 
-    public async Task<IReadOnlyList<NodeRecord>> ListAsync(CancellationToken cancellationToken)
-    {
-        await using var command = db.CreateCommand($"{Select} ORDER BY n.name");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var nodes = new List<NodeRecord>();
-        while (await reader.ReadAsync(cancellationToken))
-            nodes.Add(Read(reader));
-        return nodes;
-    }
+    public async Task<IReadOnlyList<NodeRecord>> ListAsync(CancellationToken cancellationToken) =>
+        [.. (await db.QueryAsync<NodeRow>($"{Select} ORDER BY n.name", null, cancellationToken)).Select(row => row.ToRecord())];
 
-    async Task<NodeRecord?> UpdateAsync(Guid nodeId, string set, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var command = db.CreateCommand($"""
-            WITH updated AS (UPDATE compute.nodes SET {set} WHERE node_id = $1 RETURNING *)
-            SELECT {Columns}, r.cpu, r.memory, r.gpu FROM updated n {ReservedJoin}
-            """);
-        command.Parameters.Add(new() { Value = nodeId });
-        command.Parameters.Add(new() { Value = now });
-        return await ReadSingleAsync(command, cancellationToken);
-    }
+    async Task<NodeRecord?> SingleAsync(string sql, object parameters, CancellationToken cancellationToken) =>
+        (await db.QuerySingleOrDefaultAsync<NodeRow>(sql, parameters, cancellationToken))?.ToRecord();
 
-    static async Task<NodeRecord?> ReadSingleAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    /// <summary>A row of <see cref="Columns"/>, mapped by column name.</summary>
+    sealed record NodeRow
     {
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
-    }
+        public Guid NodeId { get; init; }
+        public string Name { get; init; } = "";
+        public string Hostname { get; init; } = "";
+        public string[] Addresses { get; init; } = [];
+        public int CpuCores { get; init; }
+        public long MemoryBytes { get; init; }
+        public int GpuCount { get; init; }
+        public long DiskBytes { get; init; }
+        public Dictionary<string, string> Labels { get; init; } = [];
+        public string AgentVersion { get; init; } = "";
+        public DateTimeOffset RegisteredAt { get; init; }
+        public DateTimeOffset LastHeartbeatAt { get; init; }
+        public bool Schedulable { get; init; }
+        public string CordonReason { get; init; } = "";
+        public bool Draining { get; init; }
+        public string Admission { get; init; } = "";
+        public string Drivers { get; init; } = "[]";
+        public string Status { get; init; } = "";
+        public string AgentUrl { get; init; } = "";
+        public int ReservedCpu { get; init; }
+        public long ReservedMemory { get; init; }
+        public int ReservedGpu { get; init; }
 
-    static NodeRecord Read(NpgsqlDataReader reader) => new(
-        NodeId: reader.GetGuid(0),
-        Name: reader.GetString(1),
-        Hostname: reader.GetString(2),
-        Addresses: reader.GetFieldValue<string[]>(3),
-        Capacity: new NodeCapacity
-        {
-            CpuCores = reader.GetInt32(4),
-            MemoryBytes = reader.GetInt64(5),
-            GpuCount = reader.GetInt32(6),
-            DiskBytes = reader.GetInt64(7),
-        },
-        Labels: JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(8)) ?? [],
-        AgentVersion: reader.GetString(9),
-        RegisteredAt: reader.GetFieldValue<DateTimeOffset>(10),
-        LastHeartbeatAt: reader.GetFieldValue<DateTimeOffset>(11),
-        Schedulable: reader.GetBoolean(12),
-        CordonReason: reader.GetString(13),
-        Draining: reader.GetBoolean(14),
-        Admission: reader.GetString(15),
-        Drivers: NodeRecord.ParseDrivers(reader.GetString(16)),
-        RecordedStatus: reader.GetString(17),
-        AgentUrl: reader.GetString(18),
-        Reserved: new NodeResources { CpuMillis = reader.GetInt32(19), MemoryBytes = reader.GetInt64(20), GpuCount = reader.GetInt32(21) });
+        public NodeRecord ToRecord() => new(
+            NodeId, Name, Hostname, Addresses,
+            new NodeCapacity { CpuCores = CpuCores, MemoryBytes = MemoryBytes, GpuCount = GpuCount, DiskBytes = DiskBytes },
+            Labels, AgentVersion, RegisteredAt, LastHeartbeatAt, Schedulable, CordonReason, Draining, Admission,
+            NodeRecord.ParseDrivers(Drivers), new NodeResources { CpuMillis = ReservedCpu, MemoryBytes = ReservedMemory, GpuCount = ReservedGpu },
+            Status, AgentUrl);
+    }
 }
 
 /// <summary>Another node already holds this name, or the node id is another node's (a node keeps its name).</summary>

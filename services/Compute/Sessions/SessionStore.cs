@@ -1,5 +1,8 @@
+using Dapper;
 using Npgsql;
 using Platform.Compute.V1;
+using Platform.Compute.Workloads;
+using Platform.ServiceDefaults.Data;
 
 namespace Platform.Compute.Sessions;
 
@@ -8,7 +11,7 @@ public sealed class SessionStore(NpgsqlDataSource db)
 {
     const string Select = """
         SELECT s.session_id, s.user_name, s.application, s.cpu_cores, s.gpu_units, s.memory_bytes, s.workload_id,
-               w.node_id, w.vm_state, w.task_state, s.created_at, s.terminated_at
+               w.node_id, w.vm_state, s.created_at, s.terminated_at
         FROM compute.sessions s JOIN compute.workloads w USING (workload_id)
         """;
 
@@ -20,11 +23,7 @@ public sealed class SessionStore(NpgsqlDataSource db)
         CreateSessionRequest request, QuotaLimits defaults, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var connection = transaction.Connection!;
-        await using (var lockUser = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('compute.quota:' || $1, 0))", connection, transaction))
-        {
-            lockUser.Parameters.Add(new() { Value = request.User });
-            await lockUser.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await connection.ExecuteAsync(transaction.In("SELECT pg_advisory_xact_lock(hashtextextended('compute.quota:' || @User, 0))", new { request.User }, cancellationToken));
         var quota = await QuotaAsync(connection, transaction, request.User, defaults, cancellationToken);
         string? exceeded =
             quota.UsedSessions + 1 > quota.Sessions ? $"{quota.Sessions} open sessions" :
@@ -33,19 +32,10 @@ public sealed class SessionStore(NpgsqlDataSource db)
             quota.UsedMemoryBytes + request.MemoryBytes > quota.MemoryBytes ? $"{quota.MemoryBytes} bytes of memory ({quota.UsedMemoryBytes} in use)" : null;
         if (exceeded is not null) throw new QuotaExceededException($"User {request.User}'s quota allows {exceeded}.");
 
-        await using var insert = new NpgsqlCommand("""
+        await connection.ExecuteAsync(transaction.In("""
             INSERT INTO compute.sessions (session_id, user_name, application, cpu_cores, gpu_units, memory_bytes, workload_id, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-            """, connection, transaction);
-        insert.Parameters.Add(new() { Value = sessionId });
-        insert.Parameters.Add(new() { Value = request.User });
-        insert.Parameters.Add(new() { Value = request.Application });
-        insert.Parameters.Add(new() { Value = request.CpuCores });
-        insert.Parameters.Add(new() { Value = request.GpuUnits });
-        insert.Parameters.Add(new() { Value = request.MemoryBytes });
-        insert.Parameters.Add(new() { Value = workloadId });
-        insert.Parameters.Add(new() { Value = now });
-        await insert.ExecuteNonQueryAsync(cancellationToken);
+            VALUES (@sessionId, @User, @Application, @CpuCores, @GpuUnits, @MemoryBytes, @workloadId, @now)
+            """, new { sessionId, request.User, request.Application, request.CpuCores, request.GpuUnits, request.MemoryBytes, workloadId, now }, cancellationToken));
     }
 
     /// <summary>The user's quota (or the default) with what their open sessions use.</summary>
@@ -55,91 +45,72 @@ public sealed class SessionStore(NpgsqlDataSource db)
         return await QuotaAsync(connection, null, user, defaults, cancellationToken);
     }
 
+    sealed record QuotaRow(int? CpuCores, int? GpuUnits, long? MemoryBytes, int? Sessions, int UsedCpu, int UsedGpu, long UsedMemory, int UsedSessions);
+
     static async Task<Quota> QuotaAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string user, QuotaLimits defaults, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("""
-            SELECT q.cpu_cores, q.gpu_units, q.memory_bytes, q.sessions, u.cpu, u.gpu, u.memory, u.open
+        var row = await connection.QuerySingleAsync<QuotaRow>(new CommandDefinition("""
+            SELECT q.cpu_cores, q.gpu_units, q.memory_bytes, q.sessions, u.used_cpu, u.used_gpu, u.used_memory, u.used_sessions
             FROM (SELECT 1) one
-            LEFT JOIN compute.quotas q ON q.user_name = $1
-            CROSS JOIN (SELECT coalesce(sum(cpu_cores), 0)::int AS cpu, coalesce(sum(gpu_units), 0)::int AS gpu,
-                               coalesce(sum(memory_bytes), 0)::bigint AS memory, count(*)::int AS open
-                        FROM compute.sessions WHERE user_name = $1 AND terminated_at IS NULL) u
-            """, connection, transaction);
-        command.Parameters.Add(new() { Value = user });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        var own = !reader.IsDBNull(0);
+            LEFT JOIN compute.quotas q ON q.user_name = @user
+            CROSS JOIN (SELECT coalesce(sum(cpu_cores), 0)::int AS used_cpu, coalesce(sum(gpu_units), 0)::int AS used_gpu,
+                               coalesce(sum(memory_bytes), 0)::bigint AS used_memory, count(*)::int AS used_sessions
+                        FROM compute.sessions WHERE user_name = @user AND terminated_at IS NULL) u
+            """, new { user }, transaction, cancellationToken: cancellationToken));
+        var own = row.CpuCores is not null;
         return new Quota
         {
             User = user,
-            CpuCores = own ? reader.GetInt32(0) : defaults.CpuCores, GpuUnits = own ? reader.GetInt32(1) : defaults.GpuUnits,
-            MemoryBytes = own ? reader.GetInt64(2) : defaults.MemoryBytes, Sessions = own ? reader.GetInt32(3) : defaults.Sessions,
-            UsedCpuCores = reader.GetInt32(4), UsedGpuUnits = reader.GetInt32(5), UsedMemoryBytes = reader.GetInt64(6), UsedSessions = reader.GetInt32(7),
+            CpuCores = own ? row.CpuCores!.Value : defaults.CpuCores, GpuUnits = own ? row.GpuUnits!.Value : defaults.GpuUnits,
+            MemoryBytes = own ? row.MemoryBytes!.Value : defaults.MemoryBytes, Sessions = own ? row.Sessions!.Value : defaults.Sessions,
+            UsedCpuCores = row.UsedCpu, UsedGpuUnits = row.UsedGpu, UsedMemoryBytes = row.UsedMemory, UsedSessions = row.UsedSessions,
         };
     }
 
-    public async Task SetQuotaAsync(Quota quota, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var command = db.CreateCommand("""
-            INSERT INTO compute.quotas (user_name, cpu_cores, gpu_units, memory_bytes, sessions, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
-            ON CONFLICT (user_name) DO UPDATE SET cpu_cores = $2, gpu_units = $3, memory_bytes = $4, sessions = $5, updated_at = $6
-            """);
-        command.Parameters.Add(new() { Value = quota.User });
-        command.Parameters.Add(new() { Value = quota.CpuCores });
-        command.Parameters.Add(new() { Value = quota.GpuUnits });
-        command.Parameters.Add(new() { Value = quota.MemoryBytes });
-        command.Parameters.Add(new() { Value = quota.Sessions });
-        command.Parameters.Add(new() { Value = now });
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    public Task SetQuotaAsync(Quota quota, DateTimeOffset now, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("""
+            INSERT INTO compute.quotas (user_name, cpu_cores, gpu_units, memory_bytes, sessions, updated_at) VALUES (@User, @CpuCores, @GpuUnits, @MemoryBytes, @Sessions, @now)
+            ON CONFLICT (user_name) DO UPDATE SET cpu_cores = @CpuCores, gpu_units = @GpuUnits, memory_bytes = @MemoryBytes, sessions = @Sessions, updated_at = @now
+            """, new { quota.User, quota.CpuCores, quota.GpuUnits, quota.MemoryBytes, quota.Sessions, now }, cancellationToken);
 
-    public async Task<Session?> GetAsync(Guid sessionId, CancellationToken cancellationToken)
-    {
-        await using var command = db.CreateCommand($"{Select} WHERE s.session_id = $1");
-        command.Parameters.Add(new() { Value = sessionId });
-        return (await ReadAsync(command, cancellationToken)).SingleOrDefault();
-    }
+    public async Task<Session?> GetAsync(Guid sessionId, CancellationToken cancellationToken) =>
+        (await db.QuerySingleOrDefaultAsync<SessionRow>($"{Select} WHERE s.session_id = @sessionId", new { sessionId }, cancellationToken))?.ToMessage();
 
-    public async Task<IReadOnlyList<Session>> ListAsync(string? user, bool includeTerminated, CancellationToken cancellationToken)
-    {
-        await using var command = db.CreateCommand($"{Select} WHERE ($1::text IS NULL OR s.user_name = $1) AND ($2 OR s.terminated_at IS NULL) ORDER BY s.created_at");
-        command.Parameters.Add(new() { Value = (object?)user ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        command.Parameters.Add(new() { Value = includeTerminated });
-        return await ReadAsync(command, cancellationToken);
-    }
+    public async Task<IReadOnlyList<Session>> ListAsync(string? user, bool includeTerminated, CancellationToken cancellationToken) =>
+        [.. (await db.QueryAsync<SessionRow>($"{Select} WHERE (@user::text IS NULL OR s.user_name = @user) AND (@includeTerminated OR s.terminated_at IS NULL) ORDER BY s.created_at",
+            new { user, includeTerminated }, cancellationToken)).Select(row => row.ToMessage())];
 
     /// <summary>Closes the session (its quota is free from now); false when it was closed already.</summary>
-    public async Task<bool> CloseAsync(Guid sessionId, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var command = db.CreateCommand("UPDATE compute.sessions SET terminated_at = $2 WHERE session_id = $1 AND terminated_at IS NULL");
-        command.Parameters.Add(new() { Value = sessionId });
-        command.Parameters.Add(new() { Value = now });
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
+    public async Task<bool> CloseAsync(Guid sessionId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await db.ExecuteAsync("UPDATE compute.sessions SET terminated_at = @now WHERE session_id = @sessionId AND terminated_at IS NULL",
+            new { sessionId, now }, cancellationToken) == 1;
 
-    static async Task<IReadOnlyList<Session>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    sealed record SessionRow
     {
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var sessions = new List<Session>();
-        while (await reader.ReadAsync(cancellationToken))
+        public Guid SessionId { get; init; }
+        public string UserName { get; init; } = "";
+        public string Application { get; init; } = "";
+        public int CpuCores { get; init; }
+        public int GpuUnits { get; init; }
+        public long MemoryBytes { get; init; }
+        public Guid WorkloadId { get; init; }
+        public Guid? NodeId { get; init; }
+        public string VmState { get; init; } = "";
+        public DateTimeOffset CreatedAt { get; init; }
+        public DateTimeOffset? TerminatedAt { get; init; }
+
+        public Session ToMessage() => new()
         {
-            var terminated = reader.IsDBNull(11) ? (DateTimeOffset?)null : reader.GetFieldValue<DateTimeOffset>(11);
-            var vmState = reader.GetString(8);
-            sessions.Add(new Session
+            SessionId = SessionId.ToString(), User = UserName, Application = Application, CpuCores = CpuCores, GpuUnits = GpuUnits,
+            MemoryBytes = MemoryBytes, WorkloadId = WorkloadId.ToString(), NodeId = NodeId?.ToString() ?? "", WorkloadState = VmState,
+            Status = TerminatedAt is not null ? "terminated" : VmState switch
             {
-                SessionId = reader.GetGuid(0).ToString(), User = reader.GetString(1), Application = reader.GetString(2), CpuCores = reader.GetInt32(3),
-                GpuUnits = reader.GetInt32(4), MemoryBytes = reader.GetInt64(5), WorkloadId = reader.GetGuid(6).ToString(),
-                NodeId = reader.IsDBNull(7) ? "" : reader.GetGuid(7).ToString(), WorkloadState = vmState,
-                Status = terminated is not null ? "terminated" : vmState switch
-                {
-                    "building" => "starting",
-                    "active" => "active",
-                    "paused" => "paused",
-                    _ => "failed",
-                },
-                CreatedAtMs = reader.GetFieldValue<DateTimeOffset>(10).ToUnixTimeMilliseconds(), TerminatedAtMs = terminated?.ToUnixTimeMilliseconds() ?? 0,
-            });
-        }
-        return sessions;
+                VmStates.Building => "starting",
+                VmStates.Active => "active",
+                VmStates.Paused => "paused",
+                _ => "failed",
+            },
+            CreatedAtMs = CreatedAt.ToUnixTimeMilliseconds(), TerminatedAtMs = TerminatedAt?.ToUnixTimeMilliseconds() ?? 0,
+        };
     }
 }
