@@ -1,3 +1,4 @@
+using Platform.NodeAgent.Drivers;
 using Platform.NodeAgent.Identity;
 using Platform.NodeAgent.Inspection;
 using Platform.NodeAgent.Metrics;
@@ -9,6 +10,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddNodeIdentity();
+builder.AddWorkloadDrivers();
 builder.AddNodeRegistration();
 builder.AddMetricShipping();
 builder.AddWorkloadSupervision();

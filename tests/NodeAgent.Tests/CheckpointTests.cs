@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Platform.Compute.V1;
-using Platform.NodeAgent.Migration;
-using Platform.NodeAgent.Workloads;
+using Platform.NodeAgent.Drivers;
 using Platform.TestSupport;
 
 namespace Platform.NodeAgent.Tests;

@@ -1,22 +1,14 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Platform.Compute.V1;
-using Platform.NodeAgent.Workloads;
+using Platform.NodeAgent.Drivers;
 using Platform.TestSupport;
 
 namespace Platform.NodeAgent.Tests;
 
 /// <summary>The process driver running real processes on this machine.</summary>
-public sealed class ProcessDriverTests : IDisposable
+public sealed class ProcessDriverTests() : DriverTestBed("driver-")
 {
-    readonly string root = Directory.CreateTempSubdirectory("driver-").FullName;
     readonly ProcessDriver driver = new(NullLogger<ProcessDriver>.Instance);
-    readonly List<WorkloadHandle> started = [];
-
-    public void Dispose()
-    {
-        foreach (var handle in started) Signals.Send(-handle.Pid, Signals.Kill);
-        Directory.Delete(root, recursive: true);
-    }
 
     async Task<WorkloadHandle> StartAsync(string script, long memoryBytes = 256L << 20)
     {
@@ -25,9 +17,7 @@ public sealed class ProcessDriverTests : IDisposable
             WorkloadId = Guid.NewGuid().ToString(), Name = "test", Driver = "process", Command = "sh", Args = { "-c", script }, MemoryBytes = memoryBytes,
             Env = { ["GREETING"] = "hello" },
         };
-        var handle = await driver.StartAsync(assignment, Path.Combine(root, assignment.WorkloadId), CancellationToken.None);
-        started.Add(handle);
-        return handle;
+        return await StartAsync(driver, assignment);
     }
 
     static string Log(WorkloadHandle handle, string stream) => File.ReadAllText(Path.Combine(handle.Folder, $"{stream}.log"));
@@ -55,7 +45,7 @@ public sealed class ProcessDriverTests : IDisposable
     public async Task A_missing_program_exits_127_with_the_reason()
     {
         var assignment = new Assignment { WorkloadId = Guid.NewGuid().ToString(), Name = "missing", Command = "no-such-program-here", MemoryBytes = 64L << 20 };
-        var handle = await driver.StartAsync(assignment, Path.Combine(root, assignment.WorkloadId), CancellationToken.None);
+        var handle = await StartAsync(driver, assignment);
 
         Assert.Equal(127, await driver.WaitAsync(handle, CancellationToken.None));
         Assert.Contains("'no-such-program-here': No such file or directory", Log(handle, "stderr"));

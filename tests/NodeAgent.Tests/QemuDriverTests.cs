@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Platform.Compute.V1;
 using Platform.NodeAgent.Machine;
-using Platform.NodeAgent.Workloads;
+using Platform.NodeAgent.Drivers;
 using Platform.TestSupport;
 
 namespace Platform.NodeAgent.Tests;
@@ -11,11 +11,8 @@ namespace Platform.NodeAgent.Tests;
 /// The qemu driver starting a real VM (qemu-system-x86 installed by .ci/run): with the node's best accelerator (KVM
 /// where it works), and with TCG alone, which is what every node without /dev/kvm gets.
 /// </summary>
-public sealed class QemuDriverTests : IDisposable
+public sealed class QemuDriverTests() : DriverTestBed("qemu-")
 {
-    readonly string root = Directory.CreateTempSubdirectory("qemu-").FullName;
-    public void Dispose() => Directory.Delete(root, recursive: true);
-
     [Theory]
     [InlineData("kvm,tcg")]
     [InlineData("tcg")]
@@ -25,7 +22,7 @@ public sealed class QemuDriverTests : IDisposable
         var fingerprint = driver.Fingerprint();
         Assert.True(fingerprint.Available, fingerprint.Reason);
         Assert.Contains(fingerprint.Attributes["accelerator"], accelerators.Split(','));
-        var image = Path.Combine(root, "disk.img");
+        var image = Path.Combine(Root, "disk.img");
         BootImage.Write(image);
         var pristine = File.ReadAllBytes(image);
         var assignment = new Assignment
@@ -33,7 +30,7 @@ public sealed class QemuDriverTests : IDisposable
             WorkloadId = Guid.NewGuid().ToString(), Name = "vm", Driver = "qemu", Image = image, CpuMillis = 1000, MemoryBytes = 64L << 20,
         };
 
-        var handle = await driver.StartAsync(assignment, Path.Combine(root, assignment.WorkloadId), CancellationToken.None);
+        var handle = await StartAsync(driver, assignment);
         string Log(string name) => File.Exists(Path.Combine(handle.Folder, name)) ? File.ReadAllText(Path.Combine(handle.Folder, name)) : "";
         // The guest's boot sector greets on the serial console (the workload's stdout), then halts: the VM ran.
         await Eventually.HoldsAsync(() => driver.Inspect(handle) == "exited" || Log("stdout.log").Contains(BootImage.Greeting), "the guest boots or qemu exits");

@@ -1,16 +1,13 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Platform.Compute.V1;
-using Platform.NodeAgent.Workloads;
+using Platform.NodeAgent.Drivers;
 
 namespace Platform.NodeAgent.Tests;
 
 /// <summary>The sandbox driver running real processes under bubblewrap (installed by .ci/run).</summary>
-public sealed class SandboxDriverTests : IDisposable
+public sealed class SandboxDriverTests() : DriverTestBed("sandbox-")
 {
-    readonly string root = Directory.CreateTempSubdirectory("sandbox-").FullName;
     readonly SandboxDriver driver = new(NullLogger<ProcessDriver>.Instance);
-
-    public void Dispose() => Directory.Delete(root, recursive: true);
 
     [Fact]
     public async Task A_sandboxed_workload_writes_only_its_folder_and_lives_in_its_own_namespaces()
@@ -22,9 +19,8 @@ public sealed class SandboxDriverTests : IDisposable
             WorkloadId = Guid.NewGuid().ToString(), Name = "boxed", Driver = "sandbox", Command = "sh", MemoryBytes = 256L << 20,
             Args = { "-c", "echo mine > here.txt; touch /etc/sandbox-escape 2>/dev/null && echo escaped; echo \"pid $$ host $(hostname) tmp $(ls /tmp | wc -l)\"" },
         };
-        var folder = Path.Combine(root, assignment.WorkloadId);
-
-        var handle = await driver.StartAsync(assignment, folder, CancellationToken.None);
+        var handle = await StartAsync(driver, assignment);
+        var folder = handle.Folder;
 
         Assert.Equal(0, await driver.WaitAsync(handle, CancellationToken.None));
         Assert.Equal("mine\n", File.ReadAllText(Path.Combine(folder, "here.txt")));

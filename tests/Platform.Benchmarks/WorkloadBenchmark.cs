@@ -5,7 +5,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Platform.Compute.V1;
-using ProcessDriver = nodeagent::Platform.NodeAgent.Workloads.ProcessDriver;
+using ProcessDriver = nodeagent::Platform.NodeAgent.Drivers.ProcessDriver;
 
 namespace Platform.Benchmarks;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
+using Platform.NodeAgent.Drivers;
 using Platform.NodeAgent.Identity;
 using Platform.NodeAgent.Machine;
 using Platform.NodeAgent.V1;
@@ -11,7 +12,7 @@ using Platform.ServiceDefaults.Grpc;
 namespace Platform.NodeAgent.Inspection;
 
 /// <summary>The agent's own API, for Compute (service token): processes, ports, stats, health checks, workload logs.</summary>
-public sealed class NodeAgentApiService(NodeIdentity identity, WorkloadSupervisor supervisor, NodeHealthChecks health) : NodeAgentApi.NodeAgentApiBase
+public sealed class NodeAgentApiService(NodeIdentity identity, LocalWorkloads workloads, NodeHealthChecks health) : NodeAgentApi.NodeAgentApiBase
 {
     const long DefaultTail = 64 * 1024, MaxTail = 1024 * 1024;
 
@@ -45,7 +46,7 @@ public sealed class NodeAgentApiService(NodeIdentity identity, WorkloadSuperviso
             Load1 = load.One, Load5 = load.Five, Load15 = load.Fifteen, MemoryTotalBytes = memory.TotalBytes, MemoryAvailableBytes = memory.AvailableBytes,
             DiskTotalBytes = drive.TotalSize, DiskFreeBytes = drive.AvailableFreeSpace,
             UptimeSeconds = (long)double.Parse((await File.ReadAllTextAsync("/proc/uptime")).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture),
-            Processes = ProcessStat.All().Count(), Workloads = supervisor.Workloads.Count,
+            Processes = ProcessStat.All().Count(), Workloads = workloads.All.Count,
         };
     }
 
@@ -60,7 +61,7 @@ public sealed class NodeAgentApiService(NodeIdentity identity, WorkloadSuperviso
             .Require(stream is "stdout" or "stderr", "stream", "must be stdout or stderr")
             .Require(request.TailBytes is >= 0 and <= MaxTail, "tail_bytes", $"must be between 0 and {MaxTail}")
             .ThrowIfInvalid();
-        var workload = supervisor.Workloads.FirstOrDefault(w => w.WorkloadId == request.WorkloadId)
+        var workload = workloads.All.FirstOrDefault(w => w.WorkloadId == request.WorkloadId)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Workload {request.WorkloadId} is not on node {identity.Name}."));
         var file = Path.Combine(workload.Folder, $"{stream}.log");
         var log = new WorkloadLog { WorkloadId = workload.WorkloadId, Stream = stream };
@@ -77,5 +78,5 @@ public sealed class NodeAgentApiService(NodeIdentity identity, WorkloadSuperviso
 
     /// <summary>Each supervised workload's session (its wrapper's pid) → its id.</summary>
     Dictionary<int, string> WorkloadSessions() =>
-        supervisor.Workloads.Where(w => w.Handle is not null).GroupBy(w => w.Handle!.Pid).ToDictionary(g => g.Key, g => g.First().WorkloadId);
+        workloads.All.Where(w => w.Handle is not null).GroupBy(w => w.Handle!.Pid).ToDictionary(g => g.Key, g => g.First().WorkloadId);
 }

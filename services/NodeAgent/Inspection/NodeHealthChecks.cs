@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using Platform.NodeAgent.Drivers;
 using Platform.NodeAgent.Identity;
 using Platform.NodeAgent.Machine;
 using Platform.NodeAgent.Metrics;
@@ -14,7 +15,7 @@ namespace Platform.NodeAgent.Inspection;
 /// Compute, the metric backlog, the drivers, and whether each supervised workload is where it was asked to be.
 /// </summary>
 public sealed class NodeHealthChecks(
-    NodeIdentity identity, RegistrationState registration, PendingBatches pending, WorkloadSupervisor supervisor,
+    NodeIdentity identity, RegistrationState registration, PendingBatches pending, LocalWorkloads workloads,
     IEnumerable<IWorkloadDriver> drivers, IOptions<NodeAgentOptions> options, TimeProvider clock)
 {
     public HealthCheckReport Run()
@@ -56,9 +57,9 @@ public sealed class NodeHealthChecks(
             }));
         report.Checks.Add(Measure("workloads", () =>
         {
-            var astray = supervisor.Workloads.Where(w => w.Assignment is { } a && !Matches(a.DesiredState, w.Power) && !w.Restarting).Select(w => w.Name).ToList();
+            var astray = workloads.All.Where(w => w.Assignment is { } a && !Matches(a.DesiredState, w.Power) && !w.Restarting).Select(w => w.Name).ToList();
             return (astray.Count == 0 ? "pass" : "warn",
-                astray.Count == 0 ? $"{supervisor.Workloads.Count} workloads where they were asked to be" : $"not in their desired state: {string.Join(", ", astray)}");
+                astray.Count == 0 ? $"{workloads.All.Count} workloads where they were asked to be" : $"not in their desired state: {string.Join(", ", astray)}");
         }));
         report.Status = report.Checks.Any(c => c.Status == "fail") ? "fail" : report.Checks.Any(c => c.Status == "warn") ? "warn" : "pass";
         return report;

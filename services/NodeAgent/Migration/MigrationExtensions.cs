@@ -8,6 +8,7 @@ public static class MigrationExtensions
         builder.Services.AddSingleton<MigrationStaging>();
         builder.Services.AddSingleton<MigrationPeers>();
         builder.Services.AddSingleton<MigrationRunner>();
+        builder.Services.AddSingleton<OutgoingMigrations>();
         // Blocks are 1 MiB messages, several in flight: Kestrel's default HTTP/2 windows (1 MiB per connection, 768 KiB
         // per stream) would make every block wait for a window update.
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>

@@ -1,10 +1,10 @@
 using Grpc.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Platform.NodeAgent.Drivers;
 using Platform.Compute.V1;
 using Platform.NodeAgent.Identity;
 using Platform.NodeAgent.Machine;
-using Platform.NodeAgent.Workloads;
 
 namespace Platform.NodeAgent.Registration;
 

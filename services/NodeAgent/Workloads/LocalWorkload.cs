@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Platform.Compute.V1;
+using Platform.NodeAgent.Drivers;
 
 namespace Platform.NodeAgent.Workloads;
 
@@ -17,23 +18,33 @@ public sealed class LocalWorkload
     public long Generation { get; set; }
     public long RestartGeneration { get; set; }
     public int Restarts { get; set; }
-    public string Power { get; set; } = "nostate";
+    public string Power { get; set; } = PowerStates.NoState;
     public int? ExitCode { get; set; }
     public string Message { get; set; } = "";
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
     public bool Restarting { get; set; }
 
-    /// <summary>The exit now expected is the agent's doing (stop, restart): no restart policy applies to it.</summary>
-    internal bool StopRequested;
     internal Assignment? Assignment;
     /// <summary>What Compute last acknowledged about it: unchanged reports are not sent again until the next resync.</summary>
     internal WorkloadReport? LastReport;
-    internal readonly SemaphoreSlim Gate = new(1, 1);
-    /// <summary>The migration this agent runs for it as the source, while it runs (or until Compute ends it).</summary>
-    internal string? MigrationId;
-    internal Task? MigrationRun;
-    internal CancellationTokenSource? MigrationCancel;
+    readonly SemaphoreSlim gate = new(1, 1);
+
+    /// <summary>Holds the workload's gate until disposed: one change to it at a time.</summary>
+    public async Task<IDisposable> LockAsync(CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken);
+        return new Release(gate);
+    }
+
+    sealed class Release(SemaphoreSlim gate) : IDisposable
+    {
+        int released;
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0) gate.Release();
+        }
+    }
 
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -41,7 +52,7 @@ public sealed class LocalWorkload
     {
         var report = new WorkloadReport
         {
-            WorkloadId = WorkloadId, Generation = Generation, PowerState = absent ? "nostate" : Power, Pid = Handle?.Pid ?? 0,
+            WorkloadId = WorkloadId, Generation = Generation, PowerState = absent ? PowerStates.NoState : Power, Pid = Handle?.Pid ?? 0,
             StartedAtMs = StartedAt?.ToUnixTimeMilliseconds() ?? 0, FinishedAtMs = FinishedAt?.ToUnixTimeMilliseconds() ?? 0,
             Message = Message, Restarts = Restarts, RestartGeneration = RestartGeneration, Absent = absent, Restarting = Restarting && !absent,
         };

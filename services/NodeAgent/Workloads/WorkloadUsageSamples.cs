@@ -1,3 +1,4 @@
+using Platform.NodeAgent.Drivers;
 using Platform.NodeAgent.Machine;
 using Platform.NodeAgent.Metrics;
 using Platform.Telemetry.V1;
@@ -8,17 +9,17 @@ namespace Platform.NodeAgent.Workloads;
 /// Each running workload's CPU, memory, I/O and process count as samples with <c>workload_id</c> and <c>workload</c>
 /// labels, shipped to Telemetry with the machine's own.
 /// </summary>
-public sealed class WorkloadUsageSamples(WorkloadSupervisor supervisor) : ISampleSource
+public sealed class WorkloadUsageSamples(LocalWorkloads workloads) : ISampleSource
 {
     public IEnumerable<Sample> Read(string node, DateTimeOffset now)
     {
         var timestamp = now.ToUnixTimeMilliseconds();
-        var running = supervisor.Workloads.Where(w => w.Handle is not null).ToList();
+        var running = workloads.All.Where(w => w.Handle is not null).ToList();
         if (running.Count == 0) yield break;
         var processes = ProcessStat.All().ToList(); // one pass over /proc for every workload
         foreach (var workload in running)
         {
-            if (workload.Handle is not { } handle || supervisor.Driver(workload.Driver) is not { } driver) continue;
+            if (workload.Handle is not { } handle || workloads.Driver(workload.Driver) is not { } driver) continue;
             var usage = driver.Stats(handle, processes);
             Sample Make(string name, double value)
             {

@@ -1,4 +1,4 @@
-namespace Platform.NodeAgent.Workloads;
+namespace Platform.NodeAgent.Drivers;
 
 /// <summary>How the qemu driver runs guests on this node (<c>NodeAgent:Qemu</c>).</summary>
 public sealed class QemuOptions

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Platform.Compute.V1;
 
-namespace Platform.NodeAgent.Workloads;
+namespace Platform.NodeAgent.Drivers;
 
 /// <summary>
 /// The process driver's workloads inside a bubblewrap sandbox: the machine's file system read-only, a private /tmp,

@@ -3,7 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using Platform.Compute.V1;
 
-namespace Platform.NodeAgent.Workloads;
+namespace Platform.NodeAgent.Drivers;
 
 /// <summary>
 /// Virtual machines with qemu-system-x86_64, supervised like any process (the same wrapper, folder, signals and

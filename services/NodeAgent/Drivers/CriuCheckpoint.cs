@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Platform.NodeAgent.Migration;
+namespace Platform.NodeAgent.Drivers;
 
 /// <summary>CRIU could not checkpoint or restore; the message carries CRIU's first error.</summary>
 public sealed class CheckpointException(string message) : Exception(message);

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Platform.NodeAgent.Workloads;
+namespace Platform.NodeAgent.Drivers;
 
 /// <summary>POSIX signals sent with kill(2): to one process, or to a whole process group with a negative pid.</summary>
 public static partial class Signals

@@ -1,6 +1,6 @@
 using Platform.Compute.V1;
 
-namespace Platform.NodeAgent.Workloads;
+namespace Platform.NodeAgent.Drivers;
 
 /// <summary>
 /// A way to run workloads on this machine, in the shape of Nomad's task drivers. Handles are plain data kept in the

@@ -3,7 +3,7 @@ using System.Globalization;
 using Platform.Compute.V1;
 using Platform.NodeAgent.Machine;
 
-namespace Platform.NodeAgent.Workloads;
+namespace Platform.NodeAgent.Drivers;
 
 /// <summary>
 /// Runs a workload as a supervised OS process. The command runs under a small sh wrapper, in a session of its own (so
@@ -49,7 +49,7 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
         info.Attributes["memory"] = "RLIMIT_DATA (prlimit --data)";
         info.Attributes["cpu"] = $"nice {Niceness} (a weight, not a cap)";
         info.Attributes["cgroup_v2"] = File.Exists("/sys/fs/cgroup/cgroup.subtree_control") ? "present, not used" : "not available";
-        info.Attributes["live_migration"] = Migration.CriuProbe.LiveMigration;
+        info.Attributes["live_migration"] = CriuProbe.LiveMigration;
         return info;
     }
 
@@ -125,8 +125,8 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
     /// <summary>CRIU dumps the workload's tree (the wrapper and all it started); it is gone once dumped.</summary>
     public virtual async Task CheckpointAsync(WorkloadHandle handle, string imagesDir, CancellationToken cancellationToken)
     {
-        if (Migration.CriuProbe.LiveMigration != "criu") throw new NotSupportedException($"live migration is {Migration.CriuProbe.LiveMigration}");
-        await Migration.CriuCheckpoint.DumpAsync(handle.Pid, imagesDir, cancellationToken);
+        if (CriuProbe.LiveMigration != "criu") throw new NotSupportedException($"live migration is {CriuProbe.LiveMigration}");
+        await CriuCheckpoint.DumpAsync(handle.Pid, imagesDir, cancellationToken);
         await WaitAsync(handle, cancellationToken);
         logger.LogInformation("Checkpointed the workload in {Folder} (pid {Pid}) into {Images}", handle.Folder, handle.Pid, imagesDir);
     }
@@ -134,9 +134,9 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
     /// <summary>CRIU restores the tree detached from the agent; the handle is found again like after an agent restart.</summary>
     public virtual async Task<WorkloadHandle> RestoreAsync(string folder, string imagesDir, CancellationToken cancellationToken)
     {
-        if (Migration.CriuProbe.LiveMigration != "criu") throw new NotSupportedException($"live migration is {Migration.CriuProbe.LiveMigration}");
+        if (CriuProbe.LiveMigration != "criu") throw new NotSupportedException($"live migration is {CriuProbe.LiveMigration}");
         File.Delete(Path.Combine(folder, "exit_code"));
-        var pid = await Migration.CriuCheckpoint.RestoreAsync(imagesDir, cancellationToken);
+        var pid = await CriuCheckpoint.RestoreAsync(imagesDir, cancellationToken);
         logger.LogInformation("Restored the workload in {Folder} from its checkpoint as pid {Pid}", folder, pid);
         return new WorkloadHandle(Name, folder, pid, ProcessStat.Read(pid)?.StartTicks ?? 0);
     }

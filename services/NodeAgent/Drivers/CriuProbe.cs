@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Platform.NodeAgent.Migration;
+namespace Platform.NodeAgent.Drivers;
 
 /// <summary>
 /// Whether CRIU can checkpoint and restore processes on this machine: <c>criu check</c>, run once. Its answer goes into
