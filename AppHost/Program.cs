@@ -5,27 +5,37 @@ var builder = DistributedApplication.CreateBuilder(args);
 var db = builder.AddPostgres("postgres").AddDatabase("platformdb");
 var cache = builder.AddGarnet("cache");
 
-var compute = builder.AddProject<Projects.Compute>("compute").WithReference(db).WithReference(cache).WaitFor(db).WaitFor(cache);
-var telemetry = builder.AddProject<Projects.Telemetry>("telemetry").WithReference(db).WithReference(cache).WaitFor(db).WaitFor(cache);
-var scheduler = builder.AddProject<Projects.Scheduler>("scheduler").WithReference(db).WithReference(cache).WithReference(compute).WaitFor(db).WaitFor(cache);
-var tokenomics = builder.AddProject<Projects.Tokenomics>("tokenomics").WithReference(db).WithReference(cache).WaitFor(db).WaitFor(cache);
-var privacy = builder.AddProject<Projects.Privacy>("privacy").WithReference(db).WithReference(cache).WithReference(compute).WaitFor(db).WaitFor(cache);
+var compute = builder.AddProject<Projects.Compute>("compute")
+    .WithPlatformData(db, cache);
+var telemetry = builder.AddProject<Projects.Telemetry>("telemetry")
+    .WithPlatformData(db, cache);
+var scheduler = builder.AddProject<Projects.Scheduler>("scheduler")
+    .WithPlatformData(db, cache)
+    .WithReference(compute);
+var tokenomics = builder.AddProject<Projects.Tokenomics>("tokenomics")
+    .WithPlatformData(db, cache);
+var privacy = builder.AddProject<Projects.Privacy>("privacy")
+    .WithPlatformData(db, cache)
+    .WithReference(compute);
 
 var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithHttpPort(builder.Options.GatewayPort)
     .WithHttpsEndpoint(builder.Options.GatewayHttpsPort, () => GatewayCertificate.Ensure(builder.Options.DataDirectory))
-    .WithReference(db).WithReference(cache).WaitFor(db)
-    .WithReference(compute).WithReference(telemetry).WithReference(scheduler).WithReference(tokenomics).WithReference(privacy)
-    .WaitFor(compute).WaitFor(telemetry).WaitFor(scheduler).WaitFor(tokenomics).WaitFor(privacy);
+    .WithPlatformData(db, cache)
+    .WithReference(compute).WaitFor(compute)
+    .WithReference(telemetry).WaitFor(telemetry)
+    .WithReference(scheduler).WaitFor(scheduler)
+    .WithReference(tokenomics).WaitFor(tokenomics)
+    .WithReference(privacy).WaitFor(privacy);
 
 // Agents exchange their node-bound credential at the gateway before they register.
 var nodes = builder.AddNodeAgents<Projects.NodeAgent>("node", count: builder.Options.NodeCount)
-    .WithReference(compute).WithReference(telemetry)
-    .WaitFor(compute).WaitFor(telemetry).WaitFor(gateway);
+    .WithReference(compute).WaitFor(compute)
+    .WithReference(telemetry).WaitFor(telemetry)
+    .WaitFor(gateway);
 
-// The platform monitors itself: Telemetry scrapes the /metrics of everything it holds a reference to.
-telemetry.WithReference(telemetry).WithReference(compute).WithReference(scheduler).WithReference(tokenomics).WithReference(privacy).WithReference(gateway);
-foreach (var node in nodes.Agents) telemetry.WithReference(node);
+// The platform monitors itself: Telemetry scrapes the /metrics of each of these.
+telemetry.WithScrapeTargets([telemetry, compute, scheduler, tokenomics, privacy, gateway, .. nodes.Agents]);
 // Compute reads the nodes' measured use from Telemetry for its resources summary (no WaitFor: Telemetry need not be up).
 compute.WithReference(telemetry);
 

@@ -34,4 +34,17 @@ public static class ResourceWiring
         resource.Dependencies.Add(dependency);
         return resource;
     }
+
+    /// <summary>What every service shares: the platform's database and cache, referenced and up before it starts.</summary>
+    public static ProjectResource WithPlatformData<TDatabase, TCache>(this ProjectResource project, TDatabase database, TCache cache)
+        where TDatabase : Resource, IResourceWithConnectionString
+        where TCache : Resource, IResourceWithConnectionString =>
+        project.WithReference(database).WaitFor(database).WithReference(cache).WaitFor(cache);
+
+    /// <summary>The projects whose <c>/metrics</c> Telemetry scrapes (itself included): their endpoints, by reference.</summary>
+    public static ProjectResource WithScrapeTargets(this ProjectResource telemetry, IEnumerable<ProjectResource> targets)
+    {
+        foreach (var target in targets) telemetry.WithReference(target);
+        return telemetry;
+    }
 }

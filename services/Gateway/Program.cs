@@ -29,7 +29,11 @@ app.MapDefaultEndpoints(afterAuthentication: door =>
     door.UseRateLimiter();     // a caller's limit follows its token; a refused flood writes nothing
     door.UseAuditRecording();  // before authorization: refused attempts are recorded with whoever presented them
 });
-app.MapIdentity();
+app.MapDiscovery();
+app.MapAuthEndpoints();
+app.MapUserEndpoints();
+app.MapClientCredentials();
+app.MapApiTokens();
 app.MapAudit();
 app.MapReverseProxy();
 

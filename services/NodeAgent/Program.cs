@@ -20,8 +20,8 @@ builder.AddMigration();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
-app.MapNodeInspection();
-app.MapMigration();
+app.MapGrpcService<NodeAgentApiService>();
+app.MapGrpcService<MigrationReceiverService>();
 
 app.Run();
 

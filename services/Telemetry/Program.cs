@@ -27,7 +27,9 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.UseWebSockets();
-app.MapIngestion();
+app.MapGrpcService<MetricIngestionService>();
+app.MapRemoteWrite();
+app.MapOtlpMetrics();
 app.MapGrpcService<MetricQueryService>();
 app.MapGrpcService<AgentRegistryService>();
 app.MapAgentWebSocket();

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Platform.Gateway.Identity;
 using Platform.ServiceDefaults.Auth;
 
 namespace Platform.Gateway.Audit;
@@ -11,9 +12,6 @@ namespace Platform.Gateway.Audit;
 /// </summary>
 public static partial class AuditRecording
 {
-    /// <summary>What a route may name for the log: the account a login tried, the user or token changed.</summary>
-    public const string ActorItem = "audit.actor", TargetItem = "audit.target";
-
     public static WebApplication UseAuditRecording(this WebApplication app)
     {
         app.Use(async (context, next) =>
@@ -30,14 +28,14 @@ public static partial class AuditRecording
             finally
             {
                 var user = context.User;
-                var actor = user.Identity?.IsAuthenticated == true ? Callers.Name(user) : context.Items[ActorItem] as string ?? "anonymous";
+                var actor = user.Identity?.IsAuthenticated == true ? Callers.Name(user) : context.Items[AuditTags.ActorItem] as string ?? "anonymous";
                 var path = context.Request.Path.Value ?? "";
                 await context.RequestServices.GetRequiredService<AuditLog>().AppendAsync(new AuditEvent(0,
                     context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow(),
                     actor[..Math.Min(actor.Length, 128)],
                     user.FindFirst(PlatformTokens.RoleClaim)?.Value ?? "",
                     $"{context.Request.Method} {Identifier().Replace(path, "{id}")}",
-                    context.Items[TargetItem] as string ?? string.Join(",", Identifier().Matches(path).Select(m => m.Value)),
+                    context.Items[AuditTags.TargetItem] as string ?? string.Join(",", Identifier().Matches(path).Select(m => m.Value)),
                     context.Response.StatusCode,
                     context.Connection.RemoteIpAddress?.ToString() ?? "",
                     context.Request.Headers.UserAgent.ToString() is { Length: > 256 } long_ ? long_[..256] : context.Request.Headers.UserAgent.ToString(),

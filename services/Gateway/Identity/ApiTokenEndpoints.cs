@@ -44,7 +44,7 @@ public static class ApiTokenEndpoints
         var token = ApiTokenFormat.New(ApiTokenFormat.ApiPrefix);
         var stored = await store.CreateAsync(token, request.Name!, "api", Callers.Name(caller), request.Role!, Callers.Name(caller), request.ExpiresInDays, cancellationToken);
         logger.LogInformation("API token {TokenId} ({Name}, {Role}) created by {Caller}", stored.TokenId, stored.Name, stored.Role, Callers.Name(caller));
-        http.Items[Audit.AuditRecording.TargetItem] = $"token {stored.TokenId} ({stored.Role})";
+        http.Items[AuditTags.TargetItem] = $"token {stored.TokenId} ({stored.Role})";
         return Results.Created($"/api/auth/tokens/{stored.TokenId}", new CreatedToken(token, View(stored)));
     }
 
@@ -61,7 +61,7 @@ public static class ApiTokenEndpoints
         var token = ApiTokenFormat.New(ApiTokenFormat.AgentPrefix);
         var stored = await store.CreateAsync(token, request.Name!, "agent", request.AgentId!, "agent", Callers.Name(caller), request.ExpiresInDays, cancellationToken);
         logger.LogInformation("Agent token {TokenId} for {AgentId} created by {Caller}", stored.TokenId, stored.Subject, Callers.Name(caller));
-        http.Items[Audit.AuditRecording.TargetItem] = $"agent token {stored.TokenId} for {stored.Subject}";
+        http.Items[AuditTags.TargetItem] = $"agent token {stored.TokenId} for {stored.Subject}";
         return Results.Created($"/api/auth/tokens/{stored.TokenId}", new CreatedToken(token, View(stored)));
     }
 

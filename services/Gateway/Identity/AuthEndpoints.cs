@@ -39,7 +39,7 @@ public static class AuthEndpoints
         if (string.IsNullOrEmpty(request.Password)) violations.Add(("password", "is required"));
         else if (request.Password.Length > UserRules.MaxPasswordLength) violations.Add(("password", $"must be at most {UserRules.MaxPasswordLength} characters"));
         if (violations.Count > 0) return ApiErrors.BadRequest([.. violations]);
-        response.HttpContext.Items[Audit.AuditRecording.ActorItem] = request.Username;
+        response.HttpContext.Items[AuditTags.ActorItem] = request.Username;
 
         if (await throttle.BeginAttemptAsync(request.Username!, cancellationToken) is { } wait)
         {

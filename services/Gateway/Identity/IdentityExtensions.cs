@@ -22,14 +22,4 @@ public static class IdentityExtensions
             options.TokenValidationParameters.IssuerSigningKeyResolver = (_, _, _, _) => keys.ValidationKeys);
         return builder;
     }
-
-    public static WebApplication MapIdentity(this WebApplication app)
-    {
-        app.MapDiscovery();
-        app.MapAuthEndpoints();
-        app.MapUserEndpoints();
-        app.MapClientCredentials();
-        app.MapApiTokens();
-        return app;
-    }
 }

@@ -19,7 +19,7 @@ public static class UserEndpoints
         users.MapDelete("/{username}", DeleteAsync);
         users.MapPost("/{username}/unlock", async (string username, LoginThrottle throttle, ClaimsPrincipal caller, ILogger<UserStore> logger, HttpContext http, CancellationToken ct) =>
         {
-            http.Items[Audit.AuditRecording.TargetItem] = $"user {username}";
+            http.Items[AuditTags.TargetItem] = $"user {username}";
             var lifted = await throttle.ClearAsync(username, ct);
             if (lifted) logger.LogInformation("Login lock of {Username} lifted by {Caller}", username, Callers.Name(caller));
             return Results.NoContent();
@@ -29,7 +29,7 @@ public static class UserEndpoints
     static async Task<IResult> CreateAsync(CreateUserRequest request, UserStore store, ClaimsPrincipal caller, ILogger<UserStore> logger, HttpContext http,
         CancellationToken cancellationToken)
     {
-        http.Items[Audit.AuditRecording.TargetItem] = $"user {request.Username} as {request.Role}";
+        http.Items[AuditTags.TargetItem] = $"user {request.Username} as {request.Role}";
         var violations = UserRules.Username(request.Username).Concat(UserRules.Password(request.Password)).Concat(UserRules.Role(request.Role)).ToArray();
         if (violations.Length > 0) return ApiErrors.BadRequest(violations);
         if (!await store.CreateAsync(request.Username!, PasswordHasher.Hash(request.Password!), request.Role!, cancellationToken))
@@ -41,7 +41,7 @@ public static class UserEndpoints
     static async Task<IResult> UpdateAsync(string username, UpdateUserRequest request, UserStore store, RefreshTokens refreshTokens, ClaimsPrincipal caller,
         ILogger<UserStore> logger, HttpContext http, CancellationToken cancellationToken)
     {
-        http.Items[Audit.AuditRecording.TargetItem] = $"user {username}{(request.Role is null ? "" : $" role {request.Role}")}{(request.Disabled is { } d ? $" disabled {d}" : "")}";
+        http.Items[AuditTags.TargetItem] = $"user {username}{(request.Role is null ? "" : $" role {request.Role}")}{(request.Disabled is { } d ? $" disabled {d}" : "")}";
         if (request.Role is not null && UserRules.Role(request.Role).ToArray() is { Length: > 0 } violations) return ApiErrors.BadRequest(violations);
         // An admin cannot lock itself out; another admin (or Platform__AdminPassword) can change it.
         if (username == Callers.Name(caller) && (request.Disabled == true || request.Role is not (null or "admin")))
@@ -57,7 +57,7 @@ public static class UserEndpoints
     static async Task<IResult> DeleteAsync(string username, UserStore store, ApiTokenStore tokens, ClaimsPrincipal caller, ILogger<UserStore> logger, HttpContext http,
         CancellationToken cancellationToken)
     {
-        http.Items[Audit.AuditRecording.TargetItem] = $"user {username}";
+        http.Items[AuditTags.TargetItem] = $"user {username}";
         if (username == Callers.Name(caller)) return ApiErrors.BadRequest(("username", "an admin cannot delete itself"));
         if (!await store.DeleteAsync(username, cancellationToken)) return ApiErrors.NotFound($"no user {username}");
         // Its API tokens go with it: a user made later under the same name must not inherit them.

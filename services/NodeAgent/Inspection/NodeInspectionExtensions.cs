@@ -10,10 +10,4 @@ public static class NodeInspectionExtensions
         builder.Services.AddSingleton<NodeHealthChecks>();
         return builder;
     }
-
-    public static WebApplication MapNodeInspection(this WebApplication app)
-    {
-        app.MapGrpcService<NodeAgentApiService>();
-        return app;
-    }
 }

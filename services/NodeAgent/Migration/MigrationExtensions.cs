@@ -18,10 +18,4 @@ public static class MigrationExtensions
         });
         return builder;
     }
-
-    public static WebApplication MapMigration(this WebApplication app)
-    {
-        app.MapGrpcService<MigrationReceiverService>();
-        return app;
-    }
 }

@@ -1,6 +1,6 @@
 namespace Platform.Telemetry.Ingestion;
 
-/// <summary>Ingestion's endpoints (gRPC agents, Prometheus remote write, OTLP/HTTP) and what they share.</summary>
+/// <summary>What ingestion's endpoints (gRPC agents, Prometheus remote write, OTLP/HTTP) share.</summary>
 public static class IngestionExtensions
 {
     public static IHostApplicationBuilder AddIngestion(this IHostApplicationBuilder builder)
@@ -9,13 +9,5 @@ public static class IngestionExtensions
         builder.Services.AddSingleton<IngestionLimits>();
         builder.Services.AddSingleton<DeltaTotals>();
         return builder;
-    }
-
-    public static WebApplication MapIngestion(this WebApplication app)
-    {
-        app.MapGrpcService<MetricIngestionService>();
-        app.MapRemoteWrite();
-        app.MapOtlpMetrics();
-        return app;
     }
 }

@@ -14,8 +14,8 @@ public static partial class SampleBatchValidator
 {
     public const int MaxSamplesPerBatch = 10_000;
     public const int MaxLabelsPerSample = 32;
-    public static readonly TimeSpan MaxAge = TimeSpan.FromHours(1);
-    public static readonly TimeSpan MaxFuture = TimeSpan.FromMinutes(10);
+    public static TimeSpan MaxAge => SampleWindow.MaxAge;
+    public static TimeSpan MaxFuture => SampleWindow.MaxFuture;
 
     public static IReadOnlyList<StoredSample> Validate(SampleBatch batch, DateTimeOffset now, SeriesInterner? series = null)
     {

@@ -97,7 +97,7 @@ public sealed class RollupJob(NpgsqlDataSource db, IOptions<RollupOptions> optio
             UNION ALL SELECT '1h', date_bin('1 hour', start, {RollupTier.SqlOrigin}) FROM oldest
             ON CONFLICT (tier) DO NOTHING
             """, connection);
-        command.Parameters.Add(new() { Value = clock.GetUtcNow() - Ingestion.SampleBatchValidator.MaxAge });
+        command.Parameters.Add(new() { Value = clock.GetUtcNow() - SampleWindow.MaxAge });
         await command.ExecuteNonQueryAsync(cancellationToken);
 
         await using var select = new NpgsqlCommand("""

@@ -65,7 +65,7 @@ public sealed class TimePartitions(NpgsqlDataSource db, IOptions<RetentionOption
     public async Task<IReadOnlyList<string>> MaintainAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var first = DateOnly.FromDateTime((now - Ingestion.SampleBatchValidator.MaxAge).UtcDateTime);
+        var first = DateOnly.FromDateTime((now - SampleWindow.MaxAge).UtcDateTime);
         var last = DateOnly.FromDateTime(now.UtcDateTime).AddDays(DaysAhead);
 
         await using var connection = await db.OpenConnectionAsync(cancellationToken);

@@ -1,10 +1,7 @@
-using System.Text.Json;
-using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Compute.Nodes;
 using Platform.Compute.V1;
-using Platform.ServiceDefaults.Data;
 using Platform.ServiceDefaults.Grpc;
 
 namespace Platform.Compute.Placement;
@@ -20,14 +17,10 @@ public sealed class NoCapacityException(string message) : NoRoomException("NO_CA
 /// </summary>
 public sealed class NodePlacement(TimeProvider clock, IOptions<NodeLeaseOptions> leases)
 {
-    sealed record Candidate(Guid NodeId, string Name, long FreeCpu, long FreeMemory, long FreeGpu);
-
-    const string Free = "n.node_id, n.name, (n.cpu_cores * 1000 - r.cpu)::bigint AS free_cpu, n.memory_bytes - r.memory AS free_memory, (n.gpu_count - r.gpu)::bigint AS free_gpu";
-
     public async Task<Guid> ChooseAndLockAsync(NpgsqlTransaction transaction, CreateWorkloadRequest request, Guid? exclude, CancellationToken cancellationToken)
     {
         Guid? explicitNode = request.NodeId == "" ? null : Guid.Parse(request.NodeId);
-        var candidates = await CandidatesAsync(transaction, request, explicitNode, exclude, cancellationToken);
+        var candidates = await PlacementStore.CandidatesAsync(transaction, request, explicitNode, exclude, clock.GetUtcNow() - leases.Value.Duration, cancellationToken);
         if (candidates.Count == 0)
             throw new NoCapacityException(explicitNode is { } id
                 ? $"Node {id} cannot take workloads now: it must be registered, admitted, Ready, not cordoned or draining, have the {request.Driver} driver and the selected labels."
@@ -36,7 +29,7 @@ public sealed class NodePlacement(TimeProvider clock, IOptions<NodeLeaseOptions>
         var fitting = candidates.Where(c => Fits(c, request)).OrderBy(c => Leftover(c, request)).ToList();
         foreach (var candidate in fitting)
         {
-            var locked = await LockAndMeasureAsync(transaction, candidate.NodeId, cancellationToken);
+            var locked = await PlacementStore.LockAndMeasureAsync(transaction, candidate.NodeId, cancellationToken);
             if (locked is not null && Fits(locked, request)) return candidate.NodeId;
         }
         var best = candidates.OrderByDescending(c => c.FreeMemory).First();
@@ -51,28 +44,4 @@ public sealed class NodePlacement(TimeProvider clock, IOptions<NodeLeaseOptions>
     /// <summary>Best fit: the fraction of the node's free CPU and memory the workload would leave unused.</summary>
     static double Leftover(Candidate node, CreateWorkloadRequest request) =>
         (node.FreeCpu - request.CpuMillis) / (double)Math.Max(1, node.FreeCpu) + (node.FreeMemory - request.MemoryBytes) / (double)Math.Max(1, node.FreeMemory);
-
-    async Task<List<Candidate>> CandidatesAsync(NpgsqlTransaction transaction, CreateWorkloadRequest request,
-        Guid? explicitNode, Guid? exclude, CancellationToken cancellationToken) =>
-        [.. await transaction.Connection!.QueryAsync<Candidate>(transaction.In($"""
-            SELECT {Free} FROM compute.nodes n {NodeStore.ReservedJoin}
-            WHERE n.admission = 'admitted' AND n.schedulable AND NOT n.draining AND n.last_heartbeat_at > @readySince
-              AND (@explicitNode::uuid IS NULL OR n.node_id = @explicitNode) AND (@exclude::uuid IS NULL OR n.node_id <> @exclude)
-              AND n.labels @> @selector::jsonb AND n.drivers @> @driver::jsonb
-            """, new
-        {
-            readySince = clock.GetUtcNow() - leases.Value.Duration,
-            explicitNode,
-            exclude,
-            selector = request.NodeSelector.ToDictionary(),
-            driver = JsonSerializer.Serialize(new[] { new { name = request.Driver, available = true } }),
-        }, cancellationToken))];
-
-    static async Task<Candidate?> LockAndMeasureAsync(NpgsqlTransaction transaction, Guid nodeId, CancellationToken cancellationToken)
-    {
-        var connection = transaction.Connection!;
-        await connection.ExecuteAsync(transaction.In("SELECT 1 FROM compute.nodes WHERE node_id = @nodeId FOR UPDATE", new { nodeId }, cancellationToken));
-        return await connection.QuerySingleOrDefaultAsync<Candidate>(transaction.In(
-            $"SELECT {Free} FROM compute.nodes n {NodeStore.ReservedJoin} WHERE n.node_id = @nodeId", new { nodeId }, cancellationToken));
-    }
 }
