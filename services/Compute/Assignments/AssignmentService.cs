@@ -65,7 +65,7 @@ public sealed class AssignmentService(AssignmentStore store, ReportLifecycle rep
         var node = await nodes.GetAsync(nodeId, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Node {nodeId} is not registered."));
         AgentBinding.EnsureActsFor(context, node.Name);
-        if (node.Admission == "rejected")
+        if (node.Admission == NodeAdmissions.Rejected)
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"Node {node.Name} was rejected by an operator."));
         return nodeId;
     }

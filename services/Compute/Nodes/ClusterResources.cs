@@ -27,7 +27,7 @@ public sealed class ClusterResources(NodeStore nodes, MetricQueries.MetricQuerie
             {
                 NodeId = node.NodeId.ToString(), Name = node.Name, Status = status, Capacity = node.Capacity, Reserved = node.Reserved ?? new NodeResources(), Used = usage,
             });
-            if (status != "Ready") continue;
+            if (status != NodeStatuses.Ready) continue;
             summary.Capacity.CpuCores += node.Capacity.CpuCores;
             summary.Capacity.MemoryBytes += node.Capacity.MemoryBytes;
             summary.Capacity.GpuCount += node.Capacity.GpuCount;

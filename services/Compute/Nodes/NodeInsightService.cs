@@ -28,7 +28,7 @@ public sealed class NodeInsightService(
     [Authorize(Policy = PlatformPolicies.Operator)]
     public override async Task<RunHealthCheckResponse> RunHealthCheck(RunHealthCheckRequest request, ServerCallContext context)
     {
-        var admitted = (await nodes.ListAsync(context.CancellationToken)).Where(n => n.Admission == "admitted").ToList();
+        var admitted = (await nodes.ListAsync(context.CancellationToken)).Where(n => n.Admission == NodeAdmissions.Admitted).ToList();
         var reports = await Task.WhenAll(admitted.Select(async node =>
         {
             try

@@ -29,13 +29,13 @@ public sealed class NodeMonitor(
             var status = node.Status(now, leases.Value);
             if (status != node.RecordedStatus && await nodes.RecordStatusAsync(node.NodeId, status, now, cancellationToken))
             {
-                Logger.Log(status == "Ready" ? LogLevel.Information : LogLevel.Warning, "Node {NodeName} ({NodeId}) is {Status} (was {Previous}; last heartbeat {LastHeartbeat:O})",
+                Logger.Log(status == NodeStatuses.Ready ? LogLevel.Information : LogLevel.Warning, "Node {NodeName} ({NodeId}) is {Status} (was {Previous}; last heartbeat {LastHeartbeat:O})",
                     node.Name, node.NodeId, status, node.RecordedStatus, node.LastHeartbeatAt);
-                await events.PublishAsync("nodes", status switch { "Ready" => "node.ready", "NotReady" => "node.not_ready", _ => "node.down" },
+                await events.PublishAsync("nodes", status switch { NodeStatuses.Ready => "node.ready", NodeStatuses.NotReady => "node.not_ready", _ => "node.down" },
                     new { nodeId = node.NodeId, name = node.Name, status, previous = node.RecordedStatus, lastHeartbeatAt = node.LastHeartbeatAt });
             }
             // Every round, not only on the change: a replica taking over finishes what another started.
-            if (status == "Down") await evacuation.NodeDownAsync(node.NodeId, cancellationToken);
+            if (status == NodeStatuses.Down) await evacuation.NodeDownAsync(node.NodeId, cancellationToken);
         }
     }
 }

@@ -18,17 +18,17 @@ public sealed record NodeRecord(
     bool Schedulable = true,
     string CordonReason = "",
     bool Draining = false,
-    string Admission = "admitted",
+    string Admission = NodeAdmissions.Admitted,
     IReadOnlyList<DriverInfo>? Drivers = null,
     NodeResources? Reserved = null,
-    string RecordedStatus = "Ready",
+    string RecordedStatus = NodeStatuses.Ready,
     string AgentUrl = "")
 {
     public DateTimeOffset LeaseExpiresAt(TimeSpan lease) => LastHeartbeatAt + lease;
 
     /// <summary>Ready while the lease holds; NotReady once it lapses; Down when it has lapsed for longer than <paramref name="downAfter"/>.</summary>
     public string Status(DateTimeOffset now, TimeSpan lease, TimeSpan downAfter) =>
-        now < LeaseExpiresAt(lease) ? "Ready" : now < LeaseExpiresAt(lease) + downAfter ? "NotReady" : "Down";
+        now < LeaseExpiresAt(lease) ? NodeStatuses.Ready : now < LeaseExpiresAt(lease) + downAfter ? NodeStatuses.NotReady : NodeStatuses.Down;
 
     public string Status(DateTimeOffset now, NodeLeaseOptions leases) => Status(now, leases.Duration, leases.DownAfter);
 

@@ -23,7 +23,7 @@ public sealed partial class NodeRegistryService(
         Validate(request);
         AgentBinding.EnsureActsFor(context, request.Name);
         var now = clock.GetUtcNow();
-        var node = await store.UpsertAsync(request, admission.Value.IsManual ? "pending" : "admitted", now, context.CancellationToken);
+        var node = await store.UpsertAsync(request, admission.Value.IsManual ? NodeAdmissions.Pending : NodeAdmissions.Admitted, now, context.CancellationToken);
         RefuseRejected(node);
         logger.LogInformation("Node {NodeName} ({NodeId}) registered from {Hostname}, admission {Admission}", node.Name, node.NodeId, node.Hostname, node.Admission);
         var message = node.ToMessage(now, Leases);
@@ -88,17 +88,17 @@ public sealed partial class NodeRegistryService(
     {
         var now = clock.GetUtcNow();
         var response = new DiscoverNodesResponse();
-        response.Nodes.AddRange((await store.ListAsync(context.CancellationToken)).Where(n => n.Admission == "pending").Select(n => n.ToMessage(now, Leases)));
+        response.Nodes.AddRange((await store.ListAsync(context.CancellationToken)).Where(n => n.Admission == NodeAdmissions.Pending).Select(n => n.ToMessage(now, Leases)));
         return response;
     }
 
     [Authorize(Policy = PlatformPolicies.Admin)]
     public override Task<Node> AdmitNode(NodeActionRequest request, ServerCallContext context) =>
-        ChangeAsync(request, "node.admitted", context, admission: "admitted");
+        ChangeAsync(request, "node.admitted", context, admission: NodeAdmissions.Admitted);
 
     [Authorize(Policy = PlatformPolicies.Admin)]
     public override Task<Node> RejectNode(NodeActionRequest request, ServerCallContext context) =>
-        ChangeAsync(request, "node.rejected", context, admission: "rejected", schedulable: false, cordonReason: request.Reason == "" ? "rejected" : request.Reason);
+        ChangeAsync(request, "node.rejected", context, admission: NodeAdmissions.Rejected, schedulable: false, cordonReason: request.Reason == "" ? NodeAdmissions.Rejected : request.Reason);
 
     async Task<Node> ChangeAsync(NodeActionRequest request, string eventType, ServerCallContext context,
         bool? schedulable = null, string? cordonReason = null, bool? draining = null, string? admission = null)
@@ -117,7 +117,7 @@ public sealed partial class NodeRegistryService(
 
     static void RefuseRejected(NodeRecord node)
     {
-        if (node.Admission == "rejected")
+        if (node.Admission == NodeAdmissions.Rejected)
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"Node {node.Name} was rejected by an operator."));
     }
 

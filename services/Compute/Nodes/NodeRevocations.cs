@@ -14,7 +14,7 @@ public sealed class NodeRevocations(AgentRevocations revocations, NodeStore node
     {
         try
         {
-            if (node.Admission == "rejected") await revocations.RevokeAsync(node.Name);
+            if (node.Admission == NodeAdmissions.Rejected) await revocations.RevokeAsync(node.Name);
             else await revocations.RestoreAsync(node.Name);
         }
         catch (RedisException ex)

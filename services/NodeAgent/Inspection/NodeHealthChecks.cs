@@ -67,8 +67,8 @@ public sealed class NodeHealthChecks(
 
     static bool Matches(string desired, string power) => (desired, power) switch
     {
-        ("running", "running") or ("paused", "paused") => true,
-        ("stopped", "shutdown" or "crashed" or "nostate") => true,
+        (DesiredStates.Running, PowerStates.Running) or (DesiredStates.Paused, PowerStates.Paused) => true,
+        (DesiredStates.Stopped, PowerStates.Shutdown or PowerStates.Crashed or PowerStates.NoState) => true,
         _ => false,
     };
 

@@ -65,19 +65,19 @@ public sealed class MigrationRunner(
                 {
                     var round = await FolderTransfer.SendAsync(folder, receiver, options with { Final = false }, reporter, cancellationToken);
                     tally.Add(round, logger, order.MigrationId);
-                    await ReportAsync(order, "precopy", tally, "", cancellationToken);
+                    await ReportAsync(order, MigrationPhases.Precopy, tally, "", cancellationToken);
                     if (round.BytesSent <= ConvergedBytes || round.BytesSent >= previous) break;
                     previous = round.BytesSent;
                 }
             }
             tally.StoppedAtMs = (await stop(cancellationToken)).ToUnixTimeMilliseconds();
-            await ReportAsync(order, "final-copy", tally, "", cancellationToken);
+            await ReportAsync(order, MigrationPhases.FinalCopy, tally, "", cancellationToken);
             tally.Add(await FolderTransfer.SendAsync(folder, receiver, options, reporter, cancellationToken), logger, order.MigrationId);
-            await ReportUntilHeardAsync(order, "handover", tally, "", cancellationToken);
+            await ReportUntilHeardAsync(order, MigrationPhases.Handover, tally, "", cancellationToken);
             logger.LogInformation("Migration {MigrationId}: handed over to node {TargetNodeId} after {Rounds} rounds, {BytesSent} of {BytesTotal} bytes sent",
                 order.MigrationId, order.TargetNodeId, tally.Rounds, tally.Sent, tally.Total);
         }
-        catch (MigrationEndedException ex) when (ex.Phase == "starting")
+        catch (MigrationEndedException ex) when (ex.Phase == MigrationPhases.Starting)
         {
             // An earlier run of this migration handed over already: what the target received is its to start.
         }
@@ -91,7 +91,7 @@ public sealed class MigrationRunner(
             var reason = ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.Message;
             logger.LogWarning(ex, "Migration {MigrationId} failed: {Reason}", order.MigrationId, reason);
             await DiscardAsync(receiver, order);
-            await ReportUntilHeardAsync(order, "failed", tally, reason, cancellationToken);
+            await ReportUntilHeardAsync(order, MigrationPhases.Failed, tally, reason, cancellationToken);
         }
     }
 
@@ -100,9 +100,9 @@ public sealed class MigrationRunner(
     {
         try
         {
-            var prior = await compute.ReportMigrationAsync(new MigrationReport { NodeId = identity.NodeId.ToString(), MigrationId = order.MigrationId, Phase = "started" },
+            var prior = await compute.ReportMigrationAsync(new MigrationReport { NodeId = identity.NodeId.ToString(), MigrationId = order.MigrationId, Phase = MigrationPhases.Started },
                 cancellationToken: cancellationToken);
-            if (prior.Phase is not ("pending" or "precopy" or "final-copy")) throw new MigrationEndedException(prior.Phase);
+            if (!MigrationPhases.StillSending(prior.Phase)) throw new MigrationEndedException(prior.Phase);
             (tally.Sent, tally.Saved, tally.Rounds) = (prior.BytesSent, prior.BytesSaved, prior.Rounds);
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
@@ -132,7 +132,7 @@ public sealed class MigrationRunner(
             BytesTotal = Math.Max(tally.Total, current?.BytesTotal ?? 0), BytesSent = tally.Sent + (current?.BytesSent ?? 0),
             BytesSaved = tally.Saved, StoppedAtMs = tally.StoppedAtMs,
         }, cancellationToken: cancellationToken);
-        if (response.Phase is not ("pending" or "precopy" or "final-copy") && !(phase == "handover" && response.Phase == "starting"))
+        if (!MigrationPhases.StillSending(response.Phase) && !(phase == MigrationPhases.Handover && response.Phase == MigrationPhases.Starting))
             throw new MigrationEndedException(response.Phase);
     }
 
@@ -150,7 +150,7 @@ public sealed class MigrationRunner(
             {
                 logger.LogWarning("Reporting {Phase} of migration {MigrationId} failed ({Reason}); retrying", phase, order.MigrationId, ex.Status.Detail);
             }
-            catch (MigrationEndedException) when (phase == "failed")
+            catch (MigrationEndedException) when (phase == MigrationPhases.Failed)
             {
                 return;
             }
@@ -170,7 +170,7 @@ public sealed class MigrationRunner(
             tally.Current = value;
             if (sinceReport.Elapsed < ProgressInterval || Interlocked.Exchange(ref reporting, 1) == 1) return;
             sinceReport.Restart();
-            var phase = tally.StoppedAtMs == 0 && order.Type is ("warm" or "live") ? "precopy" : "final-copy";
+            var phase = tally.StoppedAtMs == 0 && order.Type is ("warm" or "live") ? MigrationPhases.Precopy : MigrationPhases.FinalCopy;
             _ = Task.Run(async () =>
             {
                 try
