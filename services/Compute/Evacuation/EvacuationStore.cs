@@ -2,6 +2,7 @@ using Dapper;
 using Npgsql;
 using Platform.Compute.Migration;
 using Platform.Compute.Placement;
+using Platform.Compute.V1;
 using Platform.Compute.Workloads;
 using Platform.ServiceDefaults.Data;
 using static Platform.Compute.Workloads.WorkloadRows;

@@ -1,5 +1,6 @@
 using Platform.Compute.Migration;
 using Platform.Compute.Nodes;
+using Platform.Compute.V1;
 using Platform.Compute.Workloads;
 
 namespace Platform.Compute.Evacuation;

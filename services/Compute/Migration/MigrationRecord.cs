@@ -3,34 +3,6 @@ using Platform.ServiceDefaults.Grpc;
 
 namespace Platform.Compute.Migration;
 
-/// <summary>A migration's phase as stored and served.</summary>
-public static class MigrationPhases
-{
-    public const string Pending = "pending";
-    public const string Precopy = "precopy";
-    public const string FinalCopy = "final-copy";
-    /// <summary>Handed over: the target is starting the workload from what it received.</summary>
-    public const string Starting = "starting";
-    public const string Completed = "completed";
-    public const string Failed = "failed";
-    public const string Aborted = "aborted";
-}
-
-/// <summary>What the source agent reports; <see cref="Handover"/> is stored as <see cref="MigrationPhases.Starting"/>.</summary>
-public static class MigrationReportPhases
-{
-    public const string Started = "started";
-    public const string Precopy = MigrationPhases.Precopy;
-    public const string FinalCopy = MigrationPhases.FinalCopy;
-    public const string Handover = "handover";
-    public const string Failed = MigrationPhases.Failed;
-
-    public static readonly string[] All = [Started, Precopy, FinalCopy, Handover, Failed];
-
-    /// <summary>The phase a report moves the migration to.</summary>
-    public static string Stored(string reported) => reported == Handover ? MigrationPhases.Starting : reported;
-}
-
 /// <summary>A migration as stored in <c>compute.migrations</c>, mapped by column name.</summary>
 public sealed record MigrationRecord
 {

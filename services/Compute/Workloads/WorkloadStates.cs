@@ -1,7 +1,8 @@
 namespace Platform.Compute.Workloads;
 
-// The names the API, the agents and the database use for a workload's states: one constant each, so a misspelt state
-// is a compile error and every transition can be found by reference. The strings on the wire do not change.
+// The names the API and the database use for a workload's states: one constant each, so a misspelt state is a compile
+// error and every transition can be found by reference. The strings on the wire do not change. What the agents share
+// with Compute (power and desired states, restart policies) is in protos/WorkloadWireValues.cs.
 
 /// <summary>Where a workload rests (OpenStack Nova's vm_state).</summary>
 public static class VmStates
@@ -31,41 +32,10 @@ public static class TaskStates
     public const string Deleting = "deleting";
 }
 
-/// <summary>What the node's agent last saw of the process or VM (Nova's power_state).</summary>
-public static class PowerStates
-{
-    public const string NoState = "nostate";
-    public const string Running = "running";
-    public const string Paused = "paused";
-    public const string Shutdown = "shutdown";
-    public const string Crashed = "crashed";
-}
-
-/// <summary>What the node's agent is asked to make true.</summary>
-public static class DesiredStates
-{
-    public const string Running = "running";
-    public const string Stopped = "stopped";
-    public const string Paused = "paused";
-    public const string Absent = "absent";
-    /// <summary>Handed over to a migration's target: the source keeps its stopped copy until the target runs it.</summary>
-    public const string Migrated = "migrated";
-}
-
 /// <summary>An operation's status.</summary>
 public static class OperationStatuses
 {
     public const string Running = "running";
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
-}
-
-/// <summary>The workload's restart policy, applied by its node's agent.</summary>
-public static class RestartPolicies
-{
-    public const string Never = "never";
-    public const string OnFailure = "on-failure";
-    public const string Always = "always";
-
-    public static readonly string[] All = [Never, OnFailure, Always];
 }

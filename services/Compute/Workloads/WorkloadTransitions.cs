@@ -1,3 +1,4 @@
+using Platform.Compute.V1;
 using static Platform.Compute.Workloads.VmStates;
 
 namespace Platform.Compute.Workloads;

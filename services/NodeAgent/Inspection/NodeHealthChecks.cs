@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using Platform.Compute.V1;
 using Platform.NodeAgent.Drivers;
 using Platform.NodeAgent.Identity;
 using Platform.NodeAgent.Machine;

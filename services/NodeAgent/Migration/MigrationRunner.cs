@@ -65,15 +65,15 @@ public sealed class MigrationRunner(
                 {
                     var round = await FolderTransfer.SendAsync(folder, receiver, options with { Final = false }, reporter, cancellationToken);
                     tally.Add(round, logger, order.MigrationId);
-                    await ReportAsync(order, MigrationPhases.Precopy, tally, "", cancellationToken);
+                    await ReportAsync(order, MigrationReportPhases.Precopy, tally, "", cancellationToken);
                     if (round.BytesSent <= ConvergedBytes || round.BytesSent >= previous) break;
                     previous = round.BytesSent;
                 }
             }
             tally.StoppedAtMs = (await stop(cancellationToken)).ToUnixTimeMilliseconds();
-            await ReportAsync(order, MigrationPhases.FinalCopy, tally, "", cancellationToken);
+            await ReportAsync(order, MigrationReportPhases.FinalCopy, tally, "", cancellationToken);
             tally.Add(await FolderTransfer.SendAsync(folder, receiver, options, reporter, cancellationToken), logger, order.MigrationId);
-            await ReportUntilHeardAsync(order, MigrationPhases.Handover, tally, "", cancellationToken);
+            await ReportUntilHeardAsync(order, MigrationReportPhases.Handover, tally, "", cancellationToken);
             logger.LogInformation("Migration {MigrationId}: handed over to node {TargetNodeId} after {Rounds} rounds, {BytesSent} of {BytesTotal} bytes sent",
                 order.MigrationId, order.TargetNodeId, tally.Rounds, tally.Sent, tally.Total);
         }
@@ -91,7 +91,7 @@ public sealed class MigrationRunner(
             var reason = ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.Message;
             logger.LogWarning(ex, "Migration {MigrationId} failed: {Reason}", order.MigrationId, reason);
             await DiscardAsync(receiver, order);
-            await ReportUntilHeardAsync(order, MigrationPhases.Failed, tally, reason, cancellationToken);
+            await ReportUntilHeardAsync(order, MigrationReportPhases.Failed, tally, reason, cancellationToken);
         }
     }
 
@@ -100,7 +100,7 @@ public sealed class MigrationRunner(
     {
         try
         {
-            var prior = await compute.ReportMigrationAsync(new MigrationReport { NodeId = identity.NodeId.ToString(), MigrationId = order.MigrationId, Phase = MigrationPhases.Started },
+            var prior = await compute.ReportMigrationAsync(new MigrationReport { NodeId = identity.NodeId.ToString(), MigrationId = order.MigrationId, Phase = MigrationReportPhases.Started },
                 cancellationToken: cancellationToken);
             if (!MigrationPhases.StillSending(prior.Phase)) throw new MigrationEndedException(prior.Phase);
             (tally.Sent, tally.Saved, tally.Rounds) = (prior.BytesSent, prior.BytesSaved, prior.Rounds);
@@ -132,7 +132,7 @@ public sealed class MigrationRunner(
             BytesTotal = Math.Max(tally.Total, current?.BytesTotal ?? 0), BytesSent = tally.Sent + (current?.BytesSent ?? 0),
             BytesSaved = tally.Saved, StoppedAtMs = tally.StoppedAtMs,
         }, cancellationToken: cancellationToken);
-        if (!MigrationPhases.StillSending(response.Phase) && !(phase == MigrationPhases.Handover && response.Phase == MigrationPhases.Starting))
+        if (!MigrationPhases.StillSending(response.Phase) && !(phase == MigrationReportPhases.Handover && response.Phase == MigrationPhases.Starting))
             throw new MigrationEndedException(response.Phase);
     }
 
@@ -150,7 +150,7 @@ public sealed class MigrationRunner(
             {
                 logger.LogWarning("Reporting {Phase} of migration {MigrationId} failed ({Reason}); retrying", phase, order.MigrationId, ex.Status.Detail);
             }
-            catch (MigrationEndedException) when (phase == MigrationPhases.Failed)
+            catch (MigrationEndedException) when (phase == MigrationReportPhases.Failed)
             {
                 return;
             }
@@ -170,7 +170,7 @@ public sealed class MigrationRunner(
             tally.Current = value;
             if (sinceReport.Elapsed < ProgressInterval || Interlocked.Exchange(ref reporting, 1) == 1) return;
             sinceReport.Restart();
-            var phase = tally.StoppedAtMs == 0 && order.Type is ("warm" or "live") ? MigrationPhases.Precopy : MigrationPhases.FinalCopy;
+            var phase = tally.StoppedAtMs == 0 && order.Type is ("warm" or "live") ? MigrationReportPhases.Precopy : MigrationReportPhases.FinalCopy;
             _ = Task.Run(async () =>
             {
                 try
