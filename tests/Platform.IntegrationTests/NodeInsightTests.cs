@@ -87,4 +87,30 @@ public sealed class NodeInsightTests(PlatformFixture fixture)
         Assert.Equal(("ng-logs\n", true), (stderr.GetProperty("text").GetString(), stderr.GetProperty("truncated").GetBoolean()));
         (await http.DeleteAsync($"/api/vm/vms/{id}")).EnsureSuccessStatusCode();
     }
+
+    [Fact]
+    public async Task A_workload_that_swaps_its_log_for_a_link_to_a_host_file_or_a_fifo_gets_an_error_not_the_file()
+    {
+        using var http = fixture.Platform.CreateHttpClient();
+        var id = (await WorkloadTests.CreateAsync(http, "log-swapper",
+            "rm -f stdout.log stderr.log; ln -s /etc/shadow stdout.log; mkfifo stderr.log; exec sleep 600")).GetProperty("workloadId").GetString()!;
+        await WorkloadTests.WaitForAsync(http, id, "active");
+
+        HttpResponseMessage? link = null;
+        await TestSupport.Eventually.HoldsAsync(async () =>
+        {
+            link?.Dispose();
+            link = await http.GetAsync($"/api/compute/workloads/{id}/logs");
+            return link.StatusCode == System.Net.HttpStatusCode.BadRequest;
+        }, "the swapped log refused");
+        using var fifo = await http.GetAsync($"/api/compute/workloads/{id}/logs?stream=stderr");
+
+        var body = await link!.Content.ReadAsStringAsync();
+        Assert.Contains("stdout.log is a symbolic link", body);
+        Assert.DoesNotContain("root:", body);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, fifo.StatusCode);
+        Assert.Contains("stderr.log is not a regular file", await fifo.Content.ReadAsStringAsync());
+        link.Dispose();
+        (await http.DeleteAsync($"/api/vm/vms/{id}")).EnsureSuccessStatusCode();
+    }
 }

@@ -198,9 +198,18 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
     /// </summary>
     static bool SignalGroup(WorkloadHandle handle, int signal) => Signals.Send(-handle.Pid, signal) || Signals.Send(handle.Pid, signal);
 
-    static int? ExitCode(WorkloadHandle handle) =>
-        File.Exists(Path.Combine(handle.Folder, "exit_code"))
-        && int.TryParse(File.ReadAllText(Path.Combine(handle.Folder, "exit_code")).Trim(), CultureInfo.InvariantCulture, out var code) ? code : null;
+    /// <summary>The code the wrapper wrote; the workload can write there too, so it is read as untrusted (a FIFO or link counts as unknown).</summary>
+    static int? ExitCode(WorkloadHandle handle)
+    {
+        try
+        {
+            return int.TryParse(UntrustedFiles.ReadAllText(Path.Combine(handle.Folder, "exit_code"), maxBytes: 32)?.Trim(), CultureInfo.InvariantCulture, out var code) ? code : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
 
     protected static string? Which(string tool) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':').Select(dir => Path.Combine(dir, tool)).FirstOrDefault(File.Exists);

@@ -63,11 +63,19 @@ public sealed class NodeAgentApiService(NodeIdentity identity, LocalWorkloads wo
             .ThrowIfInvalid();
         var workload = workloads.All.FirstOrDefault(w => w.WorkloadId == request.WorkloadId)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Workload {request.WorkloadId} is not on node {identity.Name}."));
-        var file = Path.Combine(workload.Folder, $"{stream}.log");
         var log = new WorkloadLog { WorkloadId = workload.WorkloadId, Stream = stream };
-        if (!File.Exists(file)) return log;
-
-        await using var reader = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        FileStream? opened;
+        try
+        {
+            // The workload owns its folder: its log may have become a link to a host file, a FIFO or a device.
+            opened = UntrustedFiles.OpenRead(Path.Combine(workload.Folder, $"{stream}.log"));
+        }
+        catch (UntrustedFileException ex)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"The workload replaced its log: {ex.Message}; only a regular file is read."));
+        }
+        if (opened is null) return log;
+        await using var reader = opened;
         var tail = Math.Min(reader.Length, request.TailBytes == 0 ? DefaultTail : request.TailBytes);
         reader.Seek(-tail, SeekOrigin.End);
         var buffer = new byte[tail];

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Platform.NodeAgent.Machine;
 
 namespace Platform.NodeAgent.Migration;
 
@@ -18,7 +19,7 @@ public sealed record FolderManifest(IReadOnlyList<FileEntry> Files)
 
     public long TotalBytes => Files.Sum(f => f.Size);
 
-    /// <summary>Reads the folder; <paramref name="include"/> (relative paths) leaves out files that are not to travel.</summary>
+    /// <summary>Reads the folder's regular files; <paramref name="include"/> (relative paths) leaves out files that are not to travel.</summary>
     public static FolderManifest Build(string folder, int blockSize = DefaultBlockSize, Func<string, bool>? include = null)
     {
         var files = new List<FileEntry>();
@@ -26,15 +27,17 @@ public sealed record FolderManifest(IReadOnlyList<FileEntry> Files)
         foreach (var path in Directory.EnumerateFiles(folder, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }).Order(StringComparer.Ordinal))
         {
             if (include is not null && !include(Path.GetRelativePath(folder, path))) continue;
-            FileStream stream;
+            FileStream? opened;
             try
             {
-                stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                // Only regular files travel: a symlink, FIFO or device the workload made is left behind, never followed.
+                opened = UntrustedFiles.OpenRead(path);
             }
-            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            catch (Exception ex) when (ex is DirectoryNotFoundException or UntrustedFileException)
             {
-                continue; // removed since the folder was listed (a running workload's temporary file)
+                continue;
             }
+            if (opened is not { } stream) continue; // removed since the folder was listed (a running workload's temporary file)
             using var _ = stream;
             using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var blocks = new List<BlockRef>();

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using ZstdSharp;
+using Platform.NodeAgent.Machine;
 
 namespace Platform.NodeAgent.Migration;
 
@@ -122,12 +123,14 @@ public static class FolderTransfer
     {
         try
         {
-            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            // Opened as untrusted: the workload may have swapped the file for a link or a FIFO since the manifest was built.
+            await using var stream = UntrustedFiles.OpenRead(path);
+            if (stream is null) return false;
             stream.Seek(offset, SeekOrigin.Begin);
             await stream.ReadExactlyAsync(block, cancellationToken);
             return true;
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or EndOfStreamException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or EndOfStreamException or UntrustedFileException)
         {
             return false;
         }
