@@ -1,19 +1,27 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Platform.Compute.V1;
 using Platform.NodeAgent.Drivers;
 
 namespace Platform.NodeAgent.Workloads;
 
 /// <summary>
-/// One workload on this node as the agent knows it, kept in <c>workload.json</c> in the workload's folder (written
-/// whole, then renamed), so an agent that restarts finds its workloads and their processes again.
+/// One workload on this node as the agent knows it, kept in <c>&lt;id&gt;.json</c> in the agent's own state folder
+/// (0700, the file 0600, written whole and renamed) — never in the workload's folder, which the workload can write: so
+/// an agent that restarts finds its workloads and their processes again, and nothing a workload wrote decides which
+/// folder the agent deletes or which process group it signals.
 /// </summary>
 public sealed class LocalWorkload
 {
     public required string WorkloadId { get; init; }
     public required string Name { get; set; }
     public required string Driver { get; init; }
-    public required string Folder { get; init; }
+    /// <summary>The workload's folder, derived from its id under the agent's workloads root; never read from a file.</summary>
+    [JsonIgnore]
+    public string Folder { get; set; } = "";
+    /// <summary>Where the agent keeps this record.</summary>
+    [JsonIgnore]
+    public string StateFile { get; set; } = "";
     public WorkloadHandle? Handle { get; set; }
     public long Generation { get; set; }
     public long RestartGeneration { get; set; }
@@ -62,27 +70,39 @@ public sealed class LocalWorkload
 
     public void Save()
     {
-        var file = Path.Combine(Folder, "workload.json");
-        File.WriteAllText(file + ".tmp", JsonSerializer.Serialize(this, Json));
-        File.Move(file + ".tmp", file, overwrite: true);
+        var temporary = StateFile + ".tmp";
+        File.Delete(temporary);
+        // Created 0600 from the start, never chmod-ed after writing.
+        using (var stream = new FileStream(temporary, new FileStreamOptions
+               { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
+            JsonSerializer.Serialize(stream, this, Json);
+        File.Move(temporary, StateFile, overwrite: true);
     }
 
-    /// <summary>The workloads found in <paramref name="root"/>; unreadable ones are skipped.</summary>
-    public static IEnumerable<LocalWorkload> LoadAll(string root)
+    /// <summary>Forgets the record (the workload was removed from this node).</summary>
+    public void Forget() => File.Delete(StateFile);
+
+    /// <summary>
+    /// The workloads recorded in <paramref name="stateRoot"/>; unreadable ones, and any whose file name is not its own
+    /// id, are skipped. Each one's folder is derived from its id under <paramref name="folderRoot"/>.
+    /// </summary>
+    public static IEnumerable<LocalWorkload> LoadAll(string stateRoot, string folderRoot)
     {
-        if (!Directory.Exists(root)) yield break;
-        foreach (var folder in Directory.EnumerateDirectories(root))
+        if (!Directory.Exists(stateRoot)) yield break;
+        foreach (var file in Directory.EnumerateFiles(stateRoot, "*.json"))
         {
-            var file = Path.Combine(folder, "workload.json");
             LocalWorkload? workload = null;
             try
             {
-                if (File.Exists(file)) workload = JsonSerializer.Deserialize<LocalWorkload>(File.ReadAllText(file), Json);
+                workload = JsonSerializer.Deserialize<LocalWorkload>(File.ReadAllText(file), Json);
             }
             catch (JsonException)
             {
             }
-            if (workload is not null) yield return workload;
+            if (workload is null || !Guid.TryParse(workload.WorkloadId, out _) || Path.GetFileNameWithoutExtension(file) != workload.WorkloadId) continue;
+            (workload.Folder, workload.StateFile) = (Path.Combine(folderRoot, workload.WorkloadId), file);
+            if (workload.Handle is { } handle) workload.Handle = handle with { Folder = workload.Folder };
+            yield return workload;
         }
     }
 }

@@ -14,7 +14,11 @@ public sealed class LocalWorkloads(IEnumerable<IWorkloadDriver> drivers, NodeIde
 {
     readonly ConcurrentDictionary<string, LocalWorkload> workloads = new();
 
+    /// <summary>The workloads' folders, one per workload id: theirs to write.</summary>
     string Root => Path.Combine(identity.StateDirectory, "workloads");
+
+    /// <summary>The agent's records of them: root only (0700), out of every workload's reach.</summary>
+    string StateRoot => Path.Combine(identity.StateDirectory, "agent", "workloads");
 
     /// <summary>The workloads this agent supervises now.</summary>
     public IReadOnlyCollection<LocalWorkload> All => [.. workloads.Values];
@@ -25,10 +29,22 @@ public sealed class LocalWorkloads(IEnumerable<IWorkloadDriver> drivers, NodeIde
 
     public LocalWorkload? Find(string workloadId) => workloads.GetValueOrDefault(workloadId);
 
-    public LocalWorkload GetOrAdd(Assignment assignment) => workloads.GetOrAdd(assignment.WorkloadId, id => new LocalWorkload
+    /// <summary>The workload, known from now on; its id must be a UUID (Compute's), so it names exactly one folder.</summary>
+    public LocalWorkload GetOrAdd(Assignment assignment)
     {
-        WorkloadId = id, Name = assignment.Name, Driver = assignment.Driver, Folder = Path.Combine(Root, id),
-    });
+        if (!Guid.TryParse(assignment.WorkloadId, out var parsed) || parsed.ToString() != assignment.WorkloadId)
+            throw new ArgumentException($"workload id '{assignment.WorkloadId}' is not a UUID in canonical form");
+        return workloads.GetOrAdd(assignment.WorkloadId, id => new LocalWorkload
+        {
+            WorkloadId = id, Name = assignment.Name, Driver = assignment.Driver, Folder = Path.Combine(Root, id), StateFile = Path.Combine(EnsureStateRoot(), $"{id}.json"),
+        });
+    }
+
+    string EnsureStateRoot()
+    {
+        Directory.CreateDirectory(StateRoot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return StateRoot;
+    }
 
     /// <summary>Starts the workload's process (or restores its checkpoint); a start that fails leaves it crashed with the reason.</summary>
     public async Task StartAsync(LocalWorkload workload, Assignment assignment, CancellationToken cancellationToken)
@@ -86,6 +102,7 @@ public sealed class LocalWorkloads(IEnumerable<IWorkloadDriver> drivers, NodeIde
         if (Driver(workload.Driver) is { } driver) driver.Destroy(new WorkloadHandle(workload.Driver, workload.Folder, 0, 0));
         else if (Directory.Exists(workload.Folder)) Directory.Delete(workload.Folder, recursive: true);
         workloads.TryRemove(workload.WorkloadId, out _);
+        workload.Forget();
         logger.LogInformation("Removed workload {WorkloadName} ({WorkloadId}): {Why}", workload.Name, workload.WorkloadId, why);
         var report = workload.ToReport(absent: true);
         report.Generation = generation ?? workload.Generation;
@@ -142,7 +159,7 @@ public sealed class LocalWorkloads(IEnumerable<IWorkloadDriver> drivers, NodeIde
     /// <summary>Finds the workloads a previous run of the agent left: running ones are re-attached, exited ones recorded.</summary>
     public void Recover()
     {
-        foreach (var workload in LocalWorkload.LoadAll(Root))
+        foreach (var workload in LocalWorkload.LoadAll(EnsureStateRoot(), Root))
         {
             workloads[workload.WorkloadId] = workload;
             if (workload.Handle is not { } handle || Driver(workload.Driver) is not { } driver) continue;

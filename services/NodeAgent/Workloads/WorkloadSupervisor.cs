@@ -114,10 +114,27 @@ public sealed class WorkloadSupervisor(
         var assignments = (await compute.ListAssignmentsAsync(new ListAssignmentsRequest { NodeId = identity.NodeId.ToString() }, cancellationToken: cancellationToken)).Assignments;
         var assigned = assignments.Select(a => a.WorkloadId).ToHashSet();
         var unassigned = local.Ids.Where(id => !assigned.Contains(id)).ToList();
-        var reports = await Task.WhenAll(assignments.Select(a => ApplyAsync(a, cancellationToken))
-            .Concat(unassigned.Select(id => RemoveAsync(id, "no longer assigned to this node", null, cancellationToken))));
+        var reports = await Task.WhenAll(assignments.Select(a => IsolatedAsync(a.WorkloadId, () => ApplyAsync(a, cancellationToken)))
+            .Concat(unassigned.Select(id => IsolatedAsync(id, () => RemoveAsync(id, "no longer assigned to this node", null, cancellationToken)))));
         await reporter.ReportAsync([.. reports.OfType<(LocalWorkload? Workload, WorkloadReport Report)>()
             .Where(r => full || r.Report.Absent || !r.Report.Equals(r.Workload?.LastReport))], cancellationToken);
+    }
+
+    /// <summary>
+    /// One workload's step of a pass: whatever it throws (a folder the driver cannot delete, a start that fails oddly) is
+    /// logged and tried again at the next pass, and never stops the other workloads or the agent.
+    /// </summary>
+    async Task<(LocalWorkload?, WorkloadReport)?> IsolatedAsync(string workloadId, Func<Task<(LocalWorkload?, WorkloadReport)?>> step)
+    {
+        try
+        {
+            return await step();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "Workload {WorkloadId}: this pass could not apply its assignment; the next pass tries again", workloadId);
+            return null;
+        }
     }
 
     async Task<(LocalWorkload?, WorkloadReport)?> ApplyAsync(Assignment assignment, CancellationToken cancellationToken)
