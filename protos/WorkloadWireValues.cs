@@ -35,6 +35,15 @@ public static class RestartPolicies
     public static readonly string[] All = [Never, OnFailure, Always];
 }
 
+/// <summary><c>network</c>: what network a workload may use.</summary>
+public static class WorkloadNetworks
+{
+    /// <summary>None at all: the sandbox's own empty network namespace, a VM with no NIC.</summary>
+    public const string None = "none";
+    /// <summary>The node's own network (the process driver cannot offer anything else).</summary>
+    public const string Host = "host";
+}
+
 /// <summary>A migration's <c>phase</c> as Compute stores and serves it, and answers the source agent with.</summary>
 public static class MigrationPhases
 {

@@ -94,4 +94,22 @@ public sealed class RequestRuleTests
         Assert.Equal("start,restart_hard,update,delete", info.Metadata["allowed_actions"]);
         Assert.Equal(("stopped", "", "shutdown"), (info.Metadata["vm_state"], info.Metadata["task_state"], info.Metadata["power_state"]));
     }
+
+    [Fact]
+    public async Task The_network_is_none_by_default_where_a_driver_can_isolate_it_and_a_driver_cannot_be_asked_for_what_it_cannot_give()
+    {
+        var sandbox = WorkloadRequests.Normalize(new CreateWorkloadRequest { Driver = "sandbox", Command = "true" });
+        var process = WorkloadRequests.Normalize(new CreateWorkloadRequest { Command = "true" });
+        var processNone = await Assert.ThrowsAsync<RpcException>(() => Workloads.CreateWorkload(
+            new CreateWorkloadRequest { Command = "true", Network = "none" }, new TestServerCallContext()));
+        var qemuHost = await Assert.ThrowsAsync<RpcException>(() => Workloads.CreateWorkload(
+            new CreateWorkloadRequest { Driver = "qemu", Image = "disk.img", Network = "host" }, new TestServerCallContext()));
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => Workloads.CreateWorkload(
+            new CreateWorkloadRequest { Driver = "sandbox", Command = "true", Network = "bridge" }, new TestServerCallContext()));
+
+        Assert.Equal(("none", "host"), (sandbox.Network, process.Network));
+        Assert.Equal(["network"], BadFields(processNone));
+        Assert.Equal(["network"], BadFields(qemuHost));
+        Assert.Equal(["network"], BadFields(unknown));
+    }
 }

@@ -30,4 +30,29 @@ public sealed class SandboxDriverTests() : DriverTestBed("sandbox-")
         // A low pid (its own PID namespace), its own host name, and a private /tmp that shows only the way to its folder.
         Assert.Matches(@"^pid [0-9] host sandbox tmp 1\n$", output);
     }
+
+    [Fact]
+    public async Task A_sandboxed_workload_has_no_capabilities_and_no_network_unless_it_asked_for_the_nodes()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        // What a workload would do to reach PostgreSQL or Garnet on the node: connect to a port on the loopback.
+        string[] probe = ["-c", $"grep CapEff /proc/self/status; if echo > /dev/tcp/127.0.0.1/{port}; then echo reached; else echo unreachable; fi"];
+
+        var isolated = await StartAsync(driver, new Assignment
+        {
+            WorkloadId = Guid.NewGuid().ToString(), Name = "isolated", Driver = "sandbox", Command = "bash", Args = { probe }, MemoryBytes = 256L << 20,
+        });
+        var connected = await StartAsync(driver, new Assignment
+        {
+            WorkloadId = Guid.NewGuid().ToString(), Name = "connected", Driver = "sandbox", Command = "bash", Args = { probe }, MemoryBytes = 256L << 20,
+            Network = "host",
+        });
+
+        Assert.Equal(0, await driver.WaitAsync(isolated, CancellationToken.None));
+        Assert.Equal(0, await driver.WaitAsync(connected, CancellationToken.None));
+        Assert.Matches(@"^CapEff:\s+0000000000000000\nunreachable\n$", File.ReadAllText(Path.Combine(isolated.Folder, "stdout.log")));
+        Assert.Matches(@"^CapEff:\s+0000000000000000\nreached\n$", File.ReadAllText(Path.Combine(connected.Folder, "stdout.log")));
+    }
 }

@@ -20,6 +20,7 @@ public sealed record WorkloadRecord
     public long MemoryBytes { get; init; }
     public int GpuCount { get; init; }
     public string RestartPolicy { get; init; } = "";
+    public string Network { get; init; } = "";
     public string VmState { get; init; } = "";
     public string TaskState { get; init; } = "";
     public string PowerState { get; init; } = "";
@@ -44,7 +45,7 @@ public sealed record WorkloadRecord
         {
             WorkloadId = WorkloadId.ToString(), Name = Name, Owner = Owner, NodeId = NodeId?.ToString() ?? "", Driver = Driver,
             Command = Command, Image = Image, CpuMillis = CpuMillis, MemoryBytes = MemoryBytes, GpuCount = GpuCount,
-            RestartPolicy = RestartPolicy, VmState = VmState, TaskState = TaskState, PowerState = PowerState, Pid = Pid ?? 0,
+            RestartPolicy = RestartPolicy, Network = Network, VmState = VmState, TaskState = TaskState, PowerState = PowerState, Pid = Pid ?? 0,
             Restarts = Restarts, Message = Message, CreatedAtMs = CreatedAt.ToUnixTimeMilliseconds(), UpdatedAtMs = UpdatedAt.ToUnixTimeMilliseconds(),
             StartedAtMs = StartedAt?.ToUnixTimeMilliseconds() ?? 0, FinishedAtMs = FinishedAt?.ToUnixTimeMilliseconds() ?? 0, Generation = Generation,
         };
@@ -63,7 +64,7 @@ public sealed record WorkloadRecord
         {
             WorkloadId = WorkloadId.ToString(), Name = Name, Driver = Driver, Command = Command, Image = Image, CpuMillis = CpuMillis,
             MemoryBytes = MemoryBytes, RestartPolicy = RestartPolicy, DesiredState = DesiredState, RestartGeneration = RestartGeneration,
-            RestartHard = RestartHard, StopTimeoutMs = StopTimeoutMs, ForceStop = ForceStop, Generation = Generation,
+            RestartHard = RestartHard, StopTimeoutMs = StopTimeoutMs, ForceStop = ForceStop, Generation = Generation, Network = Network,
         };
         assignment.Args.AddRange(Args);
         assignment.Env.Add(Env);

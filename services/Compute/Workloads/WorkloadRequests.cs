@@ -25,6 +25,7 @@ public static partial class WorkloadRequests
         if (n.MemoryBytes == 0) n.MemoryBytes = 256L << 20;
         if (n.RestartPolicy == "") n.RestartPolicy = RestartPolicies.Never;
         if (n.Name == "") n.Name = $"{n.Driver}-{Guid.NewGuid().ToString("N")[..8]}";
+        if (n.Network == "") n.Network = n.Driver == "process" ? WorkloadNetworks.Host : WorkloadNetworks.None;
         new RequestValidation()
             .Require(WorkloadName().IsMatch(n.Name), "name", NameRule)
             .Require(Drivers.Contains(n.Driver), "driver", "must be process, sandbox or qemu")
@@ -39,6 +40,9 @@ public static partial class WorkloadRequests
             .Require(n.NodeSelector.Count <= 32, "node_selector", "at most 32 labels")
             .Require(RestartPolicies.All.Contains(n.RestartPolicy), "restart_policy", "must be never, on-failure or always")
             .Require(ValidLabels(n.Labels), "labels", LabelRule)
+            .Require(n.Network is WorkloadNetworks.None or WorkloadNetworks.Host, "network", "must be none or host")
+            .Require(n.Driver != "process" || n.Network != WorkloadNetworks.None, "network", "the process driver runs in the node's network: use the sandbox driver for none")
+            .Require(n.Driver != "qemu" || n.Network != WorkloadNetworks.Host, "network", "the qemu driver gives the guest no network card: only none")
             .Require(n.IdempotencyKey.Length <= 128, "idempotency_key", "at most 128 characters")
             .ThrowIfInvalid();
         return n;

@@ -13,7 +13,7 @@ internal static class WorkloadRows
 {
     public const string Columns = """
         workload_id, name, owner, node_id, driver, image, command, args, env, labels, node_selector,
-        cpu_millis, memory_bytes, gpu_count, restart_policy, vm_state, task_state, power_state, desired_state,
+        cpu_millis, memory_bytes, gpu_count, restart_policy, network, vm_state, task_state, power_state, desired_state,
         restart_generation, restart_hard, stop_timeout_ms, force_stop, generation, pid, exit_code, restarts, message,
         started_at, finished_at, created_at, updated_at
         """;

@@ -38,15 +38,15 @@ public sealed class WorkloadStore(NpgsqlDataSource db, NodePlacement placement)
         {
             await connection.ExecuteAsync(transaction.In("""
                 INSERT INTO compute.workloads (workload_id, name, owner, node_id, driver, image, command, args, env, labels, node_selector,
-                    cpu_millis, memory_bytes, gpu_count, restart_policy, vm_state, task_state, desired_state, created_at, updated_at,
+                    cpu_millis, memory_bytes, gpu_count, restart_policy, network, vm_state, task_state, desired_state, created_at, updated_at,
                     idempotency_key, idempotency_hash)
                 VALUES (@workloadId, @Name, @owner, @nodeId, @Driver, @Image, @Command, @args, @env, @labels, @nodeSelector,
-                    @CpuMillis, @MemoryBytes, @GpuCount, @RestartPolicy, @vmState, @taskState, @desiredState, @now, @now, @key, @hash)
+                    @CpuMillis, @MemoryBytes, @GpuCount, @RestartPolicy, @Network, @vmState, @taskState, @desiredState, @now, @now, @key, @hash)
                 """, new
             {
                 workloadId, request.Name, owner, nodeId, request.Driver, request.Image, request.Command, args = request.Args.ToArray(),
                 env = request.Env.ToDictionary(), labels = request.Labels.ToDictionary(), nodeSelector = request.NodeSelector.ToDictionary(),
-                request.CpuMillis, request.MemoryBytes, request.GpuCount, request.RestartPolicy,
+                request.CpuMillis, request.MemoryBytes, request.GpuCount, request.RestartPolicy, request.Network,
                 vmState = VmStates.Building, taskState = TaskStates.Spawning, desiredState = DesiredStates.Running, now, key, hash,
             }, cancellationToken));
         }

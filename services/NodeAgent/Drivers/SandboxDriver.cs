@@ -18,7 +18,7 @@ public sealed class SandboxDriver(ILogger<ProcessDriver> logger) : ProcessDriver
     {
         var info = base.Fingerprint();
         info.Name = Name;
-        info.Attributes["isolation"] = "bubblewrap: read-only root, private /tmp, own pid/ipc/uts namespaces, writable workload folder";
+        info.Attributes["isolation"] = "bubblewrap: read-only root, private /tmp, own pid/ipc/uts namespaces and (network: none) net namespace, no capabilities, writable workload folder";
         info.Attributes["live_migration"] = "unavailable: the sandbox's namespaces are not checkpointed; migrate cold or warm";
         if (info.Available && unusable.Value is { } reason) (info.Available, info.Reason) = (false, reason);
         return info;
@@ -31,18 +31,24 @@ public sealed class SandboxDriver(ILogger<ProcessDriver> logger) : ProcessDriver
         throw new NotSupportedException("the sandbox driver does not restore checkpoints");
 
     protected override IEnumerable<string> CommandLine(Assignment assignment, string folder) =>
-        ["bwrap", .. Isolation(folder), "--", assignment.Command, .. assignment.Args];
+        ["bwrap", .. Isolation(folder, assignment.Network != WorkloadNetworks.Host), "--", assignment.Command, .. assignment.Args];
 
-    static string[] Isolation(string folder) =>
+    /// <summary>
+    /// Every capability dropped (no remount, no mknod, no raw sockets, no ptrace of anything outside), and, unless the
+    /// workload asked for the node's network, a network namespace of its own with nothing but a loopback: it cannot
+    /// reach PostgreSQL, Garnet or any service on the node.
+    /// </summary>
+    static string[] Isolation(string folder, bool ownNetwork) =>
         ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--bind", folder, folder, "--chdir", folder,
-         "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", "sandbox"];
+         "--unshare-pid", "--unshare-ipc", "--unshare-uts", .. (ownNetwork ? (string[])["--unshare-net"] : []), "--hostname", "sandbox",
+         "--cap-drop", "ALL"];
 
     /// <summary>Why bwrap cannot sandbox here (not installed, namespaces refused), or null when it can.</summary>
     static string? Probe()
     {
         if (Which("bwrap") is null) return "bwrap is not installed (Debian package bubblewrap)";
         var folder = Path.GetTempPath();
-        using var probe = Process.Start(new ProcessStartInfo("bwrap", [.. Isolation(folder), "--", "true"]) { RedirectStandardError = true, UseShellExecute = false })!;
+        using var probe = Process.Start(new ProcessStartInfo("bwrap", [.. Isolation(folder, ownNetwork: true), "--", "true"]) { RedirectStandardError = true, UseShellExecute = false })!;
         if (!probe.WaitForExit(TimeSpan.FromSeconds(10))) return "bwrap did not start within 10 s";
         return probe.ExitCode == 0 ? null : $"bwrap cannot create the sandbox here: {probe.StandardError.ReadToEnd().Trim()}";
     }
