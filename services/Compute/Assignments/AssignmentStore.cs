@@ -11,47 +11,59 @@ namespace Platform.Compute.Assignments;
 /// <summary>What each node's agent must run (read from <c>compute.workloads</c> and <c>compute.migrations</c>) and what it reports back.</summary>
 public sealed class AssignmentStore(NpgsqlDataSource db)
 {
-    /// <summary>A migration under way, joined to the workload it moves (all null when there is none).</summary>
-    sealed record MigrationRow(Guid? MigrationId, Guid? SourceNodeId, Guid? TargetNodeId, string? Type, int? CompressionLevel,
-        long? BandwidthLimit, string? Phase, string? TargetAgentUrl, string? TargetNodeName);
+    /// <summary>A migration under way, joined to the workload it moves.</summary>
+    sealed record MigrationRow(Guid MigrationId, Guid SourceNodeId, Guid TargetNodeId, string Type, int CompressionLevel,
+        long BandwidthLimit, string Phase, string? TargetAgentUrl, string? TargetNodeName);
 
     /// <summary>
     /// What a node's agent must make true: its workloads that are not deleted, with the migration orders of those
     /// migrating from or to it; a workload handed over to its target stays listed on its source as <c>migrated</c>
-    /// (kept, stopped) until the target reports it running. One statement, so the agent sees one consistent snapshot.
+    /// (kept, stopped) until the target reports it running. One statement, so the agent sees one consistent snapshot,
+    /// read with raw Npgsql by column name: every agent pass reads every workload of its node (<see cref="WorkloadReader"/>).
     /// </summary>
     public async Task<IReadOnlyList<Assignment>> AssignmentsAsync(Guid nodeId, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<WorkloadRecord, MigrationRow?, (WorkloadRecord Workload, MigrationRow? Migration)>(new CommandDefinition($"""
+        await using var command = db.CreateCommand($"""
             SELECT w.*, m.migration_id, m.source_node_id, m.target_node_id, m.type, m.compression_level, m.bandwidth_limit, m.phase,
                    t.agent_url AS target_agent_url, t.name AS target_node_name
-            FROM (SELECT {Columns} FROM compute.workloads WHERE vm_state <> @deleted) w
+            FROM (SELECT {Columns} FROM compute.workloads WHERE vm_state <> $2) w
             LEFT JOIN compute.migrations m ON m.workload_id = w.workload_id AND m.finished_at IS NULL
             LEFT JOIN compute.nodes t ON t.node_id = m.target_node_id
-            WHERE w.node_id = @nodeId OR m.source_node_id = @nodeId
+            WHERE w.node_id = $1 OR m.source_node_id = $1
             ORDER BY w.created_at
-            """, new { nodeId, deleted = VmStates.Deleted }, cancellationToken: cancellationToken),
-            (workload, migration) => (workload, migration), splitOn: "migration_id");
-        return [.. rows.Select(row => Assign(row.Workload, row.Migration, nodeId))];
+            """);
+        command.Parameters.Add(new() { Value = nodeId });
+        command.Parameters.Add(new() { Value = VmStates.Deleted });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var workloads = new WorkloadReader(reader);
+        int migration = reader.GetOrdinal("migration_id"), source = reader.GetOrdinal("source_node_id"), target = reader.GetOrdinal("target_node_id"),
+            type = reader.GetOrdinal("type"), level = reader.GetOrdinal("compression_level"), bandwidth = reader.GetOrdinal("bandwidth_limit"),
+            phase = reader.GetOrdinal("phase"), agentUrl = reader.GetOrdinal("target_agent_url"), targetName = reader.GetOrdinal("target_node_name");
+        var assignments = new List<Assignment>();
+        while (await reader.ReadAsync(cancellationToken))
+            assignments.Add(Assign(workloads.Read(), reader.IsDBNull(migration) ? null : new MigrationRow(
+                reader.GetGuid(migration), reader.GetGuid(source), reader.GetGuid(target), reader.GetString(type), reader.GetInt32(level),
+                reader.GetInt64(bandwidth), reader.GetString(phase), reader.IsDBNull(agentUrl) ? null : reader.GetString(agentUrl),
+                reader.IsDBNull(targetName) ? null : reader.GetString(targetName)), nodeId));
+        return assignments;
     }
 
     static Assignment Assign(WorkloadRecord workload, MigrationRow? migration, Guid nodeId)
     {
         var assignment = workload.ToAssignment();
-        if (migration is not { MigrationId: { } migrationId }) return assignment; // Dapper maps a row with no migration to null
+        if (migration is null) return assignment;
         var handedOver = migration.Phase == MigrationPhases.Starting;
         if (migration.SourceNodeId == nodeId)
         {
             assignment.Migration = new MigrationOrder
             {
-                MigrationId = migrationId.ToString(), Role = "source", Type = migration.Type!, TargetNodeId = migration.TargetNodeId.ToString(),
-                TargetAgentUrl = migration.TargetAgentUrl ?? "", CompressionLevel = migration.CompressionLevel ?? 0,
-                BandwidthLimitBytesPerSecond = migration.BandwidthLimit ?? 0, TargetNodeName = migration.TargetNodeName ?? "",
+                MigrationId = migration.MigrationId.ToString(), Role = "source", Type = migration.Type, TargetNodeId = migration.TargetNodeId.ToString(),
+                TargetAgentUrl = migration.TargetAgentUrl ?? "", CompressionLevel = migration.CompressionLevel,
+                BandwidthLimitBytesPerSecond = migration.BandwidthLimit, TargetNodeName = migration.TargetNodeName ?? "",
             };
             if (handedOver) assignment.DesiredState = DesiredStates.Migrated;
         }
-        else if (handedOver) assignment.Migration = new MigrationOrder { MigrationId = migrationId.ToString(), Role = "target", Type = migration.Type! };
+        else if (handedOver) assignment.Migration = new MigrationOrder { MigrationId = migration.MigrationId.ToString(), Role = "target", Type = migration.Type };
         return assignment;
     }
 

@@ -20,9 +20,14 @@ internal static class WorkloadRows
 
     public const string OperationColumns = "operation_id, workload_id, action, status, error, requested_by, created_at, finished_at";
 
-    public static async Task<WorkloadRecord?> LockAsync(NpgsqlTransaction transaction, Guid workloadId, CancellationToken cancellationToken) =>
-        await transaction.Connection!.QuerySingleOrDefaultAsync<WorkloadRecord>(transaction.In(
-            $"SELECT {Columns} FROM compute.workloads WHERE workload_id = @workloadId FOR UPDATE", new { workloadId }, cancellationToken));
+    /// <summary>Locks the workload's row and reads it (raw Npgsql: see <see cref="WorkloadReader"/>); null when there is none.</summary>
+    public static async Task<WorkloadRecord?> LockAsync(NpgsqlTransaction transaction, Guid workloadId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT {Columns} FROM compute.workloads WHERE workload_id = $1 FOR UPDATE", transaction.Connection, transaction);
+        command.Parameters.Add(new() { Value = workloadId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new WorkloadReader(reader).Read() : null;
+    }
 
     /// <summary>The row after the caller's changes (still locked).</summary>
     public static async Task<WorkloadRecord> ReloadAsync(NpgsqlTransaction transaction, Guid workloadId, CancellationToken cancellationToken) =>
