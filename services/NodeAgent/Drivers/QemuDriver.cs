@@ -11,13 +11,13 @@ namespace Platform.NodeAgent.Drivers;
 /// is used with snapshot=on, so the guest's writes never change the image. Present only when a probe VM really starts
 /// here under the same limits a workload gets; the fingerprint names the accelerator.
 /// </summary>
-public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptions> options) : ProcessDriver(logger)
+public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptions> options, IHostApplicationLifetime? lifetime = null) : ProcessDriver(logger)
 {
     const string Qemu = "qemu-system-x86_64";
     const long ProbeMemory = 16L << 20;
     /// <summary>What qemu needs beside the guest's RAM (device emulation, its own heap and libraries).</summary>
     static readonly long Overhead = 512L << 20;
-    readonly Lazy<(string? Accelerator, string Reason)> probe = new(() => Probe(options.Value));
+    readonly Lazy<(string? Accelerator, string Reason)> probe = new(() => Probe(options.Value, lifetime?.ApplicationStopping ?? CancellationToken.None));
 
     public override string Name => "qemu";
 
@@ -66,7 +66,7 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptio
     /// it over QMP for its status: the first that answers is the accelerator. QMP answers only once the machine and its
     /// accelerator are set up, so a slow start on a loaded node is not mistaken for a working one, nor the reverse.
     /// </summary>
-    static (string?, string) Probe(QemuOptions options)
+    static (string?, string) Probe(QemuOptions options, CancellationToken stopping)
     {
         if (Which(Qemu) is null) return (null, $"{Qemu} is not installed (Debian package qemu-system-x86)");
         if (Which("prlimit") is null) return (null, "prlimit is not installed (util-linux)");
@@ -76,7 +76,7 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptio
         {
             string? failure;
             // A probe never takes the agent down: whatever goes wrong is the reason the driver is not offered.
-            try { failure = ProbeVm(options, accelerator); }
+            try { failure = ProbeVm(options, accelerator, stopping); }
             catch (Exception ex) when (ex is IOException or System.ComponentModel.Win32Exception or InvalidOperationException) { failure = ex.Message; }
             if (failure is null) return (accelerator, "");
             reasons.Add($"{accelerator}: {failure}");
@@ -84,8 +84,12 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptio
         return (null, reasons.Count == 0 ? "no accelerator to try (NodeAgent:Qemu:Accelerators)" : $"no VM could start: {string.Join("; ", reasons)}");
     }
 
-    /// <summary>Why a probe VM with the accelerator did not come up (qemu's own words), or null when it did.</summary>
-    static string? ProbeVm(QemuOptions options, string accelerator)
+    /// <summary>
+    /// Why a probe VM with the accelerator did not come up (qemu's own words), or null when it did. The probe ends when
+    /// the agent stops (a TERM during a slow probe must not hold the agent's shutdown, nor leave a VM behind), and
+    /// `timeout` kills it after a minute even if the agent itself was killed meanwhile.
+    /// </summary>
+    static string? ProbeVm(QemuOptions options, string accelerator, CancellationToken stopping)
     {
         var start = new ProcessStartInfo("prlimit")
         {
@@ -93,7 +97,7 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptio
         };
         string[] vm = [.. VmArguments(options, accelerator, ProbeMemory, 1, "probe"), "-S"];
         vm[Array.IndexOf(vm, "-serial") + 1] = "none";
-        foreach (var argument in (string[])[$"--data={Limit(options, accelerator, ProbeMemory)}", "--", .. vm, "-qmp", "stdio"])
+        foreach (var argument in (string[])[$"--data={Limit(options, accelerator, ProbeMemory)}", "--", "timeout", "-s", "KILL", "60", .. vm, "-qmp", "stdio"])
             start.ArgumentList.Add(argument);
         using var qemu = Process.Start(start)!;
         var stderr = qemu.StandardError.ReadToEndAsync();
@@ -113,8 +117,18 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptio
                 if (line.Contains("\"prelaunch\"", StringComparison.Ordinal)) return true;
             return false;
         });
-        var inTime = answered.Wait(TimeSpan.FromSeconds(30));
-        if (!qemu.HasExited) qemu.Kill();
+        bool inTime;
+        try
+        {
+            inTime = answered.Wait(TimeSpan.FromSeconds(30), stopping);
+        }
+        catch (OperationCanceledException)
+        {
+            qemu.Kill(entireProcessTree: true);
+            qemu.WaitForExit();
+            return "the agent stopped before the probe VM answered";
+        }
+        if (!qemu.HasExited) qemu.Kill(entireProcessTree: true);
         qemu.WaitForExit();
         if (inTime && answered.Result) return null;
         return stderr.Result.Trim() is { Length: > 0 } said ? said

@@ -28,12 +28,17 @@ public sealed class MetricShipper(
 
     public static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(5);
 
+    // Cancelled when the agent starts stopping: a shipper waiting out a long backoff (Telemetry was down a while) tries
+    // again at once, and keeps its retries short, so the drain is not spent asleep.
+    readonly CancellationTokenSource draining = new();
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var shipping = new CancellationTokenSource();
         var shipper = ShipAsync(shipping.Token);
         await CollectAsync(stoppingToken);
 
+        await draining.CancelAsync();
         shipping.CancelAfter(DrainTime);
         try
         {
@@ -47,6 +52,12 @@ public sealed class MetricShipper(
         await shipper;
         logger.LogInformation("Agent {AgentId} stopping: {Samples} samples collected this run, {Pending} batches still pending",
             identity.Name, pending.SamplesAdded, pending.Count);
+    }
+
+    public override void Dispose()
+    {
+        draining.Dispose();
+        base.Dispose();
     }
 
     async Task CollectAsync(CancellationToken stoppingToken)
@@ -105,7 +116,17 @@ public sealed class MetricShipper(
             {
                 logger.LogWarning("Telemetry stream broken ({Reason}); {Pending} batches pending, retrying in {Backoff}",
                     ex.Message, pending.Count, backoff);
-                await Task.Delay(backoff, clock, stoppingToken);
+                using (var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, draining.Token))
+                {
+                    try
+                    {
+                        await Task.Delay(draining.IsCancellationRequested ? TimeSpan.FromMilliseconds(100) : backoff, clock, draining.IsCancellationRequested ? stoppingToken : wait.Token);
+                    }
+                    catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                    {
+                        // The agent started stopping: retry now.
+                    }
+                }
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
                 continue;
             }
