@@ -26,11 +26,14 @@ public sealed class MetricShipper(
     // restarted agent never reuses a sequence Telemetry may already have committed.
     ulong nextSequence = Math.Max((ulong)clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000, pending.HighestSequence + 1);
 
-    public static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(8);
 
     // Cancelled when the agent starts stopping: a shipper waiting out a long backoff (Telemetry was down a while) tries
     // again at once, and keeps its retries short, so the drain is not spent asleep.
     readonly CancellationTokenSource draining = new();
+
+    /// <summary>Telemetry restarts in seconds, and a refused connect costs nothing: a shipper never waits longer than this to retry.</summary>
+    static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(4);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -127,7 +130,7 @@ public sealed class MetricShipper(
                         // The agent started stopping: retry now.
                     }
                 }
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
                 continue;
             }
             backoff = TimeSpan.FromMilliseconds(250);
