@@ -86,8 +86,9 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptio
 
     /// <summary>
     /// Why a probe VM with the accelerator did not come up (qemu's own words), or null when it did. The probe ends when
-    /// the agent stops (a TERM during a slow probe must not hold the agent's shutdown, nor leave a VM behind), and
-    /// `timeout` kills it after a minute even if the agent itself was killed meanwhile.
+    /// the agent stops (a TERM during a slow probe must not hold the agent's shutdown, nor leave a VM behind), and the
+    /// kernel kills it if the agent dies first (<c>setpriv --pdeathsig KILL</c>: the signal comes when the thread that
+    /// started it ends, and that thread waits here for the probe to finish).
     /// </summary>
     static string? ProbeVm(QemuOptions options, string accelerator, CancellationToken stopping)
     {
@@ -97,7 +98,7 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptio
         };
         string[] vm = [.. VmArguments(options, accelerator, ProbeMemory, 1, "probe"), "-S"];
         vm[Array.IndexOf(vm, "-serial") + 1] = "none";
-        foreach (var argument in (string[])[$"--data={Limit(options, accelerator, ProbeMemory)}", "--", "timeout", "-s", "KILL", "60", .. vm, "-qmp", "stdio"])
+        foreach (var argument in (string[])[$"--data={Limit(options, accelerator, ProbeMemory)}", "--", "setpriv", "--pdeathsig", "KILL", "--", .. vm, "-qmp", "stdio"])
             start.ArgumentList.Add(argument);
         using var qemu = Process.Start(start)!;
         var stderr = qemu.StandardError.ReadToEndAsync();
