@@ -6,8 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.IdentityModel.Protocols;
-using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Platform.ServiceDefaults.Auth;
@@ -41,13 +40,7 @@ public static class AuthExtensions
                 };
                 if (settings.Jwks is { Length: > 0 } jwks)
                     options.TokenValidationParameters.IssuerSigningKeys = new JsonWebKeySet(jwks).GetSigningKeys();
-                else if (settings.Authority is { Length: > 0 } authority)
-                    options.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
-                        $"{authority.TrimEnd('/')}/.well-known/openid-configuration", new OpenIdConnectConfigurationRetriever(), new HttpDocumentRetriever { RequireHttps = false })
-                    {
-                        AutomaticRefreshInterval = TimeSpan.FromHours(1),
-                        RefreshInterval = TimeSpan.FromSeconds(10),
-                    };
+
                 // Browsers and WebSocket agents cannot always set headers on an upgrade: accept access_token there.
                 options.Events = new JwtBearerEvents
                 {
@@ -59,6 +52,10 @@ public static class AuthExtensions
                     },
                 };
             });
+
+        if (settings.Jwks is not { Length: > 0 } && settings.Authority is { Length: > 0 } issuer)
+            builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<ILoggerFactory>((options, loggers) =>
+                options.ConfigurationManager = new IssuerKeys($"{issuer.TrimEnd('/')}/.well-known/openid-configuration", TimeProvider.System, loggers.CreateLogger<IssuerKeys>()));
 
         builder.Services.AddSingleton<IAuthorizationHandler, PlatformRoleHandler>();
         builder.Services.AddAuthorizationBuilder()
