@@ -17,13 +17,19 @@ public sealed class MetricIngestionTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await host.DisposeAsync();
 
-    static SampleBatch Batch(string agent, ulong sequence, params double[] values)
+    static SampleBatch Batch(string agent, ulong sequence, params double[] values) => RunBatch(agent, epoch: 0, sequence, values);
+
+    // Every sample made here has its own millisecond, later than the one before: two batches built within the same
+    // millisecond must not tie, or the order a query returns them in is not defined.
+    static long lastTimestampMs = DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds();
+
+    static SampleBatch RunBatch(string agent, ulong epoch, ulong sequence, params double[] values)
     {
-        var now = DateTimeOffset.UtcNow;
-        var batch = new SampleBatch { AgentId = agent, Sequence = sequence };
+        var first = Interlocked.Add(ref lastTimestampMs, values.Length) - values.Length + 1;
+        var batch = new SampleBatch { AgentId = agent, Sequence = sequence, Epoch = epoch };
         batch.Samples.AddRange(values.Select((v, i) => new Sample
         {
-            Name = "node_load1", Value = v, TimestampMs = now.AddMilliseconds(i - values.Length).ToUnixTimeMilliseconds(), Labels = { ["node"] = agent },
+            Name = "node_load1", Value = v, TimestampMs = first + i, Labels = { ["node"] = agent },
         }));
         return batch;
     }
@@ -65,6 +71,34 @@ public sealed class MetricIngestionTests : IAsyncLifetime
         Assert.Equal(0, acks[0].Accepted);
         Assert.False(acks[1].Duplicate);
         Assert.Equal(4, await CountSamplesAsync("node-r"));
+    }
+
+    [Fact]
+    public async Task A_new_run_whose_clock_stepped_back_is_not_taken_for_a_replay_while_the_old_runs_replays_still_are()
+    {
+        var lastRun = RunBatch("node-e", epoch: 41, 2_000_000, 1);
+        await PushAsync("node-e", lastRun);
+
+        // The agent restarts with its clock an hour behind: a new epoch, and sequences below the last run's.
+        var acks = await PushAsync("node-e", lastRun, RunBatch("node-e", epoch: 42, 1_000_000, 2), RunBatch("node-e", epoch: 42, 1_000_001, 3));
+
+        Assert.Equal([true, false, false], acks.Select(a => a.Duplicate));
+        Assert.Equal(3, await CountSamplesAsync("node-e"));
+    }
+
+    [Fact]
+    public async Task A_forged_far_future_sequence_is_refused_and_the_agents_next_batch_is_still_stored()
+    {
+        var forged = await Assert.ThrowsAsync<RpcException>(() => PushAsync("node-f", RunBatch("node-f", epoch: 7, long.MaxValue, 1)));
+        var aheadByAnHour = (ulong)DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds() * 1000;
+        var ahead = await Assert.ThrowsAsync<RpcException>(() => PushAsync("node-f", RunBatch("node-f", epoch: 7, aheadByAnHour, 1)));
+
+        var acks = await PushAsync("node-f", RunBatch("node-f", epoch: 7, (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000, 2));
+
+        Assert.All([forged, ahead], e => Assert.Equal(StatusCode.InvalidArgument, e.StatusCode));
+        Assert.All([forged, ahead], e => Assert.Contains("sequence", e.Status.Detail));
+        Assert.False(Assert.Single(acks).Duplicate);
+        Assert.Equal(1, await CountSamplesAsync("node-f"));
     }
 
     [Fact]

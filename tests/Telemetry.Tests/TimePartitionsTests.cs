@@ -65,6 +65,21 @@ public sealed class TimePartitionsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_batch_cursors_of_agent_runs_silent_for_longer_than_a_late_sample_is_accepted_are_forgotten()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2033, 5, 1, 12, 0, 0, TimeSpan.Zero));
+        await using (var insert = db.CreateCommand("""
+            INSERT INTO telemetry.batch_cursors VALUES ('pruned-agent', 1, 10, '2033-05-01 09:00:00+00'), ('pruned-agent', 2, 20, '2033-05-01 11:30:00+00')
+            """))
+            await insert.ExecuteNonQueryAsync();
+
+        await Partitions(clock).MaintainAsync(CancellationToken.None);
+
+        await using var left = db.CreateCommand("SELECT array_agg(epoch) FROM telemetry.batch_cursors WHERE agent_id = 'pruned-agent'");
+        Assert.Equal(new[] { 2L }, (long[])(await left.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
     public async Task Replicas_maintaining_together_create_each_partition_once()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2032, 7, 1, 12, 0, 0, TimeSpan.Zero));

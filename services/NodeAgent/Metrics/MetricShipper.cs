@@ -26,6 +26,10 @@ public sealed class MetricShipper(
     // restarted agent never reuses a sequence Telemetry may already have committed.
     ulong nextSequence = Math.Max((ulong)clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000, pending.HighestSequence + 1);
 
+    // This run's epoch: Telemetry recognises replays per (agent, epoch), so a run whose clock stepped back is not taken
+    // for a replay of the last one, and a sender who does not know the epoch cannot push this run's cursor ahead.
+    readonly ulong epoch = (System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)) >> 1) | 1;
+
     public static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(8);
 
     // Cancelled when the agent starts stopping: a shipper waiting out a long backoff (Telemetry was down a while) tries
@@ -82,7 +86,7 @@ public sealed class MetricShipper(
         {
             try
             {
-                var batch = new SampleBatch { AgentId = identity.Name, Sequence = nextSequence++ };
+                var batch = new SampleBatch { AgentId = identity.Name, Sequence = nextSequence++, Epoch = epoch };
                 var now = clock.GetUtcNow();
                 batch.Samples.AddRange(machine.ReadSamples(identity.Name, now));
                 foreach (var source in sources ?? []) batch.Samples.AddRange(source.Read(identity.Name, now));

@@ -63,7 +63,8 @@ public sealed class AgentStore(NpgsqlDataSource db)
     {
         await using var command = db.CreateCommand("""
             WITH registration AS (DELETE FROM telemetry.agents WHERE agent_id = $1 RETURNING 1),
-                 cursor AS (DELETE FROM telemetry.agent_cursors WHERE agent_id = $1 RETURNING 1)
+                 cursor AS (DELETE FROM telemetry.agent_cursors WHERE agent_id = $1 RETURNING 1),
+                 epochs AS (DELETE FROM telemetry.batch_cursors WHERE agent_id = $1)
             SELECT (SELECT count(*) FROM registration) + (SELECT count(*) FROM cursor)
             """);
         command.Parameters.Add(new() { Value = agentId });

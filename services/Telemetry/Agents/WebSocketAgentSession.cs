@@ -117,7 +117,7 @@ public sealed class WebSocketAgentSession(
 
         if (sequence is { } numbered)
         {
-            var result = await writer.WriteBatchAsync(agentId, numbered, samples, cancellationToken);
+            var result = await writer.WriteBatchAsync(agentId, epoch: 0, numbered, samples, cancellationToken);
             await SendAsync("ack", new { of = "metrics", sequence = numbered, accepted = result.Accepted, duplicate = result.Duplicate }, cancellationToken);
         }
         else

@@ -28,7 +28,7 @@ public sealed class MetricIngestionService(
 
             var samples = SampleBatchValidator.Validate(batch, clock.GetUtcNow(), series);
             limits.Admit(batch.AgentId, samples);
-            var result = await writer.WriteBatchAsync(batch.AgentId, (long)batch.Sequence, samples, context.CancellationToken);
+            var result = await writer.WriteBatchAsync(batch.AgentId, (long)batch.Epoch, (long)batch.Sequence, samples, context.CancellationToken);
             await responseStream.WriteAsync(new BatchAck { Sequence = batch.Sequence, Accepted = result.Accepted, Duplicate = result.Duplicate });
 
             if (result.Duplicate)

@@ -22,6 +22,9 @@ public static partial class SampleBatchValidator
         var validation = new RequestValidation()
             .Require(!string.IsNullOrWhiteSpace(batch.AgentId) && batch.AgentId.Length <= 128, "agent_id", "must be 1-128 characters")
             .Require(batch.Sequence > 0 && batch.Sequence <= long.MaxValue, "sequence", "must be a positive 63-bit number")
+            .Require(batch.Sequence <= LatestSequence(now), "sequence",
+                $"must not lie more than {MaxFuture.TotalMinutes:F0} minutes ahead of Telemetry's clock in microseconds since the Unix epoch")
+            .Require(batch.Epoch <= long.MaxValue, "epoch", "must be a 63-bit number")
             .Require(batch.Samples.Count > 0, "samples", "must not be empty")
             .Require(batch.Samples.Count <= MaxSamplesPerBatch, "samples", $"at most {MaxSamplesPerBatch} samples per batch");
         validation.ThrowIfInvalid();
@@ -57,6 +60,12 @@ public static partial class SampleBatchValidator
         validation.ThrowIfInvalid();
         return samples;
     }
+
+    /// <summary>
+    /// The highest sequence a batch may carry now: sequences count up from their sender's clock in microseconds, so one
+    /// far ahead is forged or from a clock gone wrong, and accepting it would make every later batch a "duplicate".
+    /// </summary>
+    static ulong LatestSequence(DateTimeOffset now) => (ulong)(now + MaxFuture).ToUnixTimeMilliseconds() * 1000;
 
     // Agents repeat the same few names in every batch: each distinct valid name is checked by its pattern once.
     static readonly ConcurrentDictionary<string, bool> KnownMetricNames = new(), KnownLabelNames = new();

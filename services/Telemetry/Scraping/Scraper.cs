@@ -66,7 +66,7 @@ public sealed class Scraper(
 
         try
         {
-            await writer.WriteBatchAsync(batch.AgentId, (long)batch.Sequence, samples, cancellationToken);
+            await writer.WriteBatchAsync(batch.AgentId, epoch: 0, (long)batch.Sequence, samples, cancellationToken);
         }
         catch (NpgsqlException ex)
         {

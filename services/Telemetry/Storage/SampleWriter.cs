@@ -10,14 +10,15 @@ public sealed record StoredSample(SeriesKey Series, DateTimeOffset Time, double 
 public sealed record BatchWriteResult(int Accepted, bool Duplicate);
 
 /// <summary>
-/// Commits an agent's batch exactly once. The first statement advances the agent's cursor only if the batch is newer
-/// and keeps that row locked until commit: a second delivery of the same sequence waits for the first and then finds
-/// nothing to advance, so it is a duplicate; if the first rolls back, the second proceeds. Samples go in by binary COPY.
+/// Commits an agent's batch exactly once. The first statement advances the cursor of the batch's (agent, epoch) only if
+/// the batch is newer and keeps that row locked until commit: a second delivery of the same sequence waits for the first
+/// and then finds nothing to advance, so it is a duplicate; if the first rolls back, the second proceeds. The same
+/// statement counts the batch on the agent's row. Samples go in by binary COPY.
 /// </summary>
 public sealed class SampleWriter(NpgsqlDataSource db, SeriesCatalog catalog, TimeProvider clock)
 {
-    public Task<BatchWriteResult> WriteBatchAsync(string agentId, long sequence, IReadOnlyList<StoredSample> samples, CancellationToken cancellationToken) =>
-        WriteAsync(agentId, sequence, samples, cancellationToken);
+    public Task<BatchWriteResult> WriteBatchAsync(string agentId, long epoch, long sequence, IReadOnlyList<StoredSample> samples, CancellationToken cancellationToken) =>
+        WriteAsync(agentId, (epoch, sequence), samples, cancellationToken);
 
     /// <summary>
     /// Stores samples that carry no sequence (Prometheus remote write): at least once, since a sender that retries
@@ -26,12 +27,12 @@ public sealed class SampleWriter(NpgsqlDataSource db, SeriesCatalog catalog, Tim
     public Task WriteUnsequencedAsync(string agentId, IReadOnlyList<StoredSample> samples, CancellationToken cancellationToken) =>
         WriteAsync(agentId, null, samples, cancellationToken);
 
-    async Task<BatchWriteResult> WriteAsync(string agentId, long? sequence, IReadOnlyList<StoredSample> samples, CancellationToken cancellationToken)
+    async Task<BatchWriteResult> WriteAsync(string agentId, (long Epoch, long Sequence)? batch, IReadOnlyList<StoredSample> samples, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        if (sequence is { } numbered && !await AdvanceCursorAsync(connection, transaction, agentId, numbered, samples.Count, cancellationToken))
+        if (batch is { } numbered && !await AdvanceCursorAsync(connection, transaction, agentId, numbered.Epoch, numbered.Sequence, samples.Count, cancellationToken))
             return new(0, Duplicate: true);
 
         var keys = samples.Select(s => s.Series).ToArray();
@@ -78,20 +79,26 @@ public sealed class SampleWriter(NpgsqlDataSource db, SeriesCatalog catalog, Tim
     static long IdOf(StoredSample sample, IReadOnlyDictionary<string, long> ids) =>
         sample.Series.Id is var known and not 0 ? known : ids[sample.Series.Identity];
 
-    async Task<bool> AdvanceCursorAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string agentId, long sequence, int samples, CancellationToken cancellationToken)
+    async Task<bool> AdvanceCursorAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string agentId, long epoch, long sequence, int samples,
+        CancellationToken cancellationToken)
     {
         await using var advance = new NpgsqlCommand("""
+            WITH claimed AS (
+                INSERT INTO telemetry.batch_cursors AS b (agent_id, epoch, last_sequence, updated_at) VALUES ($1, $5, $2, $3)
+                ON CONFLICT (agent_id, epoch) DO UPDATE SET last_sequence = EXCLUDED.last_sequence, updated_at = EXCLUDED.updated_at
+                WHERE b.last_sequence < EXCLUDED.last_sequence
+                RETURNING 1)
             INSERT INTO telemetry.agent_cursors AS c (agent_id, last_sequence, updated_at, batches, samples, first_seen_at)
-            VALUES ($1, $2, $3, 1, $4, $3)
+            SELECT $1, $2, $3, 1, $4, $3 FROM claimed
             ON CONFLICT (agent_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence, updated_at = EXCLUDED.updated_at,
                 batches = c.batches + 1, samples = c.samples + EXCLUDED.samples
-            WHERE c.last_sequence < EXCLUDED.last_sequence
             RETURNING 1
             """, connection, transaction);
         advance.Parameters.Add(new() { Value = agentId });
         advance.Parameters.Add(new() { Value = sequence });
         advance.Parameters.Add(new() { Value = clock.GetUtcNow() });
         advance.Parameters.Add(new() { Value = (long)samples });
+        advance.Parameters.Add(new() { Value = epoch });
         return await advance.ExecuteScalarAsync(cancellationToken) is not null;
     }
 }

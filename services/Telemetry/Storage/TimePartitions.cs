@@ -32,12 +32,15 @@ public sealed record PartitionedTable(string Name, int DaysPerPartition, Func<Re
 /// oldest raw partition, which rollups must be able to cover) to two days ahead, and a partition whose whole span lies
 /// past its tier's retention is dropped — expiry is a DROP TABLE, never a DELETE. The first pass runs before the service
 /// serves, so ingestion never meets a missing partition. Replicas take turns through a transaction-scoped advisory lock.
+/// The same pass forgets the batch cursors of agent runs that sent nothing for longer than a sample is accepted late:
+/// a replay they could still recognise holds samples too old to be stored anyway.
 /// </summary>
 public sealed class TimePartitions(NpgsqlDataSource db, IOptions<RetentionOptions> options, TimeProvider clock, ILogger<TimePartitions> logger)
     : BackgroundService
 {
     const long LockKey = 0x74656C656D657472; // "telemetr"
     const int DaysAhead = 2;
+    static readonly TimeSpan IdleEpochAfter = SampleWindow.MaxAge + SampleWindow.MaxFuture + TimeSpan.FromMinutes(10);
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -97,6 +100,12 @@ public sealed class TimePartitions(NpgsqlDataSource db, IOptions<RetentionOption
                 await Execute(connection, transaction, $"DROP TABLE telemetry.{table.PartitionName(start)}", cancellationToken);
                 dropped.Add(table.PartitionName(start));
             }
+        }
+
+        await using (var forget = new NpgsqlCommand("DELETE FROM telemetry.batch_cursors WHERE updated_at < $1", connection, transaction))
+        {
+            forget.Parameters.Add(new() { Value = now - IdleEpochAfter });
+            await forget.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
