@@ -53,14 +53,32 @@ public static class OtlpEndpoint
         }
 
         var now = clock.GetUtcNow();
-        var conversion = OtlpMetricsConverter.Convert(export, totals, now);
+        OtlpConversion conversion;
+        try
+        {
+            conversion = OtlpMetricsConverter.Convert(export, now);
+        }
+        catch (OtlpTooLargeException ex)
+        {
+            await RespondAsync(http, json, ex.Status, Error(Code.InvalidArgument, ex.Message));
+            return;
+        }
         if (conversion.Batch.Samples.Count > 0)
         {
             try
             {
                 var samples = SampleBatchValidator.Validate(conversion.Batch, now, series);
                 limits.Admit(IngestionLimits.SenderOf(http), samples);
-                await writer.WriteUnsequencedAsync(IngestionLimits.SenderOf(http), samples, http.RequestAborted);
+                var (accumulated, undo) = conversion.Accumulate(samples, totals);
+                try
+                {
+                    await writer.WriteUnsequencedAsync(IngestionLimits.SenderOf(http), accumulated, http.RequestAborted);
+                }
+                catch
+                {
+                    undo();
+                    throw;
+                }
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted)
             {
@@ -70,6 +88,12 @@ public static class OtlpEndpoint
             catch (RpcException ex)
             {
                 await RespondAsync(http, json, StatusCodes.Status400BadRequest, Error(Code.InvalidArgument, ex.Status.Detail));
+                return;
+            }
+            catch (Npgsql.NpgsqlException)
+            {
+                // Retryable for an OTLP exporter, which sends the same data again.
+                await RespondAsync(http, json, StatusCodes.Status503ServiceUnavailable, Error(Code.Unavailable, "storage is unavailable; retry"));
                 return;
             }
         }

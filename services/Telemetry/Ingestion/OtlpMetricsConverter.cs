@@ -8,23 +8,66 @@ using Platform.Telemetry.V1;
 
 namespace Platform.Telemetry.Ingestion;
 
-/// <summary>What an OTLP request turned into: the samples, and the data points it could not convert, with why.</summary>
-public sealed record OtlpConversion(SampleBatch Batch, long Rejected, IReadOnlyList<string> Problems);
+/// <summary>
+/// What an OTLP request turned into: the samples, the data points it could not convert with why, and which samples
+/// are deltas to be added to their series' running totals once the request is accepted.
+/// </summary>
+public sealed record OtlpConversion(SampleBatch Batch, long Rejected, IReadOnlyList<string> Problems, IReadOnlyList<int> Deltas)
+{
+    /// <summary>
+    /// Turns the accepted samples' deltas into running totals — only once validation and the limits have let the
+    /// request through — and returns how to take them back out if storing the samples then fails (the exporter retries).
+    /// </summary>
+    public (IReadOnlyList<StoredSample> Samples, Action Undo) Accumulate(IReadOnlyList<StoredSample> samples, DeltaTotals totals)
+    {
+        if (Deltas.Count == 0) return (samples, () => { });
+        var accumulated = samples.ToArray();
+        foreach (var i in Deltas)
+            accumulated[i] = accumulated[i] with { Value = totals.Add(accumulated[i].Series.Identity, samples[i].Value) };
+        return (accumulated, () =>
+        {
+            foreach (var i in Deltas) totals.Add(samples[i].Series.Identity, -samples[i].Value);
+        });
+    }
+}
+
+/// <summary>An OTLP request that would expand past the limits, refused before it is expanded.</summary>
+public sealed class OtlpTooLargeException(int status, string message) : Exception(message)
+{
+    public int Status { get; } = status;
+}
 
 /// <summary>
 /// Turns OTLP metrics into samples the way Prometheus' OpenTelemetry compatibility rules do: names and attribute keys
 /// become [a-zA-Z0-9_:] (anything else is '_'), monotonic sums get <c>_total</c>, histograms become cumulative
 /// <c>_bucket{le}</c>, <c>_sum</c> and <c>_count</c>, and the resource's <c>service.name</c> / <c>service.instance.id</c>
 /// become <c>job</c> / <c>instance</c>. Delta sums and histograms are added up into running totals (see
-/// <see cref="DeltaTotals"/>); exponential histograms and summaries are rejected and counted.
+/// <see cref="DeltaTotals"/>); exponential histograms and summaries are rejected and counted. What a data point will
+/// expand to is counted before it is expanded: a request past 10,000 samples (a histogram with a million buckets, say)
+/// or a point with more than 32 attributes is refused without being built.
 /// </summary>
 public static partial class OtlpMetricsConverter
 {
-    public static OtlpConversion Convert(ExportMetricsServiceRequest request, DeltaTotals totals, DateTimeOffset now)
+    public static OtlpConversion Convert(ExportMetricsServiceRequest request, DateTimeOffset now)
     {
         var batch = new SampleBatch { AgentId = "otlp", Sequence = 1 };
         long rejected = 0;
         var problems = new List<string>();
+        var deltas = new List<int>();
+        void Add(Sample sample, bool delta)
+        {
+            if (delta) deltas.Add(batch.Samples.Count);
+            batch.Samples.Add(sample);
+        }
+        void Expect(string metric, long samples, int attributes)
+        {
+            if (attributes > SampleBatchValidator.MaxLabelsPerSample)
+                throw new OtlpTooLargeException(StatusCodes.Status400BadRequest,
+                    $"{metric}: a data point has {attributes} attributes with the resource's; at most {SampleBatchValidator.MaxLabelsPerSample}");
+            if (batch.Samples.Count + samples > SampleBatchValidator.MaxSamplesPerBatch)
+                throw new OtlpTooLargeException(StatusCodes.Status413PayloadTooLarge,
+                    $"{metric}: the request expands to more than {SampleBatchValidator.MaxSamplesPerBatch} samples (each histogram bucket is one); export in smaller batches");
+        }
         foreach (var resource in request.ResourceMetrics)
         {
             var target = Target(resource.Resource);
@@ -35,19 +78,28 @@ public static partial class OtlpMetricsConverter
                 {
                     case Metric.DataOneofCase.Gauge:
                         foreach (var point in metric.Gauge.DataPoints)
-                            batch.Samples.Add(Sample(name, target, point.Attributes, Value(point), point.TimeUnixNano, now));
+                        {
+                            Expect(metric.Name, 1, point.Attributes.Count + target.Count);
+                            Add(Sample(name, target, point.Attributes, Value(point), point.TimeUnixNano, now), delta: false);
+                        }
                         break;
                     case Metric.DataOneofCase.Sum:
                         var sumName = metric.Sum.IsMonotonic && !name.EndsWith("_total", StringComparison.Ordinal) ? name + "_total" : name;
                         var delta = metric.Sum.AggregationTemporality == AggregationTemporality.Delta;
                         foreach (var point in metric.Sum.DataPoints)
-                            batch.Samples.Add(Accumulate(Sample(sumName, target, point.Attributes, Value(point), point.TimeUnixNano, now), delta, totals));
+                        {
+                            Expect(metric.Name, 1, point.Attributes.Count + target.Count);
+                            Add(Sample(sumName, target, point.Attributes, Value(point), point.TimeUnixNano, now), delta);
+                        }
                         break;
                     case Metric.DataOneofCase.Histogram:
                         var deltaHistogram = metric.Histogram.AggregationTemporality == AggregationTemporality.Delta;
                         foreach (var point in metric.Histogram.DataPoints)
+                        {
+                            Expect(metric.Name, point.BucketCounts.Count + 2L, point.Attributes.Count + target.Count + 1);
                             foreach (var sample in Histogram(name, target, point, now))
-                                batch.Samples.Add(Accumulate(sample, deltaHistogram, totals));
+                                Add(sample, deltaHistogram);
+                        }
                         break;
                     default:
                         var points = metric.DataCase switch
@@ -62,7 +114,7 @@ public static partial class OtlpMetricsConverter
                 }
             }
         }
-        return new(batch, rejected, problems);
+        return new(batch, rejected, problems, deltas);
     }
 
     static IEnumerable<Sample> Histogram(string name, IReadOnlyList<KeyValuePair<string, string>> target, HistogramDataPoint point, DateTimeOffset now)
@@ -78,12 +130,6 @@ public static partial class OtlpMetricsConverter
         }
         yield return Sample(name + "_count", target, point.Attributes, point.Count, point.TimeUnixNano, now);
         if (point.HasSum) yield return Sample(name + "_sum", target, point.Attributes, point.Sum, point.TimeUnixNano, now);
-    }
-
-    static Sample Accumulate(Sample sample, bool delta, DeltaTotals totals)
-    {
-        if (delta) sample.Value = totals.Add(SeriesKey.From(sample.Name, sample.Labels).Identity, sample.Value);
-        return sample;
     }
 
     static Sample Sample(string name, IReadOnlyList<KeyValuePair<string, string>> target, IEnumerable<Otlp.KeyValue> attributes, double value, ulong timeUnixNano, DateTimeOffset now)

@@ -11,7 +11,9 @@ namespace Platform.Telemetry.Ingestion;
 /// Prometheus remote write 1.0 receiver: <c>POST /api/v1/write</c>, a snappy block-compressed protobuf WriteRequest.
 /// The samples pass the same validation as agents' batches (non-finite values, which include Prometheus' staleness
 /// markers, are skipped); a refused request stores nothing and is answered with 400
-/// (which Prometheus does not retry), a storage failure with 503 (which it does).
+/// (which Prometheus does not retry), a storage failure with 503 (which it does). The body's series, labels and samples
+/// are counted on the wire before the message is built (<see cref="RemoteWriteShape"/>): more than 10,000 samples is a
+/// 413, more than 32 labels on a series a 400, whatever the compression ratio.
 /// </summary>
 public static class RemoteWriteEndpoint
 {
@@ -43,7 +45,11 @@ public static class RemoteWriteEndpoint
             var compressed = body.GetBuffer().AsSpan(0, (int)body.Length);
             if (Snappy.GetUncompressedLength(compressed) > MaxDecompressedBytes)
                 return Refuse(StatusCodes.Status413PayloadTooLarge, $"the decompressed body may be at most {MaxDecompressedBytes >> 20} MiB");
-            write = WriteRequest.Parser.ParseFrom(Snappy.DecompressToArray(compressed));
+            var decompressed = Snappy.DecompressToArray(compressed);
+            // Counted on the wire first: the message is built only once it is known to fit.
+            if (RemoteWriteShape.Check(decompressed, SampleBatchValidator.MaxSamplesPerBatch, SampleBatchValidator.MaxLabelsPerSample) is { } refused)
+                return Refuse(refused.Status, refused.Reason);
+            write = WriteRequest.Parser.ParseFrom(decompressed);
         }
         catch (Exception ex) when (ex is InvalidDataException or InvalidProtocolBufferException or ArgumentException)
         {
