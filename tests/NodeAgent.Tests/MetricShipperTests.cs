@@ -64,6 +64,28 @@ public sealed class MetricShipperTests : IAsyncLifetime
         Assert.Equal(0L, await DuplicatesAsync(telemetryHost.ConnectionString));
     }
 
+    [Fact]
+    public async Task Batches_over_the_agents_series_budget_are_dropped_and_counted_never_resent_forever()
+    {
+        await using var strict = await ServiceHost<TelemetryProgram>.StartAsync(new Dictionary<string, string> { ["Telemetry:Limits:MaxSeriesPerAgent"] = "1" });
+        var pending = new PendingBatches(capacity: 10_000);
+        var channel = Grpc.Net.Client.GrpcChannel.ForAddress("http://telemetry", new() { HttpHandler = new BearerHandler(TestInfrastructure.Token("node-w", "agent")) { InnerHandler = strict.Server.CreateHandler() } });
+        var shipper = new MetricShipper(
+            new MetricIngestion.MetricIngestionClient(channel), new NodeIdentity(Guid.NewGuid(), "node-w", "host", stateFolder, "test"),
+            Options.Create(new NodeAgentOptions { MetricsInterval = TimeSpan.FromMilliseconds(50) }),
+            pending, TimeProvider.System, NullLogger<MetricShipper>.Instance);
+
+        await shipper.StartAsync(CancellationToken.None);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (pending.Refused < 5 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        await shipper.StopAsync(CancellationToken.None);
+
+        // Every batch of this machine's counters has more than one series: each is refused once, dropped and counted.
+        Assert.True(pending.Refused >= 5, $"{pending.Refused} batches refused within 60 s");
+        Assert.Equal(0, pending.Count);
+        Assert.Equal(0L, await CountAsync(strict.ConnectionString));
+    }
+
     static async Task WaitForStoredAsync(string connectionString, long atLeast)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);

@@ -48,7 +48,7 @@ public sealed class NodeHealthChecks(
         report.Checks.Add(Measure("metrics_backlog", () =>
         {
             var batches = pending.Count;
-            return (batches > 1000 ? "fail" : batches > 10 ? "warn" : "pass", $"{batches} metric batches waiting for Telemetry, {pending.Dropped} dropped");
+            return (batches > 1000 ? "fail" : batches > 10 ? "warn" : "pass", $"{batches} metric batches waiting for Telemetry, {pending.Dropped} dropped (list full), {pending.Refused} refused by Telemetry");
         }));
         foreach (var driver in drivers)
             report.Checks.Add(Measure($"driver_{driver.Name}", () =>

@@ -113,11 +113,20 @@ public sealed class MetricShipper(
             {
                 return;
             }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument
+                || ex.StatusCode == StatusCode.ResourceExhausted && RetryDelay(ex) is null)
             {
-                // The stream stops at the first refused batch, which is the oldest unacknowledged one.
-                var refused = pending.DropOldest();
-                logger.LogError("Telemetry refused batch {Sequence}: {Reason}", refused?.Sequence, ex.Status.Detail);
+                // The stream stops at the first refused batch, which is the oldest unacknowledged one. Refused for what
+                // it is (invalid, or over the series budget), it would be refused again: it is dropped and counted.
+                var refused = pending.DropOldest(refused: true);
+                logger.LogError("Telemetry refused batch {Sequence} ({Code}): {Reason}", refused?.Sequence, ex.StatusCode, ex.Status.Detail);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted && !stoppingToken.IsCancellationRequested)
+            {
+                // Over the sample rate: Telemetry says when the batch fits.
+                var wait = RetryDelay(ex)!.Value;
+                logger.LogWarning("Telemetry is rate-limiting this agent; retrying in {Wait}", wait);
+                await Task.Delay(wait < MaxBackoff ? wait : MaxBackoff, clock, stoppingToken);
             }
             catch (Exception ex) when (ex is RpcException or HttpRequestException or IOException && !stoppingToken.IsCancellationRequested)
             {
@@ -140,6 +149,9 @@ public sealed class MetricShipper(
             backoff = TimeSpan.FromMilliseconds(250);
         }
     }
+
+    static TimeSpan? RetryDelay(RpcException refusal) =>
+        refusal.GetRpcStatus()?.GetDetail<Google.Rpc.RetryInfo>()?.RetryDelay?.ToTimeSpan();
 
     async Task StreamAsync(CancellationToken stoppingToken)
     {

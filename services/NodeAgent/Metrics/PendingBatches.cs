@@ -38,7 +38,11 @@ public sealed class PendingBatches
         }
     }
 
+    /// <summary>Batches dropped because the list was full (the oldest go first).</summary>
     public long Dropped { get; private set; }
+
+    /// <summary>Batches Telemetry refused for what they are (invalid, over the series budget) and that were dropped.</summary>
+    public long Refused { get; private set; }
 
     /// <summary>Samples added in this process's life, whether since acknowledged or not.</summary>
     public long SamplesAdded { get; private set; }
@@ -101,13 +105,14 @@ public sealed class PendingBatches
     }
 
     /// <summary>Removes the oldest batch (one Telemetry refused as invalid) and returns it.</summary>
-    public SampleBatch? DropOldest()
+    public SampleBatch? DropOldest(bool refused = false)
     {
         lock (gate)
         {
             if (batches.First is not { } first) return null;
             Forget(first.Value);
             batches.RemoveFirst();
+            if (refused) Refused++;
             return first.Value;
         }
     }
