@@ -28,11 +28,12 @@ public sealed class CheckpointTests : IDisposable
     public async Task A_workload_is_checkpointed_and_restored_where_criu_works_and_refused_with_the_reason_where_not()
     {
         var folder = Path.Combine(root, "counter");
-        handle = await driver.StartAsync(new Assignment
+        var assignment = new Assignment
         {
             WorkloadId = Guid.NewGuid().ToString(), Name = "counter", Command = "sh", MemoryBytes = 256L << 20,
             Args = { "-c", "i=0; while :; do i=$((i+1)); echo $i > count.tmp && mv count.tmp count; sleep 0.05; done" },
-        }, folder, CancellationToken.None);
+        };
+        handle = await driver.StartAsync(assignment, folder, CancellationToken.None);
         await Eventually.HoldsAsync(() => Count(folder) > 2, "counting");
         var live = driver.Fingerprint().Attributes["live_migration"];
         var images = Path.Combine(folder, CriuCheckpoint.ImagesFolder);
@@ -51,7 +52,7 @@ public sealed class CheckpointTests : IDisposable
         Assert.Equal("exited", driver.Inspect(handle));
         var stopped = Count(folder);
 
-        handle = await driver.RestoreAsync(folder, images, CancellationToken.None);
+        handle = await driver.RestoreAsync(assignment, folder, images, CancellationToken.None);
 
         Assert.Equal("running", driver.Inspect(handle));
         await Eventually.HoldsAsync(() => Count(folder) > stopped, "counting on from where it was checkpointed");

@@ -27,7 +27,9 @@ public sealed class ProcessDriverTests() : DriverTestBed("driver-")
     {
         var fingerprint = driver.Fingerprint();
         Assert.True(fingerprint.Available, fingerprint.Reason);
-        Assert.Equal("rlimit", fingerprint.Attributes["limits"]);
+        Assert.Matches("^cgroup v[12]: memory", fingerprint.Attributes["cgroups"]);
+        Assert.Equal("cgroups and rlimit", fingerprint.Attributes["limits"]);
+        Assert.Contains("uid of its own", fingerprint.Attributes["user"]);
     }
 
     [Fact]

@@ -20,14 +20,14 @@ public static class CriuCheckpoint
     public static async Task DumpAsync(int pid, string imagesDir, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(imagesDir);
-        await RunAsync(imagesDir, "dump.log", ["dump", "--tree", pid.ToString(CultureInfo.InvariantCulture), "--images-dir", imagesDir, "--file-locks"], cancellationToken);
+        await RunAsync(imagesDir, "dump.log", ["dump", "--tree", pid.ToString(CultureInfo.InvariantCulture), "--images-dir", imagesDir, "--file-locks", "--manage-cgroups=ignore"], cancellationToken);
     }
 
     /// <summary>Restores the tree dumped in <paramref name="imagesDir"/>; returns the pid of its root.</summary>
     public static async Task<int> RestoreAsync(string imagesDir, CancellationToken cancellationToken)
     {
         var pidFile = Path.Combine(imagesDir, "restored.pid");
-        await RunAsync(imagesDir, "restore.log", ["restore", "--images-dir", imagesDir, "--restore-detached", "--pidfile", pidFile, "--file-locks"], cancellationToken);
+        await RunAsync(imagesDir, "restore.log", ["restore", "--images-dir", imagesDir, "--restore-detached", "--pidfile", pidFile, "--file-locks", "--manage-cgroups=ignore"], cancellationToken);
         return int.Parse((await File.ReadAllTextAsync(pidFile, cancellationToken)).Trim(), CultureInfo.InvariantCulture);
     }
 

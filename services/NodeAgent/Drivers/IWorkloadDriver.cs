@@ -44,7 +44,7 @@ public interface IWorkloadDriver
         throw new NotSupportedException($"the {Name} driver cannot checkpoint a workload");
 
     /// <summary>Brings back a workload checkpointed into <paramref name="imagesDir"/> (on this node or another).</summary>
-    Task<WorkloadHandle> RestoreAsync(string folder, string imagesDir, CancellationToken cancellationToken) =>
+    Task<WorkloadHandle> RestoreAsync(Assignment assignment, string folder, string imagesDir, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"the {Name} driver cannot restore a workload");
 }
 

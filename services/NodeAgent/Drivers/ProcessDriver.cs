@@ -9,11 +9,27 @@ namespace Platform.NodeAgent.Drivers;
 /// Runs a workload as a supervised OS process. The command runs under a small sh wrapper, in a session of its own (so
 /// it outlives an agent restart and every process it starts can be signalled as one group), in the workload's folder,
 /// with stdout and stderr appended to files there and its exit code written to <c>exit_code</c> by the wrapper.
-/// Limits: cgroup v2 is not delegated on these machines, so memory is capped with RLIMIT_DATA (prlimit) and CPU is
-/// weighted with nice — the fingerprint says so. Pause is SIGSTOP to the group, resume SIGCONT, stop SIGTERM then SIGKILL.
+/// Contained: the first process joins the workload's control groups (<see cref="WorkloadCgroups"/>: memory, CPU share,
+/// process count) and then becomes the workload's own user (<see cref="WorkloadUsers"/>) with no capabilities and
+/// no way to gain any (<c>setpriv</c>) before the wrapper opens a file or runs the command; RLIMIT_DATA and nice apply
+/// too. Pause is SIGSTOP to the group, resume SIGCONT, stop SIGTERM then SIGKILL — and every process left in the
+/// workload's groups is killed with it, whatever session it made for itself.
 /// </summary>
-public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
+public class ProcessDriver(ILogger<ProcessDriver> logger, WorkloadCgroups? cgroups = null) : IWorkloadDriver
 {
+    /// <summary>The kernel's limits; a driver made without them (a test) finds the node's own.</summary>
+    protected WorkloadCgroups Cgroups { get; } = cgroups ?? WorkloadCgroups.Detect("local");
+
+    /// <summary>The processes (and threads) one workload may have at once.</summary>
+    public const int MaxProcesses = 512;
+
+    /// <summary>Run as root before anything else: the first process joins the workload's groups, then execs the rest.</summary>
+    const string JoinGroups = """
+        n=$1; shift
+        while [ "$n" -gt 0 ]; do echo $$ > "$1/cgroup.procs" || exit 125; shift; n=$((n-1)); done
+        exec "$@"
+        """;
+
     /// <summary>
     /// Lets go of the agent's standard streams first (a workload holding the agent's pipes would keep whoever reads
     /// them waiting after the agent is gone), runs "$@" in the background, waits for it and records how it ended.
@@ -36,7 +52,7 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
     const int Niceness = 10;
     readonly Dictionary<int, Process> children = [];
     // Looked up once: every start asks for the fingerprint, and the tools do not come and go.
-    readonly Lazy<List<string>> missingTools = new(() => [.. new[] { "setsid", "prlimit", "nice", "env", "sh" }.Where(tool => Which(tool) is null)]);
+    readonly Lazy<List<string>> missingTools = new(() => [.. new[] { "setsid", "prlimit", "nice", "env", "sh", "setpriv" }.Where(tool => Which(tool) is null)]);
 
     public virtual string Name => "process";
 
@@ -45,10 +61,12 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
         var missing = missingTools.Value;
         var info = new DriverInfo { Name = Name, Available = missing.Count == 0 };
         if (missing.Count > 0) info.Reason = $"missing {string.Join(", ", missing)} (util-linux, coreutils)";
-        info.Attributes["limits"] = "rlimit";
-        info.Attributes["memory"] = "RLIMIT_DATA (prlimit --data)";
-        info.Attributes["cpu"] = $"nice {Niceness} (a weight, not a cap)";
-        info.Attributes["cgroup_v2"] = File.Exists("/sys/fs/cgroup/cgroup.subtree_control") ? "present, not used" : "not available";
+        info.Attributes["limits"] = Cgroups.Enforced ? "cgroups and rlimit" : "rlimit";
+        info.Attributes["cgroups"] = Cgroups.Description;
+        info.Attributes["memory"] = Cgroups.Enforced ? "the memory cgroup, and RLIMIT_DATA per process (prlimit --data)" : "RLIMIT_DATA per process (prlimit --data)";
+        info.Attributes["cpu"] = $"nice {Niceness}{(Cgroups.Enforced ? " and a cgroup share from cpu_millis" : "")} (a weight, not a cap)";
+        info.Attributes["processes"] = Cgroups.Enforced ? $"at most {MaxProcesses} (pids cgroup)" : "not limited";
+        info.Attributes["user"] = $"a uid of its own from {WorkloadUsers.First} up, owning only the workload's folder; no capabilities, no_new_privs";
         info.Attributes["live_migration"] = CriuProbe.LiveMigration;
         return info;
     }
@@ -61,14 +79,17 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
 
     public Task<WorkloadHandle> StartAsync(Assignment assignment, string folder, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(folder);
+        var uid = WorkloadUsers.Prepare(assignment.WorkloadId, folder).ToString(CultureInfo.InvariantCulture);
         File.Delete(Path.Combine(folder, "exit_code"));
+        var groups = Cgroups.Create(Path.GetFileName(folder), DataLimit(assignment), assignment.CpuMillis, MaxProcesses);
         var start = new ProcessStartInfo("setsid") { WorkingDirectory = folder, UseShellExecute = false };
-        foreach (var argument in (string[])["prlimit", $"--data={DataLimit(assignment)}", "--", "nice", "-n", Niceness.ToString(CultureInfo.InvariantCulture),
+        foreach (var argument in (string[])["sh", "-c", JoinGroups, "join", groups.Count.ToString(CultureInfo.InvariantCulture), .. groups,
+                     "prlimit", $"--data={DataLimit(assignment)}", "--", "nice", "-n", Niceness.ToString(CultureInfo.InvariantCulture),
+                     "setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--",
                      "sh", "-c", Wrapper, assignment.Name, .. CommandLine(assignment, folder)])
             start.ArgumentList.Add(argument);
         start.Environment.Clear();
-        start.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
+        start.Environment["PATH"] = WorkloadUsers.ReachablePath(Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin");
         start.Environment["HOME"] = folder;
         start.Environment["WORKLOAD_ID"] = assignment.WorkloadId;
         start.Environment["WORKLOAD_NAME"] = assignment.Name;
@@ -76,7 +97,8 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("setsid did not start");
         lock (children) children[process.Id] = process;
-        // setsid, prlimit and nice exec in place: the pid is the wrapper's, and the leader of the workload's session.
+        // setsid, sh (joining the groups), prlimit, nice and setpriv exec in place: the pid is the wrapper's, and the
+        // leader of the workload's session.
         var stat = ProcessStat.Read(process.Id);
         logger.LogInformation("Started workload {WorkloadName} ({WorkloadId}) as pid {Pid}: {Command}", assignment.Name, assignment.WorkloadId, process.Id, assignment.Command);
         return Task.FromResult(new WorkloadHandle(Name, folder, process.Id, stat?.StartTicks ?? 0));
@@ -119,8 +141,28 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
             }
         }
         SignalGroup(handle, Signals.Kill);
+        KillEveryMember(handle);
         await WaitAsync(handle, cancellationToken);
     }
+
+    /// <summary>
+    /// SIGKILL to every process in the workload's groups, again until none is left (one may fork while it is signalled;
+    /// the pids cap bounds how often): a child that made a session of its own is not left behind.
+    /// </summary>
+    void KillEveryMember(WorkloadHandle handle)
+    {
+        for (var round = 0; round < 100; round++)
+        {
+            var members = Cgroups.Processes(WorkloadId(handle));
+            if (members.Count == 0) return;
+            foreach (var pid in members) Signals.Send(pid, Signals.Kill);
+            Thread.Sleep(10);
+        }
+        logger.LogWarning("Processes of the workload in {Folder} were still alive after 100 rounds of SIGKILL", handle.Folder);
+    }
+
+    /// <summary>The name of the workload's groups: its folder's (the workload id, on a node).</summary>
+    static string WorkloadId(WorkloadHandle handle) => Path.GetFileName(handle.Folder);
 
     /// <summary>CRIU dumps the workload's tree (the wrapper and all it started); it is gone once dumped.</summary>
     public virtual async Task CheckpointAsync(WorkloadHandle handle, string imagesDir, CancellationToken cancellationToken)
@@ -131,12 +173,28 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
         logger.LogInformation("Checkpointed the workload in {Folder} (pid {Pid}) into {Images}", handle.Folder, handle.Pid, imagesDir);
     }
 
-    /// <summary>CRIU restores the tree detached from the agent; the handle is found again like after an agent restart.</summary>
-    public virtual async Task<WorkloadHandle> RestoreAsync(string folder, string imagesDir, CancellationToken cancellationToken)
+    /// <summary>
+    /// CRIU restores the tree detached from the agent, as the workload's user it was dumped as (the uid follows from the
+    /// workload id, so it owns its folder here too); its processes are then moved into this node's groups for the
+    /// workload, again until none is left outside. The handle is found again like after an agent restart.
+    /// </summary>
+    public virtual async Task<WorkloadHandle> RestoreAsync(Assignment assignment, string folder, string imagesDir, CancellationToken cancellationToken)
     {
         if (CriuProbe.LiveMigration != "criu") throw new NotSupportedException($"live migration is {CriuProbe.LiveMigration}");
+        WorkloadUsers.Prepare(assignment.WorkloadId, folder);
         File.Delete(Path.Combine(folder, "exit_code"));
+        var groups = Cgroups.Create(Path.GetFileName(folder), DataLimit(assignment), assignment.CpuMillis, MaxProcesses);
         var pid = await CriuCheckpoint.RestoreAsync(imagesDir, cancellationToken);
+        for (var round = 0; round < 100; round++)
+        {
+            var members = Cgroups.Processes(Path.GetFileName(folder)).ToHashSet();
+            var outside = ProcessStat.All().Where(p => p.Session == pid && p.State != 'Z' && !members.Contains(p.Pid)).ToList();
+            if (outside.Count == 0) break;
+            foreach (var process in outside)
+                foreach (var group in groups)
+                    try { File.WriteAllText(Path.Combine(group, "cgroup.procs"), process.Pid.ToString(CultureInfo.InvariantCulture)); }
+                    catch (IOException) { } // it exited meanwhile
+        }
         logger.LogInformation("Restored the workload in {Folder} from its checkpoint as pid {Pid}", folder, pid);
         return new WorkloadHandle(Name, folder, pid, ProcessStat.Read(pid)?.StartTicks ?? 0);
     }
@@ -144,6 +202,9 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
     public void Destroy(WorkloadHandle handle)
     {
         if (handle.Pid > 1) SignalGroup(handle, Signals.Kill);
+        KillEveryMember(handle);
+        if (!Cgroups.Remove(WorkloadId(handle)))
+            logger.LogWarning("The control groups of the workload in {Folder} still hold processes; they stay", handle.Folder);
         if (Directory.Exists(handle.Folder)) Directory.Delete(handle.Folder, recursive: true);
     }
 
@@ -154,7 +215,8 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
 
     public WorkloadUsage Stats(WorkloadHandle handle, IReadOnlyCollection<ProcessStat>? processes = null)
     {
-        var group = (processes ?? ProcessStat.All().ToList()).Where(p => p.Session == handle.Pid && p.State != 'Z').ToList();
+        var members = Cgroups.Processes(WorkloadId(handle)).ToHashSet();
+        var group = (processes ?? ProcessStat.All().ToList()).Where(p => (p.Session == handle.Pid || members.Contains(p.Pid)) && p.State != 'Z').ToList();
         long read = 0, written = 0;
         foreach (var process in group)
         {
@@ -175,8 +237,8 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
     }
 
     /// <summary>
-    /// Signals every process of the workload: its group, then each process of its session by pid (one that made a
-    /// group of its own, or was being forked as the group signal went out). A pause is checked: SIGSTOP is sent again
+    /// Signals every process of the workload: its group, then each process of its session or its control groups by pid
+    /// (one that made a group or session of its own, or was being forked as the group signal went out). A pause is checked: SIGSTOP is sent again
     /// until every process has stopped (one in uninterruptible sleep — a shell waiting in vfork for a child that the
     /// signal stopped, say — keeps the signal pending and stops when it wakes).
     /// </summary>
@@ -185,7 +247,8 @@ public class ProcessDriver(ILogger<ProcessDriver> logger) : IWorkloadDriver
         SignalGroup(handle, signal);
         for (var attempt = 0; attempt < 50; attempt++)
         {
-            var running = ProcessStat.All().Where(p => p.Session == handle.Pid && p.State is not ('Z' or 'X') && (signal != Signals.Stop || p.State is not ('T' or 't' or 'D'))).ToList();
+            var members = Cgroups.Processes(WorkloadId(handle)).ToHashSet();
+            var running = ProcessStat.All().Where(p => (p.Session == handle.Pid || members.Contains(p.Pid)) && p.State is not ('Z' or 'X') && (signal != Signals.Stop || p.State is not ('T' or 't' or 'D'))).ToList();
             if (signal != Signals.Stop && attempt > 0 || running.Count == 0) return;
             foreach (var process in running) Signals.Send(process.Pid, signal);
             if (signal == Signals.Stop) Thread.Sleep(10);

@@ -11,7 +11,7 @@ namespace Platform.NodeAgent.Drivers;
 /// is used with snapshot=on, so the guest's writes never change the image. Present only when a probe VM really starts
 /// here under the same limits a workload gets; the fingerprint names the accelerator.
 /// </summary>
-public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptions> options, IHostApplicationLifetime? lifetime = null) : ProcessDriver(logger)
+public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptions> options, IHostApplicationLifetime? lifetime = null, WorkloadCgroups? cgroups = null) : ProcessDriver(logger, cgroups)
 {
     const string Qemu = "qemu-system-x86_64";
     const long ProbeMemory = 16L << 20;
@@ -39,7 +39,7 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptio
     public override Task CheckpointAsync(WorkloadHandle handle, string imagesDir, CancellationToken cancellationToken) =>
         throw new NotSupportedException("the qemu driver migrates guests cold or warm");
 
-    public override Task<WorkloadHandle> RestoreAsync(string folder, string imagesDir, CancellationToken cancellationToken) =>
+    public override Task<WorkloadHandle> RestoreAsync(Assignment assignment, string folder, string imagesDir, CancellationToken cancellationToken) =>
         throw new NotSupportedException("the qemu driver migrates guests cold or warm");
 
     protected override long DataLimit(Assignment assignment) => Limit(options.Value, Accelerator, assignment.MemoryBytes);

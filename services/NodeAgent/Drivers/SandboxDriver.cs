@@ -8,7 +8,7 @@ namespace Platform.NodeAgent.Drivers;
 /// /dev and /proc of their own, their own PID, IPC and UTS namespaces, and only the workload's folder writable.
 /// Present only where bwrap is installed and can really create the namespaces (probed once).
 /// </summary>
-public sealed class SandboxDriver(ILogger<ProcessDriver> logger) : ProcessDriver(logger)
+public sealed class SandboxDriver(ILogger<ProcessDriver> logger, WorkloadCgroups? cgroups = null) : ProcessDriver(logger, cgroups)
 {
     readonly Lazy<string?> unusable = new(Probe);
 
@@ -27,7 +27,7 @@ public sealed class SandboxDriver(ILogger<ProcessDriver> logger) : ProcessDriver
     public override Task CheckpointAsync(WorkloadHandle handle, string imagesDir, CancellationToken cancellationToken) =>
         throw new NotSupportedException("the sandbox driver does not checkpoint its namespaces");
 
-    public override Task<WorkloadHandle> RestoreAsync(string folder, string imagesDir, CancellationToken cancellationToken) =>
+    public override Task<WorkloadHandle> RestoreAsync(Assignment assignment, string folder, string imagesDir, CancellationToken cancellationToken) =>
         throw new NotSupportedException("the sandbox driver does not restore checkpoints");
 
     protected override IEnumerable<string> CommandLine(Assignment assignment, string folder) =>

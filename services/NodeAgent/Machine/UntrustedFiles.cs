@@ -57,6 +57,17 @@ public static partial class UntrustedFiles
         return System.Text.Encoding.UTF8.GetString(buffer, 0, read);
     }
 
+    /// <summary>The uid owning <paramref name="path"/> itself (a link's own, not its target's).</summary>
+    public static unsafe uint OwnerOf(string path)
+    {
+        const int CurrentDirectory = -100, SymlinkNoFollow = 0x100;
+        const uint StatxUid = 0x8;
+        var buffer = stackalloc byte[256]; // struct statx; stx_uid is the u32 at offset 20
+        if (Statx(CurrentDirectory, path, SymlinkNoFollow, StatxUid, buffer) != 0)
+            throw new IOException($"statx of {path} failed (errno {Marshal.GetLastPInvokeError()})");
+        return *(uint*)(buffer + 20);
+    }
+
     static unsafe ushort TypeOf(SafeFileHandle handle)
     {
         var buffer = stackalloc byte[256]; // struct statx; stx_mode is the u16 at offset 28 on every architecture

@@ -61,7 +61,7 @@ public sealed class LocalWorkloads(IEnumerable<IWorkloadDriver> drivers, NodeIde
         {
             // A folder holding a checkpoint (a live migration's, here or back on its source) is restored, once.
             workload.Handle = Directory.Exists(checkpoint)
-                ? await driver.RestoreAsync(workload.Folder, checkpoint, cancellationToken)
+                ? await driver.RestoreAsync(assignment, workload.Folder, checkpoint, cancellationToken)
                 : await driver.StartAsync(assignment, workload.Folder, cancellationToken);
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException or CheckpointException or NotSupportedException)
