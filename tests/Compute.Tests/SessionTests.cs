@@ -38,7 +38,10 @@ public sealed class SessionTests : IAsyncLifetime
 
         var workload = await new V1.Workloads.WorkloadsClient(host.Channel()).GetWorkloadAsync(new WorkloadRequest { WorkloadId = session.WorkloadId });
         Assert.Equal(("ann", "starting", node.NodeId), (session.User, session.Status, session.NodeId));
-        Assert.Equal(("sleep", "3600", 1000, 1L << 30), (workload.Command, workload.Args.Single(), workload.CpuMillis, workload.MemoryBytes));
+        Assert.Equal(("sleep", 1000, 1L << 30), (workload.Command, workload.CpuMillis, workload.MemoryBytes));
+        var assignments = await new WorkloadAssignments.WorkloadAssignmentsClient(host.Channel(TestInfrastructure.Token("compute-tests", "service")))
+            .ListAssignmentsAsync(new ListAssignmentsRequest { NodeId = node.NodeId });
+        Assert.Equal("3600", assignments.Assignments.Single(a => a.WorkloadId == session.WorkloadId).Args.Single());
         Assert.Equal(session.SessionId, workload.Labels["session_id"]);
     }
 

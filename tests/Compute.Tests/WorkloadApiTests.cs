@@ -72,6 +72,27 @@ public sealed class WorkloadApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Arguments_and_environment_are_write_only_only_the_agent_running_the_workload_receives_them()
+    {
+        var created = await Operator.CreateWorkloadAsync(new CreateWorkloadRequest
+        {
+            Name = "secretive", Command = "backup", Args = { "--password", "hunter2" }, Env = { ["API_KEY"] = "s3cr3t" }, MemoryBytes = 64L << 20,
+        });
+        var id = created.Workload.WorkloadId;
+
+        using var listed = await host.Http(TestInfrastructure.Token("olga", "operator")).GetAsync("/api/compute/workloads");
+        var body = await listed.Content.ReadAsStringAsync() + (await GetAsync(id)) + created.Workload;
+        var assignment = (await Agent.ListAssignmentsAsync(new ListAssignmentsRequest { NodeId = node.NodeId })).Assignments.Single(a => a.WorkloadId == id);
+
+        Assert.DoesNotContain("hunter2", body);
+        Assert.DoesNotContain("s3cr3t", body);
+        Assert.Equal(["(redacted)", "(redacted)"], (await GetAsync(id)).Args);
+        Assert.Equal("(redacted)", (await GetAsync(id)).Env["API_KEY"]);
+        Assert.Equal(["--password", "hunter2"], assignment.Args);
+        Assert.Equal("s3cr3t", assignment.Env["API_KEY"]);
+    }
+
+    [Fact]
     public async Task Stop_pause_resume_and_delete_go_through_their_tasks_and_the_agents_reports()
     {
         var id = (await CreateAsync("job")).Workload.WorkloadId;

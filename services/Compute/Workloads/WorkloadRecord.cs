@@ -39,6 +39,8 @@ public sealed record WorkloadRecord
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 
+    public const string Redacted = "(redacted)";
+
     public Workload ToMessage()
     {
         var message = new Workload
@@ -50,8 +52,10 @@ public sealed record WorkloadRecord
             StartedAtMs = StartedAt?.ToUnixTimeMilliseconds() ?? 0, FinishedAtMs = FinishedAt?.ToUnixTimeMilliseconds() ?? 0, Generation = Generation,
         };
         if (ExitCode is { } code) message.ExitCode = code;
-        message.Args.AddRange(Args);
-        message.Env.Add(Env);
+        // Arguments and environment may hold secrets: they are written, never read back (only the agent that runs the
+        // workload receives them, in its assignment). Each argument and each variable's value reads as redacted.
+        message.Args.AddRange(Args.Select(_ => Redacted));
+        message.Env.Add(Env.ToDictionary(variable => variable.Key, _ => Redacted));
         message.Labels.Add(Labels);
         message.NodeSelector.Add(NodeSelector);
         message.AllowedActions.AddRange(WorkloadTransitions.AllowedActions(VmState, TaskState));
