@@ -74,3 +74,20 @@ public static class MigrationReportPhases
     /// <summary>The phase a report moves the migration to.</summary>
     public static string Stored(string reported) => reported == Handover ? MigrationPhases.Starting : reported;
 }
+
+/// <summary>
+/// A qemu workload's <c>image</c>: the name of a disk image in the node's image store, never a path or a protocol
+/// (<c>json:</c>, <c>nbd:</c>); its extension says its format, given to qemu explicitly.
+/// </summary>
+public static partial class DiskImages
+{
+    public const string Rule = "the name of an image in the node's image store: letters, digits, '.', '_' and '-' ending in .raw, .img or .qcow2 (no path)";
+
+    public static bool IsName(string image) => ImageName().IsMatch(image);
+
+    /// <summary>qemu's <c>format=</c> for the image's name.</summary>
+    public static string Format(string image) => image.EndsWith(".qcow2", StringComparison.Ordinal) ? "qcow2" : "raw";
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,122}\.(raw|img|qcow2)$")]
+    private static partial System.Text.RegularExpressions.Regex ImageName();
+}

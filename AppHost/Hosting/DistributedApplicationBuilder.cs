@@ -30,6 +30,8 @@ public sealed class DistributedApplicationBuilder(AppHostOptions options)
             return AddProject<TProject>(name)
                 .WithEnvironment("NodeAgent__Name", name)
                 .WithEnvironment("NodeAgent__StateDirectory", Path.Combine(options.DataDirectory, "nodes", name))
+                // One image store for the VMs of every node on this machine: operators put disk images there by name.
+                .WithEnvironment("NodeAgent__Qemu__ImageDirectory", Path.Combine(options.DataDirectory, "images"))
                 // Local nodes live and die with the platform: their workloads stop with it and start again with it.
                 .WithEnvironment("NodeAgent__Workloads__StopWorkloadsOnExit", "true");
         }).ToList();

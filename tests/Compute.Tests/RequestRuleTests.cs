@@ -112,4 +112,16 @@ public sealed class RequestRuleTests
         Assert.Equal(["network"], BadFields(qemuHost));
         Assert.Equal(["network"], BadFields(unknown));
     }
+
+    [Fact]
+    public async Task A_vm_image_is_a_name_in_the_nodes_image_store_never_a_path_or_a_protocol()
+    {
+        foreach (var image in (string[])["/etc/shadow", "../disk.img", "json:{\"file.filename\":\"/etc/shadow\"}", "nbd://10.0.0.1/disk", "disk.iso"])
+        {
+            var refused = await Assert.ThrowsAsync<RpcException>(() => Workloads.CreateWorkload(
+                new CreateWorkloadRequest { Driver = "qemu", Image = image }, new TestServerCallContext()));
+            Assert.Equal(["image"], BadFields(refused));
+        }
+        Assert.Equal("debian-12.qcow2", WorkloadRequests.Normalize(new CreateWorkloadRequest { Driver = "qemu", Image = "debian-12.qcow2" }).Image);
+    }
 }

@@ -110,8 +110,9 @@ public sealed class WorkloadTests(PlatformFixture fixture)
         var nodes = JsonDocument.Parse(await http.GetStringAsync("/api/compute/nodes")).RootElement.GetProperty("nodes").EnumerateArray();
         Assert.All(nodes, node => Assert.Equal("tcg", node.GetProperty("drivers").EnumerateArray()
             .Single(d => d.GetProperty("name").GetString() == "qemu").GetProperty("attributes").GetProperty("accelerator").GetString()));
-        var image = Path.Combine(fixture.Platform.DataDirectory, $"boot-{Guid.NewGuid():N}.img");
-        TestSupport.BootImage.Write(image);
+        // The operator puts the image in the platform's image store; the workload names it.
+        var image = $"boot-{Guid.NewGuid():N}.img";
+        TestSupport.BootImage.Write(Path.Combine(Directory.CreateDirectory(Path.Combine(fixture.Platform.DataDirectory, "images")).FullName, image));
 
         using var response = await http.PostAsJsonAsync("/api/vm/vms", new { name = "tcg-vm", driver = "qemu", image, cpuMillis = 1000, memoryBytes = 64L << 20 });
         var body = await response.Content.ReadAsStringAsync();

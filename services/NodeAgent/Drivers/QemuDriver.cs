@@ -31,7 +31,8 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptio
         info.Attributes["memory"] = accelerator == "tcg"
             ? $"the guest gets memory_bytes; qemu is allowed 512 MiB more plus its {options.Value.TcgBufferMiB} MiB TCG buffer (RLIMIT_DATA)"
             : "the guest gets memory_bytes; qemu's own overhead is allowed 512 MiB more (RLIMIT_DATA)";
-        info.Attributes["disk"] = "the image with snapshot=on: guest writes are discarded";
+        info.Attributes["disk"] = $"an image from the store {options.Value.ImageDirectory} by name, format given (raw or qcow2 without a backing file), with snapshot=on: guest writes are discarded";
+        info.Attributes["isolation"] = "runs as the workload's user in its cgroups, with qemu's seccomp sandbox (-sandbox on, no spawn, no privilege changes)";
         info.Attributes["live_migration"] = "unavailable: a guest migrates cold or warm (qemu's own migration stream is not wired up)";
         return info;
     }
@@ -46,7 +47,31 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptio
 
     protected override IEnumerable<string> CommandLine(Assignment assignment, string folder) =>
         VmArguments(options.Value, Accelerator, assignment.MemoryBytes, (int)Math.Max(1, (assignment.CpuMillis + 999) / 1000), assignment.Name)
-            .Concat(["-drive", $"file={assignment.Image.Replace(",", ",,")},if=virtio,snapshot=on"]);
+            .Concat(["-drive", $"file={DiskImage(assignment.Image).Replace(",", ",,")},format={DiskImages.Format(assignment.Image)},if=virtio,snapshot=on"]);
+
+    /// <summary>
+    /// The image's path in the store, once it is known to be a plain image there: a name (no path, no protocol), a
+    /// regular file (no link), readable by the workload's user, and — a qcow2 — without a backing file (which would
+    /// have qemu open whatever path the image names).
+    /// </summary>
+    string DiskImage(string name)
+    {
+        if (!DiskImages.IsName(name)) throw new IOException($"image '{name}' is not {DiskImages.Rule}");
+        var store = options.Value.ImageDirectory ?? throw new IOException("this node has no image store (NodeAgent:Qemu:ImageDirectory)");
+        var path = Path.Combine(store, name);
+        using var image = Machine.UntrustedFiles.OpenRead(path) ?? throw new IOException($"image '{name}' is not in this node's image store ({store})");
+        if (!File.GetUnixFileMode(path).HasFlag(UnixFileMode.OtherRead))
+            throw new IOException($"image '{name}' is not readable by the VM's user (make it mode 0644)");
+        if (DiskImages.Format(name) == "qcow2")
+        {
+            Span<byte> header = stackalloc byte[16];
+            if (image.ReadAtLeast(header, 16, throwOnEndOfStream: false) < 16 || !header[..4].SequenceEqual((ReadOnlySpan<byte>)[0x51, 0x46, 0x49, 0xFB]))
+                throw new IOException($"image '{name}' is not a qcow2 image");
+            if (System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(header[8..16]) != 0)
+                throw new IOException($"image '{name}' has a backing file; flatten it first (qemu-img convert)");
+        }
+        return path;
+    }
 
     string Accelerator => probe.Value.Accelerator ?? "tcg";
 
@@ -58,6 +83,8 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptio
         Qemu, "-accel", accelerator == "tcg" ? $"tcg,tb-size={options.TcgBufferMiB}" : accelerator,
         "-m", $"{Math.Max(16, memoryBytes >> 20)}M", "-smp", cpus.ToString(CultureInfo.InvariantCulture),
         "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio", "-name", name,
+        // qemu's seccomp filter: no obsolete system calls, no setuid or new privileges, no processes, no CPU affinity.
+        "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
     ];
 
     /// <summary>

@@ -15,4 +15,11 @@ public sealed class QemuOptions
     /// for; 64 MiB keeps small guests fast and is counted in the VM's limit.
     /// </summary>
     public int TcgBufferMiB { get; set; } = 64;
+
+    /// <summary>
+    /// The image store: a workload names a disk image in this folder (<c>debian.qcow2</c>), never a path. Default: the
+    /// agent's state folder's <c>images</c>. Its images must be readable by the workloads' users (mode 0644, folders
+    /// others may pass through), since a VM runs as its workload's user.
+    /// </summary>
+    public string? ImageDirectory { get; set; }
 }
