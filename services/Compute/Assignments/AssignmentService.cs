@@ -10,7 +10,8 @@ using Platform.ServiceDefaults.Grpc;
 namespace Platform.Compute.Assignments;
 
 /// <summary>The agents' side: what their node should run, a stream that says when that changed, and their reports.</summary>
-public sealed class AssignmentService(AssignmentStore store, ReportLifecycle reports, MigrationLifecycle migrations, NodeStore nodes, AssignmentSignals signals)
+public sealed class AssignmentService(
+    AssignmentStore store, ReportLifecycle reports, MigrationLifecycle migrations, MigrationStore migrationRecords, NodeStore nodes, AssignmentSignals signals)
     : WorkloadAssignments.WorkloadAssignmentsBase
 {
     [Authorize(Policy = PlatformPolicies.Agent)]
@@ -57,6 +58,17 @@ public sealed class AssignmentService(AssignmentStore store, ReportLifecycle rep
         var migration = await migrations.ReportAsync(nodeId, migrationId, request, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Migration {migrationId} does not exist."));
         return new MigrationReportResponse { Phase = migration.Phase, BytesSent = migration.BytesSent, BytesSaved = migration.BytesSaved, Rounds = migration.Rounds };
+    }
+
+    [Authorize(Policy = PlatformPolicies.Agent)]
+    public override async Task<IncomingMigration> GetIncomingMigration(GetIncomingMigrationRequest request, ServerCallContext context)
+    {
+        var nodeId = await KnownNodeAsync(request.NodeId, context);
+        var migrationId = RequestValidation.RequireGuid(request.MigrationId, "migration_id");
+        if (await migrationRecords.GetAsync(migrationId, context.CancellationToken) is not { } migration || migration.TargetNodeId != nodeId
+            || await nodes.GetAsync(migration.SourceNodeId, context.CancellationToken) is not { } source)
+            throw new RpcException(new Status(StatusCode.NotFound, $"No migration {migrationId} targets this node."));
+        return new IncomingMigration { MigrationId = migrationId.ToString(), SourceNodeName = source.Name, Phase = migration.Phase, Finished = migration.FinishedAt is not null };
     }
 
     async Task<Guid> KnownNodeAsync(string id, ServerCallContext context)

@@ -34,10 +34,19 @@ public sealed class BlockStoreReceiver(string blockStore, string destination) : 
     public const int MaxBlockSize = 16 << 20;
     static readonly ConcurrentBag<Decompressor> Decompressors = [];
 
+    /// <summary>What a compressed block says it expands to, refused over <see cref="MaxBlockSize"/>.</summary>
+    public static long DeclaredSize(string hash, ReadOnlySpan<byte> compressed)
+    {
+        ulong size;
+        try { size = Decompressor.GetDecompressedSize(compressed); }
+        catch (ZstdException ex) { throw new TransferIntegrityException($"block {hash} is not valid zstd: {ex.Message}"); }
+        if (size > MaxBlockSize) throw new TransferIntegrityException($"block {hash} says it expands to {size} bytes; blocks are at most {MaxBlockSize}");
+        return (long)size;
+    }
+
     public async Task PutAsync(string hash, ReadOnlyMemory<byte> compressed, CancellationToken cancellationToken)
     {
-        var size = Decompressor.GetDecompressedSize(compressed.Span);
-        if (size > MaxBlockSize) throw new TransferIntegrityException($"block {hash} says it expands to {size} bytes; blocks are at most {MaxBlockSize}");
+        var size = DeclaredSize(hash, compressed.Span);
         var buffer = ArrayPool<byte>.Shared.Rent((int)size);
         try
         {
@@ -53,6 +62,7 @@ public sealed class BlockStoreReceiver(string blockStore, string destination) : 
             }
             if (Convert.ToHexStringLower(SHA256.HashData(buffer.AsSpan(0, length))) != hash)
                 throw new TransferIntegrityException($"block {hash} does not match its SHA-256");
+            Directory.CreateDirectory(blockStore);
             var path = BlockPath(hash);
             var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
             await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
@@ -129,7 +139,10 @@ public sealed class BlockStoreReceiver(string blockStore, string destination) : 
             ArrayPool<byte>.Shared.Return(buffer);
         }
         if (Convert.ToHexStringLower(hash.GetHashAndReset()) != file.Sha256)
+        {
+            File.Delete(target + ".tmp"); // a failed file leaves no copy behind
             throw new TransferIntegrityException($"{file.Path} does not match its SHA-256");
+        }
         File.SetUnixFileMode(target + ".tmp", file.Mode);
         File.Move(target + ".tmp", target, overwrite: true);
     }

@@ -5,7 +5,9 @@ public static class MigrationExtensions
     /// <summary>Both ends of a migration: the runner that sends a workload away and the receiver that takes one in.</summary>
     public static IHostApplicationBuilder AddMigration(this IHostApplicationBuilder builder)
     {
+        builder.Services.Configure<MigrationStagingOptions>(builder.Configuration.GetSection("NodeAgent:Migration"));
         builder.Services.AddSingleton<MigrationStaging>();
+        builder.Services.AddSingleton<IncomingMigrations>();
         builder.Services.AddSingleton<MigrationPeers>();
         builder.Services.AddSingleton<MigrationRunner>();
         builder.Services.AddSingleton<OutgoingMigrations>();

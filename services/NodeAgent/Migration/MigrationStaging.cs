@@ -1,14 +1,76 @@
+using System.Collections.Concurrent;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
 using Platform.NodeAgent.Identity;
 
 namespace Platform.NodeAgent.Migration;
+
+/// <summary>Configuration under <c>NodeAgent:Migration</c>: what one incoming migration, and all of them, may take here.</summary>
+public sealed class MigrationStagingOptions
+{
+    /// <summary>Bytes of blocks, and of the folder a commit declares, one migration may bring.</summary>
+    public long MaxBytesPerMigration { get; set; } = 64L << 30;
+
+    public int MaxFilesPerMigration { get; set; } = 100_000;
+
+    /// <summary>Bytes of blocks all incoming migrations together may hold in this node's staging.</summary>
+    public long QuotaBytes { get; set; } = 128L << 30;
+}
 
 /// <summary>
 /// Where a migration's incoming data waits on the target: <c>migrations/{id}/blocks</c> (verified blocks by hash) and
 /// <c>migrations/{id}/folder</c> (the committed folder), until Compute assigns the workload here and the supervisor
 /// adopts the folder as the workload's own, or the source discards it.
 /// </summary>
-public sealed class MigrationStaging(NodeIdentity identity, ILogger<MigrationStaging> logger)
+public sealed class MigrationStaging(NodeIdentity identity, IOptions<MigrationStagingOptions> options, ILogger<MigrationStaging> logger)
 {
+    readonly Lock gate = new();
+    Dictionary<Guid, long>? held; // block bytes per migration, measured from disk at first use
+
+    /// <summary>
+    /// Counts <paramref name="bytes"/> of a block against the migration's and the node's limits before it is written;
+    /// over either, RESOURCE_EXHAUSTED and nothing is written.
+    /// </summary>
+    public void Reserve(Guid migrationId, long bytes)
+    {
+        lock (gate)
+        {
+            held ??= Measure();
+            var mine = held.GetValueOrDefault(migrationId);
+            if (mine + bytes > options.Value.MaxBytesPerMigration)
+                throw Exhausted($"migration {migrationId} may bring at most {options.Value.MaxBytesPerMigration} bytes to this node");
+            if (held.Values.Sum() + bytes > options.Value.QuotaBytes)
+                throw Exhausted($"this node's migration staging is full ({options.Value.QuotaBytes} bytes)");
+            held[migrationId] = mine + bytes;
+        }
+    }
+
+    /// <summary>Refuses a commit whose folder is larger, or has more files, than one migration may bring.</summary>
+    public void CheckFolder(FolderManifest manifest)
+    {
+        if (manifest.Files.Count > options.Value.MaxFilesPerMigration)
+            throw Exhausted($"a migrated folder may hold at most {options.Value.MaxFilesPerMigration} files; this one has {manifest.Files.Count}");
+        if (manifest.Files.Sum(f => f.Size) is var size && size > options.Value.MaxBytesPerMigration)
+            throw Exhausted($"a migrated folder may hold at most {options.Value.MaxBytesPerMigration} bytes; this one has {size}");
+    }
+
+    static RpcException Exhausted(string message) => new(new Status(StatusCode.ResourceExhausted, message));
+
+    Dictionary<Guid, long> Measure()
+    {
+        var measured = new Dictionary<Guid, long>();
+        if (!Directory.Exists(Root)) return measured;
+        foreach (var folder in Directory.EnumerateDirectories(Root))
+            if (Guid.TryParse(Path.GetFileName(folder), out var id) && Directory.Exists(Path.Combine(folder, "blocks")))
+                measured[id] = new DirectoryInfo(Path.Combine(folder, "blocks")).EnumerateFiles().Sum(f => f.Length);
+        return measured;
+    }
+
+    void Release(Guid migrationId)
+    {
+        lock (gate) held?.Remove(migrationId);
+    }
+
     /// <summary>Staging left behind (a source that vanished without discarding) is removed after this long.</summary>
     public static readonly TimeSpan StaleAfter = TimeSpan.FromDays(1);
 
@@ -38,6 +100,7 @@ public sealed class MigrationStaging(NodeIdentity identity, ILogger<MigrationSta
     public void Discard(Guid migrationId)
     {
         if (Directory.Exists(Folder(migrationId))) Directory.Delete(Folder(migrationId), recursive: true);
+        Release(migrationId);
     }
 
     /// <summary>Removes staging older than <see cref="StaleAfter"/>.</summary>
@@ -48,6 +111,7 @@ public sealed class MigrationStaging(NodeIdentity identity, ILogger<MigrationSta
         {
             logger.LogInformation("Removing migration staging {Folder}: untouched for {StaleAfter}", folder, StaleAfter);
             Directory.Delete(folder, recursive: true);
+            if (Guid.TryParse(Path.GetFileName(folder), out var id)) Release(id);
         }
     }
 }
