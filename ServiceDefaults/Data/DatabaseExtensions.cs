@@ -20,11 +20,31 @@ public static class DatabaseExtensions
             ?? throw new InvalidOperationException(
                 $"No connection string 'ConnectionStrings:{connectionName}': run through the AppHost or set ConnectionStrings__{connectionName}.");
 
-        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString) { Name = connectionName }.Build());
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(Bounded(connectionString, builder.Configuration)) { Name = connectionName }.Build());
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgres");
         builder.Services.AddSingleton(new SchemaScripts(schema, typeof(TService).Assembly));
         builder.Services.AddHostedService<SchemaUpgrader>();
         return builder;
+    }
+
+    /// <summary>
+    /// What no service may exceed unless its connection string says otherwise: a pool of 30 connections
+    /// (<c>Database:MaxPoolSize</c>; six services stay well under the AppHost's PostgreSQL max_connections of 300, where
+    /// Npgsql's default of 100 each would not), and a server-side statement_timeout of 5 minutes
+    /// (<c>Database:StatementTimeout</c>) so that a runaway statement ends. Queries users can shape have their own,
+    /// shorter timeouts.
+    /// </summary>
+    static string Bounded(string connectionString, IConfiguration configuration)
+    {
+        var bounded = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Pool Size", StringComparison.OrdinalIgnoreCase))
+            bounded.MaxPoolSize = configuration.GetValue("Database:MaxPoolSize", 30);
+        if (bounded.Options?.Contains("statement_timeout", StringComparison.Ordinal) != true)
+        {
+            var timeout = configuration.GetValue("Database:StatementTimeout", TimeSpan.FromMinutes(5));
+            bounded.Options = $"{bounded.Options} -c statement_timeout={(long)timeout.TotalMilliseconds}".Trim();
+        }
+        return bounded.ConnectionString;
     }
 }
 

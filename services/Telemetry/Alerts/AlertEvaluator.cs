@@ -45,7 +45,19 @@ public sealed class AlertEvaluator(
         var candidates = new List<(AlertRule Rule, StoredAlert Alert, bool Changed)>();
         var firing = new List<(AlertRule Rule, IReadOnlyDictionary<string, string> Labels)>();
         foreach (var rule in await store.RulesAsync(cancellationToken))
-            await EvaluateRuleAsync(rule, now, candidates, firing, cancellationToken);
+        {
+            // One rule whose query fails or runs too long is logged and skipped this round; the others are evaluated
+            // and notified as usual, and its alerts keep the state they had.
+            try
+            {
+                await EvaluateRuleAsync(rule, now, candidates, firing, cancellationToken);
+            }
+            catch (Exception ex) when (ex is Grpc.Core.RpcException or Platform.ServiceDefaults.Grpc.DomainException or Npgsql.PostgresException
+                && !cancellationToken.IsCancellationRequested)
+            {
+                Logger.LogError("Alert rule {AlertName} ({RuleId}) could not be evaluated: {Reason}", rule.Name, rule.RuleId, ex.Message);
+            }
+        }
 
         var notified = new List<Guid>();
         foreach (var (rule, alert, changed) in candidates)

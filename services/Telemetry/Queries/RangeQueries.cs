@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using Platform.ServiceDefaults.Grpc;
 using Platform.Telemetry.Storage;
 
 namespace Platform.Telemetry.Queries;
@@ -10,8 +11,11 @@ namespace Platform.Telemetry.Queries;
 /// series' <c>by</c> labels. Counter increases come from each sample's difference to the one before it in its series
 /// (a drop is a reset: the new value counts whole), looking back one step so the first bucket has its predecessor.
 /// avg, min, max, sum and count read the rollup tier the query chose (see <see cref="RangeQuery.Tier"/>).
+/// A query runs for at most <see cref="RangeQueryOptions.Timeout"/> (then DEADLINE_EXCEEDED, and PostgreSQL stops it)
+/// and returns at most <see cref="RangeQueryOptions.MaxPoints"/> points, counted as they are read (then
+/// INVALID_ARGUMENT saying how to narrow it): one careless query cannot hold the database or the service's memory.
 /// </summary>
-public sealed class RangeQueries(NpgsqlDataSource db)
+public sealed class RangeQueries(NpgsqlDataSource db, Microsoft.Extensions.Options.IOptions<RangeQueryOptions> options)
 {
     const string LabelFilter = "\n      AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[]) m(k, v) WHERE labels ->> m.k IS DISTINCT FROM m.v)";
 
@@ -28,6 +32,7 @@ public sealed class RangeQueries(NpgsqlDataSource db)
     {
         var (hoursUntil, minutesUntil) = query.Tier is null ? (query.Start, query.Start) : await TierBoundsAsync(query, cancellationToken);
         await using var command = db.CreateCommand(Matched(query) + "\n" + Aggregate(query));
+        command.CommandTimeout = (int)Math.Ceiling(options.Value.Timeout.TotalSeconds);
         command.Parameters.Add(new() { Value = query.Name });
         command.Parameters.Add(new() { Value = query.Match.Select(m => m.Label).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new() { Value = query.Match.Select(m => m.Value).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
@@ -40,8 +45,26 @@ public sealed class RangeQueries(NpgsqlDataSource db)
 
         var groups = new List<SeriesPoints>();
         string? current = null;
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        long points = 0;
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                if (++points > options.Value.MaxPoints)
+                    throw new InvalidFieldException("step_ms",
+                        $"the result would hold more than {options.Value.MaxPoints} points (groups × buckets); match fewer series, group by fewer labels or use a longer step");
+                Read(reader);
+            }
+        }
+        catch (NpgsqlException ex) when (ex.InnerException is TimeoutException || ex is PostgresException { SqlState: PostgresErrorCodes.QueryCanceled } && !cancellationToken.IsCancellationRequested)
+        {
+            throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.DeadlineExceeded,
+                $"the query ran longer than {options.Value.Timeout.TotalSeconds:0} s and was stopped; match fewer series or query a shorter window"));
+        }
+        return groups;
+
+        void Read(NpgsqlDataReader reader)
         {
             var group = reader.GetString(0);
             if (group != current)
@@ -51,7 +74,6 @@ public sealed class RangeQueries(NpgsqlDataSource db)
             }
             groups[^1].Points.Add((reader.GetFieldValue<DateTimeOffset>(1), reader.GetDouble(2)));
         }
-        return groups;
     }
 
     static string Aggregate(RangeQuery query) => query.Aggregation switch
@@ -171,4 +193,11 @@ public sealed class RangeQueries(NpgsqlDataSource db)
         "p99" => "percentile_cont(0.99) WITHIN GROUP (ORDER BY p.value)",
         _ => throw new ArgumentOutOfRangeException(nameof(aggregation), aggregation, "validated before"),
     };
+}
+
+/// <summary>Configuration under <c>Telemetry:Queries</c>.</summary>
+public sealed class RangeQueryOptions
+{
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+    public long MaxPoints { get; set; } = 1_000_000;
 }
