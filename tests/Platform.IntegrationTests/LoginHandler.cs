@@ -6,9 +6,10 @@ namespace Platform.IntegrationTests;
 
 /// <summary>
 /// Logs in at the gateway before the first request and again whenever a request comes back 401; a request that
-/// carries its own Authorization is sent as it is.
+/// carries its own Authorization is sent as it is. A refused login says what the platform logged about errors
+/// (<paramref name="errors"/>), so a failure under load can be told apart from a wrong password.
 /// </summary>
-sealed class LoginHandler(Uri gateway, string username, string password) : DelegatingHandler
+sealed class LoginHandler(Uri gateway, string username, string password, Func<string>? errors = null) : DelegatingHandler
 {
     readonly SemaphoreSlim gate = new(1, 1);
     string? token;
@@ -36,7 +37,8 @@ sealed class LoginHandler(Uri gateway, string username, string password) : Deleg
             using var login = new HttpRequestMessage(HttpMethod.Post, new Uri(gateway, "/api/auth/login")) { Content = JsonContent.Create(new { username, password }) };
             using var response = await base.SendAsync(login, cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (!response.IsSuccessStatusCode) throw new HttpRequestException($"login as {username} failed: {(int)response.StatusCode} {body}");
+            if (!response.IsSuccessStatusCode)
+                throw new HttpRequestException($"login as {username} failed: {(int)response.StatusCode} {body}\nwhat the platform logged as errors:\n{errors?.Invoke()}");
             return token = JsonDocument.Parse(body).RootElement.GetProperty("accessToken").GetString()!;
         }
         finally

@@ -88,7 +88,15 @@ public sealed class PlatformProcess : IAsyncDisposable
 
     /// <summary>A client of the gateway logged in as the admin user (it logs in again when its token is refused).</summary>
     public HttpClient CreateHttpClient() =>
-        new(new LoginHandler(Gateway, "admin", AdminPassword) { InnerHandler = new HttpClientHandler() }) { BaseAddress = Gateway, Timeout = TimeSpan.FromSeconds(30) };
+        new(new LoginHandler(Gateway, "admin", AdminPassword, ErrorLines) { InnerHandler = new HttpClientHandler() }) { BaseAddress = Gateway, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>The lines of the output from an error (a "fail:" log entry) on, the last 200.</summary>
+    string ErrorLines()
+    {
+        var lines = Output.Split('\n');
+        var first = Array.FindIndex(lines, line => line.Contains("fail: ", StringComparison.Ordinal));
+        return first < 0 ? "(nothing)" : string.Join('\n', lines[first..].TakeLast(200));
+    }
 
     /// <summary>A client of the gateway with no token.</summary>
     public HttpClient CreateAnonymousHttpClient() => new() { BaseAddress = Gateway, Timeout = TimeSpan.FromSeconds(30) };
