@@ -14,6 +14,7 @@ public sealed class NodeMonitorTests : IAsyncLifetime
         ["Compute:Leases:Duration"] = "00:00:01",
         ["Compute:Leases:DownAfter"] = "00:00:01",
         ["Compute:Leases:MonitorInterval"] = "00:00:00.100",
+        ["Compute:Leases:AgentRetryMax"] = "00:00:00",
     });
 
     public async Task DisposeAsync() => await host.DisposeAsync();

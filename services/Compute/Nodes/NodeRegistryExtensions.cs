@@ -14,6 +14,8 @@ public static class NodeRegistryExtensions
         builder.AddPlatformGrpcClient<Telemetry.V1.MetricQueries.MetricQueriesClient>("telemetry");
         builder.Services.AddSingleton<NodeRevocations>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeRevocations>());
+        builder.Services.AddSingleton<Platform.ServiceDefaults.Data.DatabaseAvailability>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Platform.ServiceDefaults.Data.DatabaseAvailability>());
         builder.Services.AddSingleton<NodeMonitor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeMonitor>());
         return builder;
@@ -26,6 +28,13 @@ public sealed class NodeLeaseOptions
     public TimeSpan Duration { get; set; } = TimeSpan.FromSeconds(15);
     public TimeSpan DownAfter { get; set; } = TimeSpan.FromSeconds(45);
     public TimeSpan MonitorInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The longest an agent waits between tries to reach Compute (its registration backoff): after the database or
+    /// Compute was away, leases are judged again only once it has been reachable for a lease plus this long, so every
+    /// live agent has heartbeated since.
+    /// </summary>
+    public TimeSpan AgentRetryMax { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>Whether a node that registers for the first time may take work at once, or waits for an operator.</summary>
