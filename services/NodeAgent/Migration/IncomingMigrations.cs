@@ -42,7 +42,7 @@ public sealed class IncomingMigrations(WorkloadAssignments.WorkloadAssignmentsCl
         {
             var incoming = await compute.GetIncomingMigrationAsync(
                 new GetIncomingMigrationRequest { NodeId = identity.NodeId.ToString(), MigrationId = migrationId.ToString() },
-                deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken);
+                deadline: Platform.ServiceDefaults.Grpc.CallDeadlines.FromNow(), cancellationToken: cancellationToken);
             answer = (incoming.SourceNodeName, incoming.Finished);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)

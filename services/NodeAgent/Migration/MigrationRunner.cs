@@ -101,7 +101,7 @@ public sealed class MigrationRunner(
         try
         {
             var prior = await compute.ReportMigrationAsync(new MigrationReport { NodeId = identity.NodeId.ToString(), MigrationId = order.MigrationId, Phase = MigrationReportPhases.Started },
-                cancellationToken: cancellationToken);
+                deadline: ServiceDefaults.Grpc.CallDeadlines.FromNow(), cancellationToken: cancellationToken);
             if (!MigrationPhases.StillSending(prior.Phase)) throw new MigrationEndedException(prior.Phase);
             (tally.Sent, tally.Saved, tally.Rounds) = (prior.BytesSent, prior.BytesSaved, prior.Rounds);
         }
@@ -131,7 +131,7 @@ public sealed class MigrationRunner(
             NodeId = identity.NodeId.ToString(), MigrationId = order.MigrationId, Phase = phase, Error = error, Rounds = tally.Rounds,
             BytesTotal = Math.Max(tally.Total, current?.BytesTotal ?? 0), BytesSent = tally.Sent + (current?.BytesSent ?? 0),
             BytesSaved = tally.Saved, StoppedAtMs = tally.StoppedAtMs,
-        }, cancellationToken: cancellationToken);
+        }, deadline: ServiceDefaults.Grpc.CallDeadlines.FromNow(), cancellationToken: cancellationToken);
         if (!MigrationPhases.StillSending(response.Phase) && !(phase == MigrationReportPhases.Handover && response.Phase == MigrationPhases.Starting))
             throw new MigrationEndedException(response.Phase);
     }

@@ -14,7 +14,7 @@ public sealed class WorkloadReporter(WorkloadAssignments.WorkloadAssignmentsClie
         request.Reports.AddRange(reports.Select(r => r.Report));
         try
         {
-            await compute.ReportWorkloadsAsync(request, cancellationToken: cancellationToken);
+            await compute.ReportWorkloadsAsync(request, deadline: ServiceDefaults.Grpc.CallDeadlines.FromNow(), cancellationToken: cancellationToken);
             foreach (var (workload, report) in reports)
                 if (workload is not null) workload.LastReport = report;
         }

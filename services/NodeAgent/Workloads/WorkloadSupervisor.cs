@@ -111,7 +111,7 @@ public sealed class WorkloadSupervisor(
     /// </summary>
     public async Task ReconcileAsync(bool full, CancellationToken cancellationToken)
     {
-        var assignments = (await compute.ListAssignmentsAsync(new ListAssignmentsRequest { NodeId = identity.NodeId.ToString() }, cancellationToken: cancellationToken)).Assignments;
+        var assignments = (await compute.ListAssignmentsAsync(new ListAssignmentsRequest { NodeId = identity.NodeId.ToString() }, deadline: ServiceDefaults.Grpc.CallDeadlines.FromNow(), cancellationToken: cancellationToken)).Assignments;
         var assigned = assignments.Select(a => a.WorkloadId).ToHashSet();
         var unassigned = local.Ids.Where(id => !assigned.Contains(id)).ToList();
         var reports = await Task.WhenAll(assignments.Select(a => IsolatedAsync(a.WorkloadId, () => ApplyAsync(a, cancellationToken)))
