@@ -71,9 +71,7 @@ public sealed class DistributedApplicationBuilder(AppHostOptions options)
         if (File.Exists(file)) return file;
         Directory.CreateDirectory(options.DataDirectory);
         var password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', '-').Replace('/', '_');
-        File.WriteAllText(file, "");
-        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.WriteAllText(file, password + "\n");
+        Platform.ServiceDefaults.Security.SecretFiles.Write(file, password + "\n");
         Console.WriteLine($"{"apphost",-10} | the admin user's initial password: {password} (kept in {file}; log in and change it)");
         return file;
     }

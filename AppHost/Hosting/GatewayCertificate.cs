@@ -34,9 +34,7 @@ public static class GatewayCertificate
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false)); // server authentication
         using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddYears(1));
-        File.WriteAllText(key, "");
-        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.WriteAllText(key, ecdsa.ExportPkcs8PrivateKeyPem());
+        Platform.ServiceDefaults.Security.SecretFiles.Write(key, ecdsa.ExportPkcs8PrivateKeyPem());
         File.WriteAllText(certificate, created.ExportCertificatePem());
         return (certificate, key);
     }

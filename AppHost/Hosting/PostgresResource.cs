@@ -56,12 +56,11 @@ public sealed class PostgresServerResource(string name, bool external) : Resourc
     {
         run.Console.AppHost($"initializing a PostgreSQL cluster in {folder!.DataDirectory}");
         var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
-        File.WriteAllText(folder.PasswordFile, password);
-        File.SetUnixFileMode(folder.PasswordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Platform.ServiceDefaults.Security.SecretFiles.Write(folder.PasswordFile, password);
 
         // initdb reads the password from a file its own user can read; that copy lives only for the call.
         var passwordForInitdb = Path.Combine(folder.DataDirectory, "..", $".initdb-{Guid.NewGuid():N}");
-        File.WriteAllText(passwordForInitdb, password);
+        Platform.ServiceDefaults.Security.SecretFiles.Write(passwordForInitdb, password);
         try
         {
             if (folder.RunAsUser is not null)

@@ -92,12 +92,8 @@ public sealed class SigningKeys(IOptions<IdentityOptions> options, TimeProvider 
         var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var kid = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(12));
         var path = Path.Combine(folder, $"{kid}.pem");
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, "");
-        File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.WriteAllText(temporary, ecdsa.ExportPkcs8PrivateKeyPem());
-        File.SetLastWriteTimeUtc(temporary, now.UtcDateTime);
-        File.Move(temporary, path);
+        Platform.ServiceDefaults.Security.SecretFiles.Write(path, ecdsa.ExportPkcs8PrivateKeyPem());
+        File.SetLastWriteTimeUtc(path, now.UtcDateTime); // the key's age, which rotation reads, is the clock's
         return (new ECDsaSecurityKey(ecdsa) { KeyId = kid }, now);
     }
 }
