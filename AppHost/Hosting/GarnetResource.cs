@@ -6,15 +6,17 @@ namespace Platform.AppHost.Hosting;
 
 /// <summary>
 /// The Redis-protocol cache: Microsoft Garnet embedded in the AppHost process, on a free loopback port, so nothing has
-/// to be installed. With <c>ConnectionStrings__cache</c> configured, that server is used instead and nothing starts.
+/// to be installed, with a password made at each start (a workload on the node that reaches the port gets NOAUTH).
+/// With <c>ConnectionStrings__cache</c> configured, that server is used instead and nothing starts.
 /// </summary>
 public sealed class GarnetResource(string name, string? externalConnectionString) : Resource(name), IResourceWithConnectionString
 {
     GarnetServer? server;
+    readonly string password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
 
     public int Port { get; private set; }
 
-    public string ConnectionString => externalConnectionString ?? $"127.0.0.1:{Port}";
+    public string ConnectionString => externalConnectionString ?? $"127.0.0.1:{Port},password={password}";
 
     public override async Task StartAsync(RunContext run, CancellationToken cancellationToken)
     {
@@ -28,7 +30,8 @@ public sealed class GarnetResource(string name, string? externalConnectionString
         try
         {
             // Lua: the gateway's rate limits run as scripts, atomically, as on Redis.
-            server = new GarnetServer(["--bind", "127.0.0.1", "--port", Port.ToString(), "--index", "16m", "--memory", "256m", "--lua"]);
+            server = new GarnetServer(["--bind", "127.0.0.1", "--port", Port.ToString(), "--index", "16m", "--memory", "256m", "--lua",
+                "--auth", "Password", "--password", password]);
             server.Start();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -44,11 +47,17 @@ public sealed class GarnetResource(string name, string? externalConnectionString
         using var client = new TcpClient();
         await client.ConnectAsync("127.0.0.1", Port, cancellationToken);
         var stream = client.GetStream();
-        await stream.WriteAsync("*1\r\n$4\r\nPING\r\n"u8.ToArray(), cancellationToken);
-        var buffer = new byte[16];
-        var read = await stream.ReadAsync(buffer, cancellationToken);
-        if (!Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal))
-            throw new AppHostException($"{Name}: Garnet did not answer PING");
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"*2\r\n$4\r\nAUTH\r\n${password.Length}\r\n{password}\r\n*1\r\n$4\r\nPING\r\n"), cancellationToken);
+        var answer = new StringBuilder();
+        var buffer = new byte[64];
+        while (!answer.ToString().Contains("+PONG", StringComparison.Ordinal) && !answer.ToString().Contains('-'))
+        {
+            var read = await stream.ReadAsync(buffer, cancellationToken);
+            if (read == 0) break;
+            answer.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+        if (!answer.ToString().StartsWith("+OK\r\n+PONG", StringComparison.Ordinal))
+            throw new AppHostException($"{Name}: Garnet did not answer AUTH and PING: {answer.ToString().Trim()}");
     }
 
     public override Task StopAsync()

@@ -29,6 +29,23 @@ public sealed class IdentityTests(PlatformFixture fixture)
     }
 
     [Fact]
+    public async Task The_cache_answers_nothing_without_its_password()
+    {
+        // What a workload on the node could do: find the port and speak Redis to it.
+        var connection = fixture.Platform.EnvironmentOf("compute")["ConnectionStrings__cache"];
+        var endpoint = connection.Split(',')[0].Split(':');
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(endpoint[0], int.Parse(endpoint[1]));
+        var stream = client.GetStream();
+        await stream.WriteAsync("*2\r\n$4\r\nKEYS\r\n$1\r\n*\r\n"u8.ToArray());
+        var buffer = new byte[256];
+        var answer = System.Text.Encoding.ASCII.GetString(buffer, 0, await stream.ReadAsync(buffer));
+
+        Assert.StartsWith("-NOAUTH", answer);
+        Assert.Contains("password=", connection);
+    }
+
+    [Fact]
     public async Task A_services_environment_holds_no_signing_key_and_its_credential_mints_no_admin_token()
     {
         var environment = fixture.Platform.EnvironmentOf("compute");
