@@ -12,8 +12,8 @@ public sealed class DatabaseOutageTests
     [Fact]
     public async Task PostgreSQL_frozen_past_every_lease_marks_no_node_Down_and_moves_no_workload()
     {
-        // Leases of 5 s + 5 s grace, so 20 s of freeze is twice what would make a node Down.
-        var leases = new Dictionary<string, string> { ["Compute__Leases__Duration"] = "00:00:05", ["Compute__Leases__DownAfter"] = "00:00:05" };
+        // Leases of 10 s (two heartbeats) + 5 s grace, so 30 s of freeze is twice what would make a node Down.
+        var leases = new Dictionary<string, string> { ["Compute__Leases__Duration"] = "00:00:10", ["Compute__Leases__DownAfter"] = "00:00:05" };
         await using var platform = await PlatformProcess.StartAsync(environment: leases);
         using var http = platform.CreateHttpClient();
         var id = (await WorkloadTests.CreateAsync(http, "through-the-outage", "exec sleep 600")).GetProperty("workloadId").GetString()!;
@@ -22,22 +22,26 @@ public sealed class DatabaseOutageTests
         var postgres = platform.LiveProcesses().Where(p => p.Command == "postgres").Select(p => p.Pid).ToList();
         Assert.NotEmpty(postgres);
         Signal("STOP", postgres);
-        await Task.Delay(TimeSpan.FromSeconds(20));
+        await Task.Delay(TimeSpan.FromSeconds(30));
         Signal("CONT", postgres);
 
         using var anonymous = platform.CreateAnonymousHttpClient();
         await TestSupport.Eventually.HoldsAsync(async () => (await anonymous.GetAsync("/health")).IsSuccessStatusCode, "every service healthy again", TimeSpan.FromSeconds(60));
-        // Leases are judged again once PostgreSQL has answered for a lease plus the agents' longest retry (5 + 30 s).
-        await Task.Delay(TimeSpan.FromSeconds(40));
+        // Leases are judged again once PostgreSQL has answered for a lease plus the agents' longest retry (10 + 30 s).
+        await Task.Delay(TimeSpan.FromSeconds(45));
 
-        using var nodes = JsonDocument.Parse(await http.GetStringAsync("/api/compute/nodes"));
-        Assert.All(nodes.RootElement.GetProperty("nodes").EnumerateArray(), node => Assert.Equal("Ready", node.GetProperty("status").GetString()));
+        // A heartbeat late on a loaded machine may leave a node NotReady for a moment; Down it never is.
+        Assert.DoesNotContain("is Down", platform.Output);
+        await TestSupport.Eventually.HoldsAsync(async () =>
+        {
+            using var nodes = JsonDocument.Parse(await http.GetStringAsync("/api/compute/nodes"));
+            return nodes.RootElement.GetProperty("nodes").EnumerateArray().All(node => node.GetProperty("status").GetString() == "Ready");
+        }, "both nodes Ready");
         var after = await WorkloadTests.WaitForAsync(http, id, "active");
         Assert.Equal(before.GetProperty("nodeId").GetString(), after.GetProperty("nodeId").GetString());
         Assert.Equal(before.GetProperty("pid").GetInt32(), after.GetProperty("pid").GetInt32());
         using var operations = JsonDocument.Parse(await http.GetStringAsync($"/api/compute/workloads/{id}/operations"));
         Assert.Equal(["create"], operations.RootElement.GetProperty("operations").EnumerateArray().Select(o => o.GetProperty("action").GetString()));
-        Assert.DoesNotContain("is Down", platform.Output);
     }
 
     static void Signal(string signal, IEnumerable<int> pids)
