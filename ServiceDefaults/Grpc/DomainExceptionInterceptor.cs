@@ -8,8 +8,10 @@ namespace Platform.ServiceDefaults.Grpc;
 
 /// <summary>
 /// Maps every <see cref="DomainException"/> a service throws to its gRPC status, with a google.rpc.ErrorInfo
-/// (domain <c>{service}.platform</c>) and, for a bad field, a google.rpc.BadRequest. Anything else passes through
-/// untouched: an unexpected exception stays Unknown/500 and is logged by the host.
+/// (domain <c>{service}.platform</c>) and, for a bad field, a google.rpc.BadRequest. A request message holding text
+/// the database cannot store is refused before the handler runs (<see cref="StorableText"/>), and a value PostgreSQL
+/// still refuses as data (SQLSTATE class 22: out of range, invalid text) is INVALID_ARGUMENT, not a server error.
+/// Anything else passes through untouched: an unexpected exception stays Unknown/500 and is logged by the host.
 /// </summary>
 public sealed class DomainExceptionInterceptor(IHostEnvironment environment) : Interceptor
 {
@@ -20,11 +22,16 @@ public sealed class DomainExceptionInterceptor(IHostEnvironment environment) : I
     {
         try
         {
+            if (request is Google.Protobuf.IMessage message) StorableText.Ensure(message);
             return await continuation(request, context);
         }
         catch (DomainException ex)
         {
             throw ToRpcException(ex, domain);
+        }
+        catch (Npgsql.PostgresException ex) when (ex.SqlState.StartsWith("22", StringComparison.Ordinal))
+        {
+            throw ToRpcException(new InvalidFieldException("request", $"holds a value the database cannot store ({ex.MessageText})"), domain);
         }
     }
 
@@ -33,6 +40,7 @@ public sealed class DomainExceptionInterceptor(IHostEnvironment environment) : I
     {
         try
         {
+            if (request is Google.Protobuf.IMessage message) StorableText.Ensure(message);
             await continuation(request, responseStream, context);
         }
         catch (DomainException ex)

@@ -6,8 +6,11 @@ using Microsoft.AspNetCore.Authorization;
 
 namespace Platform.IntegrationTests;
 
-/// <summary>One REST route of a service: its method, path template, the RPC behind it and the policy that RPC declares (null: none).</summary>
-public sealed record Route(string Service, string Rpc, string Method, string Path, string? Policy)
+/// <summary>
+/// One REST route of a service: its method, path template, the RPC behind it and the policy that RPC declares (null:
+/// none), with the RPC's request message and which of it the body carries ("*": all of it but the path's fields).
+/// </summary>
+public sealed record Route(string Service, string Rpc, string Method, string Path, string? Policy, MessageDescriptor? Input = null, string Body = "")
 {
     public override string ToString() => $"{Method} {Path} ({Service}.{Rpc}, {Policy ?? "no policy"})";
 }
@@ -61,7 +64,7 @@ public static class RouteTable
             var overridden = implementation.GetMethod(method.Name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly);
             var policy = overridden?.GetCustomAttribute<AuthorizeAttribute>()?.Policy ?? classPolicy;
             foreach (var binding in rule.AdditionalBindings.Prepend(rule))
-                yield return new Route(service.Name, method.Name, Verb(binding), PathOf(binding), policy);
+                yield return new Route(service.Name, method.Name, Verb(binding), PathOf(binding), policy, method.InputType, binding.Body);
         }
     }
 

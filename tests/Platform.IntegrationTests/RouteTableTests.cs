@@ -60,9 +60,13 @@ public sealed partial class RouteTableTests(PlatformFixture fixture)
     }
 
     /// <summary>A token of each role, with its subject: users made by the admin, the test's outside agent, and a service's own credential.</summary>
-    async Task<Dictionary<string, (string Token, string Subject)>> TokensAsync()
+    Task<Dictionary<string, (string Token, string Subject)>> TokensAsync() => TokensForAsync(fixture.Platform);
+
+    /// <summary>The role a policy admits (for a sweep that must get past authorization).</summary>
+    public static string AdmittedRole(string policy) => Roles[policy].Admitted;
+
+    public static async Task<Dictionary<string, (string Token, string Subject)>> TokensForAsync(PlatformProcess platform)
     {
-        var platform = fixture.Platform;
         using var admin = platform.CreateHttpClient();
         using var anonymous = platform.CreateAnonymousHttpClient();
         var tokens = new Dictionary<string, (string, string)>();
@@ -79,7 +83,7 @@ public sealed partial class RouteTableTests(PlatformFixture fixture)
     }
 
     /// <summary>The gateway's proxied paths, from its own configuration.</summary>
-    static List<Regex> GatewayPaths()
+    public static List<Regex> GatewayPaths()
     {
         var settings = Path.Combine(Path.GetDirectoryName(Projects.AppHost.ProjectPath)!, "..", "services", "Gateway", "appsettings.json");
         using var json = JsonDocument.Parse(File.ReadAllText(settings));

@@ -55,4 +55,18 @@ public sealed class DomainExceptionInterceptorTests
 
         Assert.Same(unexpected, thrown);
     }
+
+    [Fact]
+    public async Task A_request_holding_a_NUL_anywhere_is_refused_naming_the_field_before_the_handler_runs()
+    {
+        var ran = false;
+        var request = new Platform.Compute.V1.CreateWorkloadRequest { Name = "ok", Env = { ["KEY"] = "a\0b" } };
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<Platform.Compute.V1.CreateWorkloadRequest, string>(
+            request, new TestServerCallContext(), (_, _) => { ran = true; return Task.FromResult(""); }));
+
+        Assert.False(ran);
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Equal("env[KEY]", refused.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations.Single().Field);
+    }
 }

@@ -12,6 +12,12 @@ public sealed class AuditLog(NpgsqlDataSource db)
     const string Columns = "seq, at, actor, role, action, target, status, client_ip, user_agent, request_id";
     public static readonly byte[] Genesis = new byte[32];
 
+    static string Storable(string value)
+    {
+        var text = value.Replace("\0", "\\0", StringComparison.Ordinal);
+        return text.Length > 1024 ? text[..1024] + "…" : text;
+    }
+
     public async Task AppendAsync(AuditEvent draft, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -23,7 +29,14 @@ public sealed class AuditLog(NpgsqlDataSource db)
         await using (var last = new NpgsqlCommand("SELECT seq, hash FROM identity.audit_log ORDER BY seq DESC LIMIT 1", connection, transaction))
         await using (var reader = await last.ExecuteReaderAsync(cancellationToken))
             if (await reader.ReadAsync(cancellationToken)) (seq, previous) = (reader.GetInt64(0), (byte[])reader[1]);
-        var appended = draft with { Seq = seq + 1, At = Truncated(draft.At) };
+        var appended = draft with
+        {
+            Seq = seq + 1, At = Truncated(draft.At),
+            // What callers sent is recorded as text PostgreSQL can store (a NUL would fail the insert after the answer
+            // went out) and bounded (a 100 kB username is an attempt worth its first kilobyte).
+            Actor = Storable(draft.Actor), Role = Storable(draft.Role), Action = Storable(draft.Action), Target = Storable(draft.Target),
+            ClientIp = Storable(draft.ClientIp), UserAgent = Storable(draft.UserAgent), RequestId = Storable(draft.RequestId),
+        };
         await using (var insert = new NpgsqlCommand($"INSERT INTO identity.audit_log ({Columns}, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", connection, transaction))
         {
             foreach (var value in new object[] { appended.Seq, appended.At, appended.Actor, appended.Role, appended.Action, appended.Target, appended.Status,

@@ -20,7 +20,7 @@ public static partial class SampleBatchValidator
     public static IReadOnlyList<StoredSample> Validate(SampleBatch batch, DateTimeOffset now, SeriesInterner? series = null)
     {
         var validation = new RequestValidation()
-            .Require(!string.IsNullOrWhiteSpace(batch.AgentId) && batch.AgentId.Length <= 128, "agent_id", "must be 1-128 characters")
+            .Require(!string.IsNullOrWhiteSpace(batch.AgentId) && batch.AgentId.Length <= 128 && !batch.AgentId.Contains('\0'), "agent_id", "must be 1-128 characters, without NUL")
             .Require(batch.Sequence > 0 && batch.Sequence <= long.MaxValue, "sequence", "must be a positive 63-bit number")
             .Require(batch.Sequence <= LatestSequence(now), "sequence",
                 $"must not lie more than {MaxFuture.TotalMinutes:F0} minutes ahead of Telemetry's clock in microseconds since the Unix epoch")
@@ -39,7 +39,7 @@ public static partial class SampleBatchValidator
             var value = double.IsFinite(sample.Value);
             var time = sample.TimestampMs >= earliest && sample.TimestampMs <= latest;
             var labelCount = sample.Labels.Count <= MaxLabelsPerSample;
-            var labels = sample.Labels.All(l => IsLabelName(l.Key) && l.Value.Length <= 1024);
+            var labels = sample.Labels.All(l => IsLabelName(l.Key) && l.Value.Length <= 1024 && !l.Value.Contains('\0'));
             if (name && value && time && labelCount && labels)
             {
                 if (validation.IsValid)
@@ -55,7 +55,7 @@ public static partial class SampleBatchValidator
                 .Require(value, $"{field}.value", "must be a finite number (no NaN or Inf)")
                 .Require(time, $"{field}.timestamp_ms", $"must lie between {MaxAge.TotalMinutes:F0} minutes ago and {MaxFuture.TotalMinutes:F0} minutes ahead")
                 .Require(labelCount, $"{field}.labels", $"at most {MaxLabelsPerSample} labels")
-                .Require(labels, $"{field}.labels", "label names must match [a-zA-Z_][a-zA-Z0-9_]* and values be at most 1024 characters");
+                .Require(labels, $"{field}.labels", "label names must match [a-zA-Z_][a-zA-Z0-9_]* and values be at most 1024 characters, without NUL");
         }
         validation.ThrowIfInvalid();
         return samples;
