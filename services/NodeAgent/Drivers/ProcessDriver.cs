@@ -91,6 +91,7 @@ public class ProcessDriver(ILogger<ProcessDriver> logger, WorkloadCgroups? cgrou
         start.Environment.Clear();
         start.Environment["PATH"] = WorkloadUsers.ReachablePath(Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin");
         start.Environment["HOME"] = folder;
+        start.Environment["TMPDIR"] = folder; // its own folder, not the machine's shared /tmp
         start.Environment["WORKLOAD_ID"] = assignment.WorkloadId;
         start.Environment["WORKLOAD_NAME"] = assignment.Name;
         foreach (var (key, value) in assignment.Env) start.Environment[key] = value;
