@@ -184,7 +184,8 @@ public sealed class ProjectResource(string name, string projectPath, string targ
         stopping = true;
         if (process is null) return;
         State = ResourceState.Stopping;
-        await process.StopAsync(ChildProcess.SIGTERM, TimeSpan.FromSeconds(10));
+        // A NodeAgent drains its pending metric batches for up to 12 s on a loaded machine; 15 s covers that and its stop.
+        await process.StopAsync(ChildProcess.SIGTERM, TimeSpan.FromSeconds(15));
         State = ResourceState.Stopped;
     }
 

@@ -101,4 +101,23 @@ public sealed class ContainmentTests() : DriverTestBed("contained-")
         Assert.Contains("survived", output); // ... and the workload's shell, under the limit, went on
         Assert.Empty(cgroups.Processes(Path.GetFileName(handle.Folder)));
     }
+
+    [Fact]
+    public async Task Its_own_PATH_and_variables_reach_the_workload_but_never_what_root_runs_to_start_it()
+    {
+        var marker = Path.Combine(Root, $"root-ran-it-{Guid.NewGuid():N}");
+        // First run: plants ./sh, which a root part that honoured the workload's PATH would run on the next start.
+        var assignment = Assignment($"printf '#!/bin/sh\\ntouch {marker}\\n' > sh; chmod +x sh; echo \"$PATH|$SECRET\"", 64L << 20);
+        assignment.Command = "/bin/sh"; // its own command, by its own choice not looked up on its own PATH
+        assignment.Env["PATH"] = ".:/usr/bin:/bin";
+        assignment.Env["SECRET"] = "with space=and equals";
+        var handle = await StartAsync(Driver, assignment);
+        await Driver.WaitAsync(handle, CancellationToken.None);
+
+        var restarted = await Driver.StartAsync(assignment, handle.Folder, CancellationToken.None);
+        await Driver.WaitAsync(restarted, CancellationToken.None);
+
+        Assert.False(File.Exists(marker), "root ran the workload's ./sh");
+        Assert.Equal([".:/usr/bin:/bin|with space=and equals", ".:/usr/bin:/bin|with space=and equals"], Stdout(handle).Trim().Split('\n'));
+    }
 }

@@ -23,10 +23,14 @@ public class ProcessDriver(ILogger<ProcessDriver> logger, WorkloadCgroups? cgrou
     /// <summary>The processes (and threads) one workload may have at once.</summary>
     public const int MaxProcesses = 512;
 
-    /// <summary>Run as root before anything else: the first process joins the workload's groups, then execs the rest.</summary>
+    /// <summary>
+    /// Run as root before anything else, with the agent's own environment only: the first process joins the workload's
+    /// groups, opens the workload's environment file (root-only) on descriptor 3 for the wrapper, then execs the rest.
+    /// </summary>
     const string JoinGroups = """
         n=$1; shift
         while [ "$n" -gt 0 ]; do echo $$ > "$1/cgroup.procs" || exit 125; shift; n=$((n-1)); done
+        exec 3< "$1" || exit 125; shift
         exec "$@"
         """;
 
@@ -40,6 +44,8 @@ public class ProcessDriver(ILogger<ProcessDriver> logger, WorkloadCgroups? cgrou
     /// and of QUIT (which sh ignores for a background command).
     /// </summary>
     const string Wrapper = """
+        while read -r name value; do export "$name=$(printf '%s' "$value" | base64 -d)"; done <&3
+        exec 3<&-
         exec </dev/null >>stdout.log 2>>stderr.log
         trap '' TERM INT
         env --default-signal=TERM,INT,QUIT -- "$@" &
@@ -79,11 +85,14 @@ public class ProcessDriver(ILogger<ProcessDriver> logger, WorkloadCgroups? cgrou
 
     public Task<WorkloadHandle> StartAsync(Assignment assignment, string folder, CancellationToken cancellationToken)
     {
+        // Whatever an earlier run left behind dies first: nothing of the workload runs while root works on its folder.
+        KillEveryMember(Path.GetFileName(folder));
         var uid = WorkloadUsers.Prepare(assignment.WorkloadId, folder).ToString(CultureInfo.InvariantCulture);
         File.Delete(Path.Combine(folder, "exit_code"));
         var groups = Cgroups.Create(Path.GetFileName(folder), DataLimit(assignment), assignment.CpuMillis, MaxProcesses);
+        var environment = WorkloadEnvironment.Write(folder, assignment.Env);
         var start = new ProcessStartInfo("setsid") { WorkingDirectory = folder, UseShellExecute = false };
-        foreach (var argument in (string[])["sh", "-c", JoinGroups, "join", groups.Count.ToString(CultureInfo.InvariantCulture), .. groups,
+        foreach (var argument in (string[])["sh", "-c", JoinGroups, "join", groups.Count.ToString(CultureInfo.InvariantCulture), .. groups, environment,
                      "prlimit", $"--data={DataLimit(assignment)}", "--", "nice", "-n", Niceness.ToString(CultureInfo.InvariantCulture),
                      "setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--",
                      "sh", "-c", Wrapper, assignment.Name, .. CommandLine(assignment, folder)])
@@ -94,7 +103,8 @@ public class ProcessDriver(ILogger<ProcessDriver> logger, WorkloadCgroups? cgrou
         start.Environment["TMPDIR"] = folder; // its own folder, not the machine's shared /tmp
         start.Environment["WORKLOAD_ID"] = assignment.WorkloadId;
         start.Environment["WORKLOAD_NAME"] = assignment.Name;
-        foreach (var (key, value) in assignment.Env) start.Environment[key] = value;
+        // The workload's own variables reach it through the wrapper (after the switch to its user), never the root
+        // part: a PATH or LD_PRELOAD of its choosing must not pick what root runs.
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("setsid did not start");
         lock (children) children[process.Id] = process;
@@ -116,11 +126,14 @@ public class ProcessDriver(ILogger<ProcessDriver> logger, WorkloadCgroups? cgrou
         {
             await child.WaitForExitAsync(cancellationToken);
             lock (children) children.Remove(handle.Pid);
+            // The workload ended with its first process: what it left running (a daemon, a setsid child) ends too.
+            KillEveryMember(handle);
             return ExitCode(handle) ?? child.ExitCode;
         }
         // Not our child (the agent restarted): it is gone when its pid is, or is a zombie, or is another process now.
         while (Recover(handle))
             await Task.Delay(200, cancellationToken);
+        KillEveryMember(handle);
         return ExitCode(handle);
     }
 
@@ -150,16 +163,18 @@ public class ProcessDriver(ILogger<ProcessDriver> logger, WorkloadCgroups? cgrou
     /// SIGKILL to every process in the workload's groups, again until none is left (one may fork while it is signalled;
     /// the pids cap bounds how often): a child that made a session of its own is not left behind.
     /// </summary>
-    void KillEveryMember(WorkloadHandle handle)
+    void KillEveryMember(WorkloadHandle handle) => KillEveryMember(WorkloadId(handle));
+
+    void KillEveryMember(string workloadId)
     {
         for (var round = 0; round < 100; round++)
         {
-            var members = Cgroups.Processes(WorkloadId(handle));
+            var members = Cgroups.Processes(workloadId);
             if (members.Count == 0) return;
             foreach (var pid in members) Signals.Send(pid, Signals.Kill);
             Thread.Sleep(10);
         }
-        logger.LogWarning("Processes of the workload in {Folder} were still alive after 100 rounds of SIGKILL", handle.Folder);
+        logger.LogWarning("Processes of workload {WorkloadId} were still alive after 100 rounds of SIGKILL", workloadId);
     }
 
     /// <summary>The name of the workload's groups: its folder's (the workload id, on a node).</summary>
@@ -206,6 +221,7 @@ public class ProcessDriver(ILogger<ProcessDriver> logger, WorkloadCgroups? cgrou
         KillEveryMember(handle);
         if (!Cgroups.Remove(WorkloadId(handle)))
             logger.LogWarning("The control groups of the workload in {Folder} still hold processes; they stay", handle.Folder);
+        WorkloadEnvironment.Delete(handle.Folder);
         if (Directory.Exists(handle.Folder)) Directory.Delete(handle.Folder, recursive: true);
     }
 

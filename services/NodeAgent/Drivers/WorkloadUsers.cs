@@ -26,8 +26,9 @@ public static partial class WorkloadUsers
         EnsureSearchable(parent);
         Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var uid = Owner(folder) is var owner and >= First and < First + Count ? owner : Allocate(workloadId, parent);
-        if (Owner(folder) != uid) HandOver(folder, uid);
+        // Closed to everyone else before anything inside changes hands, and its own owner changed last.
         File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (Owner(folder) != uid) HandOver(folder, uid);
         return uid;
     }
 
@@ -82,9 +83,9 @@ public static partial class WorkloadUsers
     /// <summary>Changes the owner of the folder and everything in it, links themselves rather than what they point to.</summary>
     static void HandOver(string folder, uint uid)
     {
-        Change(folder, uid);
         foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
             Change(entry.FullName, uid);
+        Change(folder, uid);
     }
 
     static void Change(string path, uint uid)

@@ -30,7 +30,7 @@ public sealed class MetricShipper(
     // for a replay of the last one, and a sender who does not know the epoch cannot push this run's cursor ahead.
     readonly ulong epoch = (System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)) >> 1) | 1;
 
-    public static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(8);
+    public static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(12);
 
     // Cancelled when the agent starts stopping: a shipper waiting out a long backoff (Telemetry was down a while) tries
     // again at once, and keeps its retries short, so the drain is not spent asleep.

@@ -78,8 +78,13 @@ public sealed class MigrationStaging(NodeIdentity identity, IOptions<MigrationSt
 
     string Folder(Guid migrationId) => Path.Combine(Root, migrationId.ToString());
 
-    public BlockStoreReceiver Receiver(Guid migrationId) =>
-        new(Path.Combine(Folder(migrationId), "blocks"), Path.Combine(Folder(migrationId), "folder"));
+    public BlockStoreReceiver Receiver(Guid migrationId)
+    {
+        // Root only: what migrates in is another tenant's data, and the agent's state folder lets workloads pass through.
+        Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return new(Path.Combine(Folder(migrationId), "blocks"), Path.Combine(Folder(migrationId), "folder"));
+    }
 
     /// <summary>
     /// Makes the migration's committed folder the workload's folder (a rename, so it is whole or not there); true when

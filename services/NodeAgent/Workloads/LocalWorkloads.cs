@@ -56,12 +56,14 @@ public sealed class LocalWorkloads(IEnumerable<IWorkloadDriver> drivers, NodeIde
             (workload.Power, workload.Message, workload.ExitCode) = (PowerStates.Crashed, $"driver {assignment.Driver} is not available on this node{(fingerprint is null ? "" : $": {fingerprint.Reason}")}", null);
             return;
         }
-        var checkpoint = Path.Combine(workload.Folder, CriuCheckpoint.ImagesFolder);
+        // A checkpoint in the folder (a live migration's, here or back on its source) is taken out of the workload's
+        // reach before anything runs — moved into the agent's root-only state — and restored once from there, only if
+        // root wrote it (the receiver or CRIU did; one the workload made for itself is removed, never restored).
+        var checkpoint = TakeCheckpoint(workload);
         try
         {
-            // A folder holding a checkpoint (a live migration's, here or back on its source) is restored, once.
-            workload.Handle = Directory.Exists(checkpoint)
-                ? await driver.RestoreAsync(assignment, workload.Folder, checkpoint, cancellationToken)
+            workload.Handle = checkpoint is { Restorable: true }
+                ? await driver.RestoreAsync(assignment, workload.Folder, checkpoint.Value.Path, cancellationToken)
                 : await driver.StartAsync(assignment, workload.Folder, cancellationToken);
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException or CheckpointException or NotSupportedException)
@@ -71,10 +73,27 @@ public sealed class LocalWorkloads(IEnumerable<IWorkloadDriver> drivers, NodeIde
         }
         finally
         {
-            if (Directory.Exists(checkpoint)) Directory.Delete(checkpoint, recursive: true);
+            if (checkpoint is { Path: var taken } && Directory.Exists(taken)) Directory.Delete(taken, recursive: true);
         }
         (workload.Power, workload.Message, workload.ExitCode, workload.StartedAt, workload.FinishedAt) = (PowerStates.Running, "", null, clock.GetUtcNow(), null);
         _ = WatchExitAsync(workload, workload.Handle, driver);
+    }
+
+    /// <summary>The folder's checkpoint moved (a rename: links are moved, not followed) into the agent's own state, if it had one.</summary>
+    (string Path, bool Restorable)? TakeCheckpoint(LocalWorkload workload)
+    {
+        var inFolder = Path.Combine(workload.Folder, CriuCheckpoint.ImagesFolder);
+        if (!Directory.Exists(inFolder) && !File.Exists(inFolder)) return null;
+        var restorable = !File.GetAttributes(inFolder).HasFlag(FileAttributes.ReparsePoint) && WorkloadUsers.Owner(inFolder) == 0;
+        var taken = Path.Combine(EnsureStateRoot(), $"{workload.WorkloadId}.checkpoint-{Guid.NewGuid():N}");
+        Directory.Move(inFolder, taken);
+        if (!restorable)
+        {
+            if (File.GetAttributes(taken).HasFlag(FileAttributes.ReparsePoint)) File.Delete(taken);
+            logger.LogWarning("Workload {WorkloadId} had a checkpoint it wrote itself; removed, not restored", workload.WorkloadId);
+            return (taken, false);
+        }
+        return (taken, true);
     }
 
     /// <summary>Stops the workload's process and records how it ended; the exit watcher then stands down.</summary>
