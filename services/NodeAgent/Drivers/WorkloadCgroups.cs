@@ -62,6 +62,9 @@ public sealed class WorkloadCgroups
                 var root = Within(v2Mount.MountPoint, v2Mount.MountRoot, v2Member[2]);
                 if (TryCreate(root))
                 {
+                    // A v2 group has a controller only if its parent hands it down: platform-workloads (new, empty)
+                    // hands down what it has to the node's scope below it.
+                    EnableForChildren(Path.GetDirectoryName(root)!);
                     var available = File.ReadAllText(Path.Combine(root, "cgroup.controllers")).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                     var wanted = available.Intersect(["memory", "cpu", "pids"]).ToList();
                     if (wanted.Count > 0)
@@ -85,6 +88,20 @@ public sealed class WorkloadCgroups
         "cpu" => "cpu (a share weighted by cpu_millis)",
         _ => "pids (a cap on its processes and threads)",
     };
+
+    static void EnableForChildren(string folder)
+    {
+        try
+        {
+            var available = File.ReadAllText(Path.Combine(folder, "cgroup.controllers")).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var wanted = available.Intersect(["memory", "cpu", "pids"]).ToList();
+            if (wanted.Count > 0) File.WriteAllText(Path.Combine(folder, "cgroup.subtree_control"), string.Join(' ', wanted.Select(c => "+" + c)));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not delegated here: the scope below reports no controllers, and the fingerprint says so.
+        }
+    }
 
     static bool TryCreate(string folder)
     {

@@ -24,6 +24,9 @@ public sealed class BlockStoreReceiver(string blockStore, string destination) : 
     string BlockPath(string hash) => Path.Combine(blockStore, hash);
     string CommittedPath => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(destination))!, "committed.json");
 
+    /// <summary>Whether the store holds the block already (its hash was verified when it was put).</summary>
+    public bool Has(string hash) => File.Exists(BlockPath(hash));
+
     public Task<IReadOnlySet<string>> MissingAsync(IReadOnlyCollection<string> hashes, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(blockStore);

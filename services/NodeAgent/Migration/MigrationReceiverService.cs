@@ -29,8 +29,11 @@ public sealed class MigrationReceiverService(MigrationStaging staging, IncomingM
         var migrationId = RequestValidation.RequireGuid(request.MigrationId, "migration_id");
         await incoming.EnsureSenderAsync(migrationId, context.GetHttpContext().User, context.CancellationToken);
         new RequestValidation().Require(ManifestMessages.IsHash(request.Hash), "hash", "must be SHA-256 in lowercase hex").ThrowIfInvalid();
+        var receiver = staging.Receiver(migrationId);
+        // A block already held costs nothing again (a resend after a dropped connection).
+        if (receiver.Has(request.Hash)) return new PutBlockResponse();
         staging.Reserve(migrationId, Verified(() => BlockStoreReceiver.DeclaredSize(request.Hash, request.Compressed.Span)));
-        await Verified(() => staging.Receiver(migrationId).PutAsync(request.Hash, request.Compressed.Memory, context.CancellationToken));
+        await Verified(() => receiver.PutAsync(request.Hash, request.Compressed.Memory, context.CancellationToken));
         return new PutBlockResponse();
     }
 
