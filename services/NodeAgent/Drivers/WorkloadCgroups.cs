@@ -65,13 +65,8 @@ public sealed class WorkloadCgroups
                     // A v2 group has a controller only if its parent hands it down: platform-workloads (new, empty)
                     // hands down what it has to the node's scope below it.
                     EnableForChildren(Path.GetDirectoryName(root)!);
-                    var available = File.ReadAllText(Path.Combine(root, "cgroup.controllers")).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                    var wanted = available.Intersect(["memory", "cpu", "pids"]).ToList();
-                    if (wanted.Count > 0)
-                    {
-                        File.WriteAllText(Path.Combine(root, "cgroup.subtree_control"), string.Join(' ', wanted.Select(c => "+" + c)));
-                        return new(wanted.ToDictionary(c => c, _ => root), unified: true, $"cgroup v2: {string.Join(", ", wanted.Select(Explain))}");
-                    }
+                    if (EnableForChildren(root) is { Count: > 0 } enabled)
+                        return new(enabled.ToDictionary(c => c, _ => root), unified: true, $"cgroup v2: {string.Join(", ", enabled.Select(Explain))}");
                 }
             }
             return new(new Dictionary<string, string>(), false, "no cgroup controllers this agent may use: memory by RLIMIT_DATA per process, CPU by nice only");
@@ -89,17 +84,20 @@ public sealed class WorkloadCgroups
         _ => "pids (a cap on its processes and threads)",
     };
 
-    static void EnableForChildren(string folder)
+    /// <summary>Hands the memory, cpu and pids controllers this v2 group has down to its children; returns those it could.</summary>
+    static List<string> EnableForChildren(string folder)
     {
         try
         {
             var available = File.ReadAllText(Path.Combine(folder, "cgroup.controllers")).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var wanted = available.Intersect(["memory", "cpu", "pids"]).ToList();
             if (wanted.Count > 0) File.WriteAllText(Path.Combine(folder, "cgroup.subtree_control"), string.Join(' ', wanted.Select(c => "+" + c)));
+            return wanted;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // Not delegated here: the scope below reports no controllers, and the fingerprint says so.
+            // Not delegated here: nothing below gets a controller, and the fingerprint says so.
+            return [];
         }
     }
 
