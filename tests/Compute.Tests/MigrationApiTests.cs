@@ -73,6 +73,24 @@ public sealed class MigrationApiTests : IAsyncLifetime
         }).ResponseAsync;
 
     [Fact]
+    public async Task Only_the_target_node_learns_who_sends_a_migration_and_no_agent_asks_for_another_node()
+    {
+        var id = await RunningWorkloadAsync();
+        var migrationId = (await Migrations.MigrateWorkloadAsync(new MigrateWorkloadRequest { WorkloadId = id, TargetNodeId = target, Type = "cold" })).Migration.MigrationId;
+        WorkloadAssignments.WorkloadAssignmentsClient AgentOf(string name) => new(host.Channel(TestInfrastructure.Token(name, "agent")));
+
+        var incoming = await AgentOf("target-node").GetIncomingMigrationAsync(new GetIncomingMigrationRequest { NodeId = target, MigrationId = migrationId });
+        var asSource = await Assert.ThrowsAsync<RpcException>(() => AgentOf("source-node").GetIncomingMigrationAsync(
+            new GetIncomingMigrationRequest { NodeId = source, MigrationId = migrationId }).ResponseAsync);
+        var posing = await Assert.ThrowsAsync<RpcException>(() => AgentOf("source-node").GetIncomingMigrationAsync(
+            new GetIncomingMigrationRequest { NodeId = target, MigrationId = migrationId }).ResponseAsync);
+
+        Assert.Equal(("source-node", false), (incoming.SourceNodeName, incoming.Finished));
+        Assert.Equal(StatusCode.NotFound, asSource.StatusCode); // it does not target the source
+        Assert.Equal(StatusCode.PermissionDenied, posing.StatusCode); // an agent speaks for its own node only
+    }
+
+    [Fact]
     public async Task A_cold_migration_holds_room_on_the_target_hands_over_and_completes_when_the_target_runs_it()
     {
         var id = await RunningWorkloadAsync();
