@@ -10,11 +10,13 @@ namespace Platform.Gateway.Door;
 
 /// <summary>
 /// Fixed-window rate limits kept in Redis (RedisRateLimiting's scripts), so every gateway replica counts against the
-/// same windows: per caller (the token's subject) for authenticated requests, per client address otherwise, and a
-/// stricter per-address limit on the routes that check passwords and secrets. A refusal is a 429 with Retry-After.
+/// same windows (each replica counts alone while Redis is away: <see cref="FailSafeRateLimiter"/>): per caller (the
+/// token's subject) for authenticated requests, per client address otherwise, and a stricter per-address limit on the
+/// routes that check passwords and secrets. A refusal is a 429 with Retry-After.
 /// </summary>
 public static class RateLimitExtensions
 {
+    static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     static readonly string[] AuthPaths = ["/api/auth/login", "/auth/login", "/api/auth/refresh", "/api/auth/register", "/auth/register", "/api/auth/token", "/api/auth/password"];
 
     public static IHostApplicationBuilder AddGatewayRateLimits(this IHostApplicationBuilder builder)
@@ -46,11 +48,16 @@ public static class RateLimitExtensions
             : ($"address:{address}", limits.PerAddressPerMinute);
         if (limit <= 0) return RateLimitPartition.GetNoLimiter("");
         var redis = context.RequestServices.GetRequiredService<IConnectionMultiplexer>();
-        return RedisRateLimitPartition.GetFixedWindowRateLimiter($"{limits.KeyPrefix}:{key}", _ => new RedisFixedWindowRateLimiterOptions
-        {
-            ConnectionMultiplexerFactory = () => redis,
-            PermitLimit = limit,
-            Window = TimeSpan.FromMinutes(1),
-        });
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RateLimitExtensions));
+        var partition = $"{limits.KeyPrefix}:{key}";
+        return RateLimitPartition.Get(partition, name => new FailSafeRateLimiter(
+            new RedisFixedWindowRateLimiter<string>(name, new RedisFixedWindowRateLimiterOptions
+            {
+                ConnectionMultiplexerFactory = () => redis,
+                PermitLimit = limit,
+                Window = Window,
+            }),
+            new FixedWindowRateLimiter(new FixedWindowRateLimiterOptions { PermitLimit = limit, Window = Window, QueueLimit = 0 }),
+            redis, logger));
     }
 }
