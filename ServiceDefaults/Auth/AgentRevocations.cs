@@ -15,13 +15,16 @@ public sealed class AgentRevocations(IConnectionMultiplexer redis, TimeProvider 
     readonly System.Collections.Concurrent.ConcurrentDictionary<string, (bool Revoked, DateTimeOffset Until)> cache = new();
 
     /// <summary>
-    /// Whether the agent is revoked. With Redis unreachable the answer is no (logged by the cache's health check):
-    /// refusing every agent would stop the platform, and Compute refuses a rejected node from its own database anyway.
+    /// Whether the agent is revoked. With Redis unreachable the answer is the last one known, else no (logged by the
+    /// cache's health check): refusing every agent would stop the platform, and Compute refuses a rejected node from its
+    /// own database anyway.
     /// </summary>
     public async Task<bool> IsRevokedAsync(string agentId)
     {
         var now = clock.GetUtcNow();
-        if (cache.TryGetValue(agentId, out var known) && now < known.Until) return known.Revoked;
+        // While Redis is away the last answer stands, and no caller waits for a command timeout to learn it.
+        if (cache.TryGetValue(agentId, out var known) && (now < known.Until || !redis.IsConnected)) return known.Revoked;
+        if (!redis.IsConnected) return false;
         bool revoked;
         try { revoked = await redis.GetDatabase().SetContainsAsync(Key, agentId); }
         catch (RedisException) { return false; }

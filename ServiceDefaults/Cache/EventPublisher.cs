@@ -24,6 +24,12 @@ public sealed class EventPublisher(IConnectionMultiplexer cache, IHostEnvironmen
         // Protobuf messages keep their proto3 JSON form (camelCase, 64-bit integers as strings), as over REST.
         var payload = data is IMessage message ? JsonDocument.Parse(JsonFormatter.Default.Format(message)).RootElement : data;
         var envelope = new PlatformEvent(Guid.NewGuid().ToString("N"), type, environment.ApplicationName.ToLowerInvariant(), clock.GetUtcNow(), payload);
+        if (!cache.IsConnected)
+        {
+            // Not queued: a request that committed its change would otherwise wait for the command timeout.
+            logger.LogWarning("Event {Type} on {Topic} not published: the Redis-protocol server is not connected", type, topic);
+            return;
+        }
         try
         {
             await cache.GetSubscriber().PublishAsync(RedisChannel.Literal(Channel(topic)), JsonSerializer.Serialize(envelope, Json));

@@ -8,7 +8,8 @@ namespace Platform.Compute.Workloads;
 /// <summary>
 /// Tells the agents' watch streams when their node's assignments changed. Every change is published on
 /// <c>platform.events.workloads</c> with the node it concerns; each Compute replica listens there and wakes the
-/// watchers of that node, so an agent connected to any replica hears of a change made on any other.
+/// watchers of that node, so an agent connected to any replica hears of a change made on any other. When the
+/// subscription comes back after Redis was away, every watcher is woken.
 /// </summary>
 public sealed class AssignmentSignals(IConnectionMultiplexer cache, ILogger<AssignmentSignals> logger) : IHostedService
 {
@@ -22,7 +23,16 @@ public sealed class AssignmentSignals(IConnectionMultiplexer cache, ILogger<Assi
         if (next.TryRemove(nodeId, out var waiting)) waiting.TrySetResult();
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken) =>
+    /// <summary>Wakes every watcher: changes published while Redis was away were never heard, so each re-reads its node.</summary>
+    void SignalAll(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (e.ConnectionType != ConnectionType.Subscription) return;
+        foreach (var nodeId in next.Keys) Signal(nodeId);
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        cache.ConnectionRestored += SignalAll;
         await cache.SubscribeEventsAsync("workloads", (_, message) =>
         {
             try
@@ -37,6 +47,11 @@ public sealed class AssignmentSignals(IConnectionMultiplexer cache, ILogger<Assi
                 logger.LogWarning("Unreadable workload event: {Reason}", ex.Message);
             }
         });
+    }
 
-    public Task StopAsync(CancellationToken cancellationToken) => cache.UnsubscribeEventsAsync("workloads");
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        cache.ConnectionRestored -= SignalAll;
+        return cache.UnsubscribeEventsAsync("workloads");
+    }
 }
