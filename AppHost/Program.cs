@@ -6,22 +6,22 @@ var db = builder.AddPostgres("postgres").AddDatabase("platformdb");
 var cache = builder.AddGarnet("cache");
 
 var compute = builder.AddProject<Projects.Compute>("compute")
-    .WithPlatformData(db, cache);
+    .WithPlatformData(db.Schema("compute"), cache);
 var telemetry = builder.AddProject<Projects.Telemetry>("telemetry")
-    .WithPlatformData(db, cache);
+    .WithPlatformData(db.Schema("telemetry"), cache);
 var scheduler = builder.AddProject<Projects.Scheduler>("scheduler")
-    .WithPlatformData(db, cache)
+    .WithPlatformData(db.Schema("scheduler"), cache)
     .WithReference(compute);
 var tokenomics = builder.AddProject<Projects.Tokenomics>("tokenomics")
-    .WithPlatformData(db, cache);
+    .WithPlatformData(db.Schema("tokenomics"), cache);
 var privacy = builder.AddProject<Projects.Privacy>("privacy")
-    .WithPlatformData(db, cache)
+    .WithPlatformData(db.Schema("privacy"), cache)
     .WithReference(compute);
 
 var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithHttpPort(builder.Options.GatewayPort)
     .WithHttpsEndpoint(builder.Options.GatewayHttpsPort, () => GatewayCertificate.Ensure(builder.Options.DataDirectory))
-    .WithPlatformData(db, cache)
+    .WithPlatformData(db.Schema("identity"), cache)
     .WithReference(compute).WaitFor(compute)
     .WithReference(telemetry).WaitFor(telemetry)
     .WithReference(scheduler).WaitFor(scheduler)

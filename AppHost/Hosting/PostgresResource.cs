@@ -127,7 +127,10 @@ public sealed class PostgresServerResource(string name, bool external) : Resourc
     public override string Describe() => external ? "external (ConnectionStrings__platformdb)" : $"tcp://127.0.0.1:{Port}, data in {folder?.DataDirectory}";
 }
 
-/// <summary>A database on a <see cref="PostgresServerResource"/>, created if missing; or an external one from configuration.</summary>
+/// <summary>
+/// A database on a <see cref="PostgresServerResource"/>, created if missing, with a login per service schema; or an
+/// external one from configuration.
+/// </summary>
 public sealed class PostgresDatabaseResource : Resource, IResourceWithConnectionString
 {
     readonly PostgresServerResource server;
@@ -140,7 +143,21 @@ public sealed class PostgresDatabaseResource : Resource, IResourceWithConnection
         Dependencies.Add(server);
     }
 
+    readonly List<PostgresSchemaLogin> logins = [];
+
+    /// <summary>The superuser's connection string: the AppHost's own, never a service's (see <see cref="Schema"/>).</summary>
     public string ConnectionString => externalConnectionString ?? server.ConnectionString(Name);
+
+    public bool IsExternal => externalConnectionString is not null;
+
+    /// <summary>A login of its own for the service that keeps its tables in <paramref name="schema"/>.</summary>
+    public PostgresSchemaLogin Schema(string schema)
+    {
+        if (logins.FirstOrDefault(l => l.Schema == schema) is { } known) return known;
+        var login = new PostgresSchemaLogin(this, schema);
+        logins.Add(login);
+        return login;
+    }
 
     public override async Task StartAsync(RunContext run, CancellationToken cancellationToken)
     {
@@ -158,6 +175,11 @@ public sealed class PostgresDatabaseResource : Resource, IResourceWithConnection
             await using var create = new NpgsqlCommand($"CREATE DATABASE \"{Name.Replace("\"", "\"\"")}\"", connection);
             await create.ExecuteNonQueryAsync(cancellationToken);
             run.Console.AppHost($"created database {Name}");
+        }
+        await using (var database = new NpgsqlConnection(server.ConnectionString(Name)))
+        {
+            await database.OpenAsync(cancellationToken);
+            foreach (var login in logins) await login.EnsureAsync(database, cancellationToken);
         }
         State = ResourceState.Running;
     }

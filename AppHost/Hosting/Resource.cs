@@ -35,11 +35,13 @@ public static class ResourceWiring
         return resource;
     }
 
-    /// <summary>What every service shares: the platform's database and cache, referenced and up before it starts.</summary>
-    public static ProjectResource WithPlatformData<TDatabase, TCache>(this ProjectResource project, TDatabase database, TCache cache)
-        where TDatabase : Resource, IResourceWithConnectionString
+    /// <summary>
+    /// What every service shares: the platform's database, logged in as the owner of its own schema only, and the cache,
+    /// both up before it starts.
+    /// </summary>
+    public static ProjectResource WithPlatformData<TCache>(this ProjectResource project, PostgresSchemaLogin database, TCache cache)
         where TCache : Resource, IResourceWithConnectionString =>
-        project.WithReference(database).WaitFor(database).WithReference(cache).WaitFor(cache);
+        project.WithReference(database).WaitFor(database.Database).WithReference(cache).WaitFor(cache);
 
     /// <summary>The projects whose <c>/metrics</c> Telemetry scrapes (itself included): their endpoints, by reference.</summary>
     public static ProjectResource WithScrapeTargets(this ProjectResource telemetry, IEnumerable<ProjectResource> targets)

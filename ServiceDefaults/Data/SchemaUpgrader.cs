@@ -25,8 +25,12 @@ public sealed partial class SchemaUpgrader(NpgsqlDataSource dataSource, SchemaSc
         await Execute(connection, null, $"SELECT pg_advisory_lock({LockKey})", cancellationToken);
         try
         {
+            // A service logged in as its schema's owner may not create schemas (the AppHost made this one for it), and
+            // PostgreSQL checks that right before it looks whether the schema exists: so look first.
+            await using (var exists = new NpgsqlCommand("SELECT 1 FROM pg_namespace WHERE nspname = $1", connection) { Parameters = { new() { Value = schema } } })
+                if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+                    await Execute(connection, null, $"CREATE SCHEMA {schema}", cancellationToken);
             await Execute(connection, null, $"""
-                CREATE SCHEMA IF NOT EXISTS {schema};
                 CREATE TABLE IF NOT EXISTS {schema}.schema_migrations (
                     version    integer PRIMARY KEY,
                     name       text NOT NULL,
