@@ -90,6 +90,23 @@ public sealed class ContainmentTests() : DriverTestBed("contained-")
     }
 
     [Fact]
+    public async Task A_workload_forking_as_fast_as_it_can_is_killed_at_once_by_the_kernel_where_it_can()
+    {
+        Assert.True(cgroups.Enforced, cgroups.Description);
+        // Each child starts the next and exits: a signal round always finds pids that are already gone and misses new ones.
+        var handle = await StartAsync(Driver, Assignment("f() { f & exit 0; }; f", 256L << 20));
+        var id = Path.GetFileName(handle.Folder);
+        await Eventually.HoldsAsync(() => cgroups.Processes(id).Count > 0, "the forker running");
+
+        var atOnce = cgroups.KillAll(id);
+
+        // These machines mount the v1 freezer; a node with cgroup v2 has cgroup.kill.
+        Assert.True(atOnce, cgroups.Description);
+        await Eventually.HoldsAsync(() => cgroups.Processes(id).Count == 0, "nothing of the forker left", TimeSpan.FromSeconds(10));
+        await Driver.StopAsync(handle, TimeSpan.Zero, CancellationToken.None);
+    }
+
+    [Fact]
     public async Task A_memory_hog_spread_over_processes_is_stopped_at_the_workloads_limit()
     {
         Assert.True(cgroups.Enforced, cgroups.Description);

@@ -102,6 +102,20 @@ public sealed class MigrationReceiverTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(StagingOf(Active), "folder")));
     }
 
+    [Fact]
+    public async Task Partial_commits_count_together_against_the_file_cap()
+    {
+        static FolderFile Empty(string path) => new() { Path = path, Size = 0, Mode = 0x1A4, Sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" };
+        CommitFolderRequest Partial(params FolderFile[] files) { var request = new CommitFolderRequest { MigrationId = Active.ToString(), Partial = true }; request.Files.AddRange(files); return request; }
+
+        await receiver.CommitFolder(Partial(Empty("a"), Empty("b")), As("node-a"));
+        var third = await Assert.ThrowsAsync<RpcException>(() => receiver.CommitFolder(Partial(Empty("c")), As("node-a")));
+        await receiver.CommitFolder(Partial(Empty("a")), As("node-a"));  // a file sent again is not one more
+
+        Assert.Equal(StatusCode.ResourceExhausted, third.StatusCode);
+        Assert.Equal(["a", "b"], Directory.GetFiles(Path.Combine(StagingOf(Active), "folder")).Select(Path.GetFileName).Order());
+    }
+
     /// <summary>Compute's answers: <see cref="Active"/> comes from node-a to this node, <see cref="Finished"/> came, <see cref="Elsewhere"/> goes to another node.</summary>
     sealed class FakeCompute : CallInvoker
     {

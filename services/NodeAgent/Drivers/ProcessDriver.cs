@@ -160,13 +160,15 @@ public class ProcessDriver(ILogger<ProcessDriver> logger, WorkloadCgroups? cgrou
     }
 
     /// <summary>
-    /// SIGKILL to every process in the workload's groups, again until none is left (one may fork while it is signalled;
-    /// the pids cap bounds how often): a child that made a session of its own is not left behind.
+    /// Every process in the workload's groups killed, a child that made a session of its own included: at once where the
+    /// kernel can (<see cref="WorkloadCgroups.KillAll"/>), then SIGKILL round by round until none is left (one may fork
+    /// while it is signalled; the pids cap bounds how often).
     /// </summary>
     void KillEveryMember(WorkloadHandle handle) => KillEveryMember(WorkloadId(handle));
 
     void KillEveryMember(string workloadId)
     {
+        Cgroups.KillAll(workloadId);
         for (var round = 0; round < 100; round++)
         {
             var members = Cgroups.Processes(workloadId);

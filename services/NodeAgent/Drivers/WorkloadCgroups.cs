@@ -44,7 +44,7 @@ public sealed class WorkloadCgroups
                 Path.Combine(mountPoint, (group.StartsWith(mountRoot, StringComparison.Ordinal) ? group[mountRoot.Length..] : group).TrimStart('/'), Parent, scope);
 
             var v1 = new Dictionary<string, string>();
-            foreach (var controller in (string[])["memory", "cpu", "pids"])
+            foreach (var controller in (string[])["memory", "cpu", "pids", "freezer"])
             {
                 var mount = mounts.FirstOrDefault(m => m.Fields[0] == "cgroup" && m.Fields.Length > 2 && m.Fields[2].Split(',').Contains(controller));
                 var member = memberships.FirstOrDefault(m => m[1].Split(',').Contains(controller));
@@ -52,7 +52,7 @@ public sealed class WorkloadCgroups
                 var root = Within(mount.MountPoint, mount.MountRoot, member[2]);
                 if (TryCreate(root)) v1[controller] = root;
             }
-            if (v1.Count > 0)
+            if (v1.Keys.Any(c => c != "freezer"))
                 return new(v1, unified: false, $"cgroup v1: {string.Join(", ", v1.Keys.Select(Explain))}");
 
             var v2Mount = mounts.FirstOrDefault(m => m.Fields[0] == "cgroup2");
@@ -81,6 +81,7 @@ public sealed class WorkloadCgroups
     {
         "memory" => "memory (the workload's memory_bytes for all its processes together; over it, the OOM killer acts inside the workload)",
         "cpu" => "cpu (a share weighted by cpu_millis)",
+        "freezer" => "freezer (a stop freezes every process before killing them, so none escapes by forking)",
         _ => "pids (a cap on its processes and threads)",
     };
 
@@ -148,6 +149,34 @@ public sealed class WorkloadCgroups
             if (!folders.Contains(folder)) folders.Add(folder);
         }
         return folders;
+    }
+
+    /// <summary>
+    /// Kills every process in the workload's groups at once, where the kernel offers it: v2's <c>cgroup.kill</c>, or v1's
+    /// freezer (freeze the group, SIGKILL each frozen member, thaw: a member cannot fork while frozen). False where
+    /// neither exists; the caller then signals the members round by round.
+    /// </summary>
+    public bool KillAll(string workloadId)
+    {
+        try
+        {
+            if (unified && roots.Values.FirstOrDefault() is { } root && File.Exists(Path.Combine(root, workloadId, "cgroup.kill")))
+            {
+                File.WriteAllText(Path.Combine(root, workloadId, "cgroup.kill"), "1");
+                return true;
+            }
+            if (!roots.TryGetValue("freezer", out var freezerRoot) || !Directory.Exists(Path.Combine(freezerRoot, workloadId))) return false;
+            var state = Path.Combine(freezerRoot, workloadId, "freezer.state");
+            File.WriteAllText(state, "FROZEN");
+            for (var waited = 0; File.ReadAllText(state).Trim() != "FROZEN" && waited < 2_000; waited += 5) Thread.Sleep(5);
+            foreach (var pid in Processes(workloadId)) Signals.Send(pid, Signals.Kill);
+            File.WriteAllText(state, "THAWED");
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Every process in the workload's groups, whatever session or process group it made for itself.</summary>

@@ -78,6 +78,15 @@ public sealed class BlockStoreReceiver(string blockStore, string destination) : 
         }
     }
 
+    /// <summary>The files the folder holds once <paramref name="manifest"/> is committed: a partial commit adds to the last.</summary>
+    public IReadOnlyCollection<FileEntry> AfterCommit(FolderManifest manifest, bool partial)
+    {
+        if (!partial) return [.. manifest.Files];
+        var merged = ReadCommitted();
+        foreach (var file in manifest.Files) merged[file.Path] = file;
+        return merged.Values;
+    }
+
     public async Task CommitAsync(FolderManifest manifest, bool partial, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(destination);

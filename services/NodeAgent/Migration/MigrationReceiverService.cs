@@ -44,8 +44,9 @@ public sealed class MigrationReceiverService(MigrationStaging staging, IncomingM
         await incoming.EnsureSenderAsync(migrationId, context.GetHttpContext().User, context.CancellationToken);
         var (manifest, error) = ManifestMessages.FromMessages(request.Files);
         if (manifest is null) throw new RpcException(new Status(StatusCode.InvalidArgument, error));
-        staging.CheckFolder(manifest);
-        await Verified(() => staging.Receiver(migrationId).CommitAsync(manifest, request.Partial, context.CancellationToken));
+        var receiver = staging.Receiver(migrationId);
+        staging.CheckFolder(receiver.AfterCommit(manifest, request.Partial));
+        await Verified(() => receiver.CommitAsync(manifest, request.Partial, context.CancellationToken));
         return new CommitFolderResponse();
     }
 

@@ -45,13 +45,16 @@ public sealed class MigrationStaging(NodeIdentity identity, IOptions<MigrationSt
         }
     }
 
-    /// <summary>Refuses a commit whose folder is larger, or has more files, than one migration may bring.</summary>
-    public void CheckFolder(FolderManifest manifest)
+    /// <summary>
+    /// Refuses a commit after which the folder would be larger, or hold more files, than one migration may bring: the
+    /// files it will hold, partial commits' earlier files included (<see cref="BlockStoreReceiver.AfterCommit"/>).
+    /// </summary>
+    public void CheckFolder(IReadOnlyCollection<FileEntry> files)
     {
-        if (manifest.Files.Count > options.Value.MaxFilesPerMigration)
-            throw Exhausted($"a migrated folder may hold at most {options.Value.MaxFilesPerMigration} files; this one has {manifest.Files.Count}");
-        if (manifest.Files.Sum(f => f.Size) is var size && size > options.Value.MaxBytesPerMigration)
-            throw Exhausted($"a migrated folder may hold at most {options.Value.MaxBytesPerMigration} bytes; this one has {size}");
+        if (files.Count > options.Value.MaxFilesPerMigration)
+            throw Exhausted($"a migrated folder may hold at most {options.Value.MaxFilesPerMigration} files; this one would hold {files.Count}");
+        if (files.Sum(f => f.Size) is var size && size > options.Value.MaxBytesPerMigration)
+            throw Exhausted($"a migrated folder may hold at most {options.Value.MaxBytesPerMigration} bytes; this one would hold {size}");
     }
 
     static RpcException Exhausted(string message) => new(new Status(StatusCode.ResourceExhausted, message));
