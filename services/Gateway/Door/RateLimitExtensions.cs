@@ -58,6 +58,6 @@ public static class RateLimitExtensions
                 Window = Window,
             }),
             new FixedWindowRateLimiter(new FixedWindowRateLimiterOptions { PermitLimit = limit, Window = Window, QueueLimit = 0 }),
-            redis, logger));
+            Window, redis, logger));
     }
 }
