@@ -27,7 +27,7 @@ public sealed class AgentRevocations(IConnectionMultiplexer redis, TimeProvider 
         if (!redis.IsConnected) return false;
         bool revoked;
         try { revoked = await redis.GetDatabase().SetContainsAsync(Key, agentId); }
-        catch (RedisException) { return false; }
+        catch (Exception ex) when (ex is RedisException or TimeoutException) { return known.Revoked; }
         cache[agentId] = (revoked, now + CacheFor);
         return revoked;
     }
@@ -36,6 +36,25 @@ public sealed class AgentRevocations(IConnectionMultiplexer redis, TimeProvider 
     {
         await redis.GetDatabase().SetAddAsync(Key, agentId);
         cache.TryRemove(agentId, out _);
+    }
+
+    /// <summary>
+    /// Replaces the whole list in one step (built aside, then renamed over it): nobody reads a half-rebuilt list.
+    /// </summary>
+    public async Task ReplaceAllAsync(IReadOnlyCollection<string> agentIds)
+    {
+        var database = redis.GetDatabase();
+        if (agentIds.Count == 0)
+        {
+            await database.KeyDeleteAsync(Key);
+        }
+        else
+        {
+            var building = (RedisKey)$"{Key}:building:{Guid.NewGuid():N}";
+            await database.SetAddAsync(building, [.. agentIds.Select(id => (RedisValue)id)]);
+            await database.KeyRenameAsync(building, Key);
+        }
+        cache.Clear();
     }
 
     public async Task RestoreAsync(string agentId)

@@ -9,8 +9,8 @@ public static class EventSubscriptions
         cache.GetSubscriber().SubscribeAsync(RedisChannel.Literal(EventPublisher.Channel(topic)), handler);
 
     /// <summary>
-    /// Ends the subscription; a connection that is already gone (reset by the server, or disposed first at shutdown) has
-    /// ended it too, which is not a failure to stop.
+    /// Ends the subscription; a connection that is already gone (reset by the server, or disposed or cancelled first at
+    /// shutdown) has ended it too, which is not a failure to stop.
     /// </summary>
     public static async Task UnsubscribeEventsAsync(this IConnectionMultiplexer cache, string topic)
     {
@@ -18,7 +18,7 @@ public static class EventSubscriptions
         {
             await cache.GetSubscriber().UnsubscribeAsync(RedisChannel.Literal(EventPublisher.Channel(topic)));
         }
-        catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
+        catch (Exception ex) when (ex is RedisException or ObjectDisposedException or OperationCanceledException or TimeoutException)
         {
         }
     }

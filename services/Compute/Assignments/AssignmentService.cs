@@ -14,6 +14,7 @@ public sealed class AssignmentService(
     AssignmentStore store, ReportLifecycle reports, MigrationLifecycle migrations, MigrationStore migrationRecords, NodeStore nodes, AssignmentSignals signals)
     : WorkloadAssignments.WorkloadAssignmentsBase
 {
+    static readonly TimeSpan ReadAgainAfter = TimeSpan.FromMinutes(1);
     [Authorize(Policy = PlatformPolicies.Agent)]
     public override async Task<ListAssignmentsResponse> ListAssignments(ListAssignmentsRequest request, ServerCallContext context)
     {
@@ -34,7 +35,10 @@ public sealed class AssignmentService(
                 // Taken before the message goes out: a change committed after this wakes the loop again.
                 var next = signals.NextChange(nodeId);
                 await responseStream.WriteAsync(new AssignmentsChanged(), context.CancellationToken);
-                await next.WaitAsync(context.CancellationToken);
+                // A change published while this replica's Redis subscription was away is never heard: at worst
+                // the agent reads its assignments again a minute later.
+                try { await next.WaitAsync(ReadAgainAfter, context.CancellationToken); }
+                catch (TimeoutException) { }
             }
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)

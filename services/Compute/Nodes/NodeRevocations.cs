@@ -1,4 +1,4 @@
-using Npgsql;
+using System.Threading.Channels;
 using Platform.ServiceDefaults.Auth;
 using StackExchange.Redis;
 
@@ -6,15 +6,18 @@ namespace Platform.Compute.Nodes;
 
 /// <summary>
 /// Compute decides which nodes are rejected, so it keeps the platform's list of revoked agents: a rejection adds the
-/// node's name, an admission removes it. The list is made to match the database at start and again each time the
-/// connection to Redis comes back (a Redis that restarted has lost it), until a rebuild succeeds. A Redis that cannot
-/// be reached does not undo a rejection: Compute refuses the node itself.
+/// node's name at once, an admission removes it. The whole list is made to match the database at start, each time
+/// the connection to Redis comes back (a Redis that restarted has lost it), after every admission change, and every
+/// minute (a key flushed or evicted under a live connection); a rebuild that fails is retried until one succeeds. A
+/// Redis that cannot be reached does not undo a rejection: Compute refuses the node itself.
 /// </summary>
 public sealed class NodeRevocations(AgentRevocations revocations, NodeStore nodes, IConnectionMultiplexer redis, ILogger<NodeRevocations> logger)
     : BackgroundService
 {
     static readonly TimeSpan RetryEvery = TimeSpan.FromSeconds(5);
-    readonly SemaphoreSlim rebuildNeeded = new(1, 1);
+    static readonly TimeSpan RebuildEvery = TimeSpan.FromMinutes(1);
+    // One pending request at most: requests made while one waits or a rebuild runs collapse into one more pass.
+    readonly Channel<bool> rebuildNeeded = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     public async Task AdmissionChangedAsync(NodeRecord node)
     {
@@ -23,7 +26,7 @@ public sealed class NodeRevocations(AgentRevocations revocations, NodeStore node
             if (node.Admission == NodeAdmissions.Rejected) await revocations.RevokeAsync(node.Name);
             else await revocations.RestoreAsync(node.Name);
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             logger.LogError(ex, "Node {NodeName} is {Admission}, but the revocation list could not be updated; it will be when Redis is back", node.Name, node.Admission);
         }
@@ -36,9 +39,15 @@ public sealed class NodeRevocations(AgentRevocations revocations, NodeStore node
         redis.ConnectionRestored += OnConnectionRestored;
         try
         {
+            RequestRebuild();
             while (!stoppingToken.IsCancellationRequested)
             {
-                await rebuildNeeded.WaitAsync(stoppingToken);
+                using (var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+                {
+                    wait.CancelAfter(RebuildEvery);
+                    try { await rebuildNeeded.Reader.ReadAsync(wait.Token); }
+                    catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested) { }
+                }
                 while (!await TryRebuildAsync(stoppingToken)) await Task.Delay(RetryEvery, stoppingToken);
             }
         }
@@ -56,26 +65,18 @@ public sealed class NodeRevocations(AgentRevocations revocations, NodeStore node
         if (e.ConnectionType == ConnectionType.Interactive) RequestRebuild();
     }
 
-    /// <summary>Wakes the rebuild loop; requests made while one is pending or running collapse into one more pass.</summary>
-    void RequestRebuild()
-    {
-        if (rebuildNeeded.CurrentCount == 0) rebuildNeeded.Release();
-    }
+    void RequestRebuild() => rebuildNeeded.Writer.TryWrite(true);
 
     async Task<bool> TryRebuildAsync(CancellationToken cancellationToken)
     {
         try
         {
-            var all = await nodes.ListAsync(cancellationToken);
-            foreach (var node in all)
-            {
-                if (node.Admission == NodeAdmissions.Rejected) await revocations.RevokeAsync(node.Name);
-                else await revocations.RestoreAsync(node.Name);
-            }
-            logger.LogInformation("Revocation list rebuilt from {Count} nodes", all.Count);
+            var rejected = (await nodes.ListAsync(cancellationToken)).Where(n => n.Admission == NodeAdmissions.Rejected).Select(n => n.Name).ToList();
+            await revocations.ReplaceAllAsync(rejected);
+            logger.LogDebug("Revocation list rebuilt: {Count} rejected nodes", rejected.Count);
             return true;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or NpgsqlException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning("The revocation list could not be rebuilt yet: {Reason}", ex.Message);
             return false;
