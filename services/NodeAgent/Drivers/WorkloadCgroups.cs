@@ -168,10 +168,18 @@ public sealed class WorkloadCgroups
             if (!roots.TryGetValue("freezer", out var freezerRoot) || !Directory.Exists(Path.Combine(freezerRoot, workloadId))) return false;
             var state = Path.Combine(freezerRoot, workloadId, "freezer.state");
             File.WriteAllText(state, "FROZEN");
-            for (var waited = 0; File.ReadAllText(state).Trim() != "FROZEN" && waited < 2_000; waited += 5) Thread.Sleep(5);
-            foreach (var pid in Processes(workloadId)) Signals.Send(pid, Signals.Kill);
-            File.WriteAllText(state, "THAWED");
-            return true;
+            try
+            {
+                var frozen = false;
+                for (var waited = 0; !(frozen = File.ReadAllText(state).Trim() == "FROZEN") && waited < 2_000; waited += 5) Thread.Sleep(5);
+                foreach (var pid in Processes(workloadId)) Signals.Send(pid, Signals.Kill);
+                return frozen;
+            }
+            finally
+            {
+                // Never left frozen: a frozen process cannot act on the SIGKILL the caller's rounds send.
+                File.WriteAllText(state, "THAWED");
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

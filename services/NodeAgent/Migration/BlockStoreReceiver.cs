@@ -78,13 +78,21 @@ public sealed class BlockStoreReceiver(string blockStore, string destination) : 
         }
     }
 
-    /// <summary>The files the folder holds once <paramref name="manifest"/> is committed: a partial commit adds to the last.</summary>
-    public IReadOnlyCollection<FileEntry> AfterCommit(FolderManifest manifest, bool partial)
+    /// <summary>
+    /// The files and bytes the folder holds once <paramref name="manifest"/> is committed. A partial commit adds to what
+    /// is there — counted from the disk too, so files a failed commit left behind are not forgotten.
+    /// </summary>
+    public (int Files, long Bytes) AfterCommit(FolderManifest manifest, bool partial)
     {
-        if (!partial) return [.. manifest.Files];
-        var merged = ReadCommitted();
-        foreach (var file in manifest.Files) merged[file.Path] = file;
-        return merged.Values;
+        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (partial && Directory.Exists(destination))
+        {
+            foreach (var file in new DirectoryInfo(destination).EnumerateFiles("*", SearchOption.AllDirectories))
+                sizes[Path.GetRelativePath(destination, file.FullName)] = file.Length;
+            foreach (var file in ReadCommitted().Values) sizes[file.Path] = Math.Max(file.Size, sizes.GetValueOrDefault(file.Path));
+        }
+        foreach (var file in manifest.Files) sizes[file.Path] = Math.Max(file.Size, sizes.GetValueOrDefault(file.Path));
+        return (sizes.Count, sizes.Values.Sum());
     }
 
     public async Task CommitAsync(FolderManifest manifest, bool partial, CancellationToken cancellationToken)

@@ -45,6 +45,7 @@ public sealed class MigrationReceiverService(MigrationStaging staging, IncomingM
         var (manifest, error) = ManifestMessages.FromMessages(request.Files);
         if (manifest is null) throw new RpcException(new Status(StatusCode.InvalidArgument, error));
         var receiver = staging.Receiver(migrationId);
+        using var _ = await staging.CommitLockAsync(migrationId, context.CancellationToken);
         staging.CheckFolder(receiver.AfterCommit(manifest, request.Partial));
         await Verified(() => receiver.CommitAsync(manifest, request.Partial, context.CancellationToken));
         return new CommitFolderResponse();

@@ -26,6 +26,7 @@ public sealed class MigrationStaging(NodeIdentity identity, IOptions<MigrationSt
 {
     readonly Lock gate = new();
     Dictionary<Guid, long>? held; // block bytes per migration, measured from disk at first use
+    readonly ConcurrentDictionary<Guid, SemaphoreSlim> commitGates = new();
 
     /// <summary>
     /// Counts <paramref name="bytes"/> of a block against the migration's and the node's limits before it is written;
@@ -46,15 +47,28 @@ public sealed class MigrationStaging(NodeIdentity identity, IOptions<MigrationSt
     }
 
     /// <summary>
-    /// Refuses a commit after which the folder would be larger, or hold more files, than one migration may bring: the
-    /// files it will hold, partial commits' earlier files included (<see cref="BlockStoreReceiver.AfterCommit"/>).
+    /// Refuses a commit after which the folder would be larger, or hold more files, than one migration may bring
+    /// (<see cref="BlockStoreReceiver.AfterCommit"/>: partial commits' earlier files included).
     /// </summary>
-    public void CheckFolder(IReadOnlyCollection<FileEntry> files)
+    public void CheckFolder((int Files, long Bytes) after)
     {
-        if (files.Count > options.Value.MaxFilesPerMigration)
-            throw Exhausted($"a migrated folder may hold at most {options.Value.MaxFilesPerMigration} files; this one would hold {files.Count}");
-        if (files.Sum(f => f.Size) is var size && size > options.Value.MaxBytesPerMigration)
-            throw Exhausted($"a migrated folder may hold at most {options.Value.MaxBytesPerMigration} bytes; this one would hold {size}");
+        if (after.Files > options.Value.MaxFilesPerMigration)
+            throw Exhausted($"a migrated folder may hold at most {options.Value.MaxFilesPerMigration} files; this one would hold {after.Files}");
+        if (after.Bytes > options.Value.MaxBytesPerMigration)
+            throw Exhausted($"a migrated folder may hold at most {options.Value.MaxBytesPerMigration} bytes; this one would hold {after.Bytes}");
+    }
+
+    /// <summary>One commit at a time per migration: two at once would both pass the caps on the same folder.</summary>
+    public async Task<IDisposable> CommitLockAsync(Guid migrationId, CancellationToken cancellationToken)
+    {
+        var gate = commitGates.GetOrAdd(migrationId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        return new Releaser(gate);
+    }
+
+    sealed class Releaser(SemaphoreSlim gate) : IDisposable
+    {
+        public void Dispose() => gate.Release();
     }
 
     static RpcException Exhausted(string message) => new(new Status(StatusCode.ResourceExhausted, message));
@@ -72,6 +86,7 @@ public sealed class MigrationStaging(NodeIdentity identity, IOptions<MigrationSt
     void Release(Guid migrationId)
     {
         lock (gate) held?.Remove(migrationId);
+        commitGates.TryRemove(migrationId, out _);
     }
 
     /// <summary>Staging left behind (a source that vanished without discarding) is removed after this long.</summary>
