@@ -41,13 +41,23 @@ public sealed partial class PostgresSchemaLogin : IResourceWithConnectionString
     public async Task EnsureAsync(NpgsqlConnection superuser, CancellationToken cancellationToken = default)
     {
         var database = Database.Name.Replace("\"", "\"\"");
-        await using var command = new NpgsqlCommand($"""
+        // Names resolve in the catalog only: the schemas below belong to roles that could plant look-alikes.
+        await using (var path = new NpgsqlCommand("SET search_path = pg_catalog, pg_temp", superuser))
+            await path.ExecuteNonQueryAsync(cancellationToken);
+        await using (var role = new NpgsqlCommand($"""
             DO $$ BEGIN
               IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{Role}') THEN CREATE ROLE {Role}; END IF;
             END $$;
-            ALTER ROLE {Role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '{password}';
+            """, superuser))
+            await role.ExecuteNonQueryAsync(cancellationToken);
+        // On its own: a statement that fails is written to the server's log, and no other may carry the password there.
+        await using (var login = new NpgsqlCommand($"ALTER ROLE {Role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '{password}'", superuser))
+            await login.ExecuteNonQueryAsync(cancellationToken);
+        await using var command = new NpgsqlCommand($"""
             REVOKE ALL ON DATABASE "{database}" FROM PUBLIC;
             REVOKE CONNECT ON DATABASE postgres FROM PUBLIC;
+            REVOKE CONNECT ON DATABASE template1 FROM PUBLIC;
+            REVOKE CREATE ON SCHEMA public FROM PUBLIC;
             GRANT CONNECT, TEMPORARY ON DATABASE "{database}" TO {Role};
             CREATE SCHEMA IF NOT EXISTS {Schema} AUTHORIZATION {Role};
             ALTER SCHEMA {Schema} OWNER TO {Role};

@@ -32,13 +32,25 @@ public sealed class PostgresSchemaLoginTests
             CREATE TABLE {schema}_neighbour.secrets (value text);
             """);
 
-        await login.EnsureAsync(superuser);
-        await login.EnsureAsync(superuser);  // every start does it again
+        try
+        {
+            await login.EnsureAsync(superuser);
+            await login.EnsureAsync(superuser);  // every start does it again
+            await AssertHandedOverAsync(superuser, schema, login.Role);
+        }
+        finally
+        {
+            await ExecuteAsync(superuser, $"RESET ROLE; DROP SCHEMA IF EXISTS {schema} CASCADE; DROP SCHEMA {schema}_neighbour CASCADE; DROP OWNED BY {login.Role}; DROP ROLE {login.Role}");
+        }
+    }
+
+    static async Task AssertHandedOverAsync(NpgsqlConnection superuser, string schema, string role)
+    {
 
         Assert.Equal(0L, await ScalarAsync<long>(superuser, $"""
-            SELECT count(*) FROM pg_class WHERE relnamespace = '{schema}'::regnamespace AND relowner <> '{login.Role}'::regrole
+            SELECT count(*) FROM pg_class WHERE relnamespace = '{schema}'::regnamespace AND relowner <> '{role}'::regrole
             """));
-        await ExecuteAsync(superuser, $"SET ROLE {login.Role}");
+        await ExecuteAsync(superuser, $"SET ROLE {role}");
         await ExecuteAsync(superuser, $"""
             ALTER TABLE {schema}.items ADD COLUMN note text;
             INSERT INTO {schema}.items (at) VALUES ('2026-06-01');
@@ -48,8 +60,6 @@ public sealed class PostgresSchemaLoginTests
             """);
         var refused = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(superuser, $"SELECT * FROM {schema}_neighbour.secrets"));
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
-        await ExecuteAsync(superuser, "RESET ROLE");
-        await ExecuteAsync(superuser, $"DROP SCHEMA {schema} CASCADE; DROP SCHEMA {schema}_neighbour CASCADE; DROP OWNED BY {login.Role}; DROP ROLE {login.Role}");
     }
 
     static async Task ExecuteAsync(NpgsqlConnection connection, string sql)

@@ -36,8 +36,7 @@ public sealed class CacheRestartTests
             Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
         }
         var madeMeanwhile = (await WorkloadTests.CreateAsync(http, "made-while-redis-was-away", "exec sleep 600")).GetProperty("workloadId").GetString()!;
-        using (var health = await anonymous.GetAsync("/health"))
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        await TestSupport.Eventually.HoldsAsync(async () => (await anonymous.GetAsync("/health")).StatusCode == HttpStatusCode.ServiceUnavailable, "/health says the cache is away");
 
         await redis.StartAgainAsync();
         await TestSupport.Eventually.HoldsAsync(async () => (await anonymous.GetAsync("/health")).IsSuccessStatusCode, "every service healthy again", TimeSpan.FromSeconds(60));
@@ -94,17 +93,29 @@ public sealed class CacheRestartTests
             process.BeginOutputReadLine();
             await TestSupport.Eventually.HoldsAsync(() =>
             {
-                try
-                {
-                    using var client = new TcpClient();
-                    client.Connect(IPAddress.Loopback, port);
-                    return true;
-                }
-                catch (SocketException)
-                {
-                    return false;
-                }
-            }, "redis-server accepting connections");
+                if (process.HasExited) throw new InvalidOperationException($"redis-server exited with {process.ExitCode} (port {port} taken meanwhile?)");
+                return Answers();
+            }, "redis-server answering AUTH and PING");
+        }
+
+        /// <summary>Our server, not whatever else may listen there: it knows the password.</summary>
+        bool Answers()
+        {
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, port);
+                var stream = client.GetStream();
+                stream.Write(System.Text.Encoding.ASCII.GetBytes($"AUTH {password}\r\nPING\r\n"));
+                var answer = new byte[64];
+                var read = 0;
+                while (read < 12 && stream.Read(answer, read, answer.Length - read) is var n && n > 0) read += n;
+                return System.Text.Encoding.ASCII.GetString(answer, 0, read).StartsWith("+OK\r\n+PONG", StringComparison.Ordinal);
+            }
+            catch (Exception ex) when (ex is SocketException or IOException)
+            {
+                return false;
+            }
         }
 
         public void Kill()
