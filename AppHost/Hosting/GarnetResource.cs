@@ -29,9 +29,9 @@ public sealed class GarnetResource(string name, string? externalConnectionString
         Port = Ports.Free();
         try
         {
-            // Lua: the gateway's rate limits run as scripts, atomically, as on Redis.
+            // Lua: the gateway's rate limits and realtime ids run as scripts, atomically (Garnet's transaction mode), as on Redis.
             server = new GarnetServer(["--bind", "127.0.0.1", "--port", Port.ToString(), "--index", "16m", "--memory", "256m", "--lua",
-                "--auth", "Password", "--password", password]);
+                "--lua-transaction-mode", "--auth", "Password", "--password", password]);
             server.Start();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -2,6 +2,7 @@ using Platform.Gateway.Audit;
 using Platform.Gateway.Door;
 using Platform.Gateway.Health;
 using Platform.Gateway.Identity;
+using Platform.Gateway.Realtime;
 using Platform.Gateway.Routing;
 using Platform.ServiceDefaults.Cache;
 
@@ -14,12 +15,14 @@ builder.AddGatewayCors();
 builder.AddGatewayRateLimits();
 builder.AddIdentity();
 builder.AddAudit();
+builder.AddRealtime();
 builder.AddServiceRoutes();
 builder.AddServiceHealthAggregation();
 
 var app = builder.Build();
 
 app.UseRequestIds();
+app.UseWebSockets();  // before authentication: an upgrade may carry its token as access_token
 app.UseJsonErrors();
 app.UseCors();
 app.UseBodyLimits();
@@ -35,6 +38,7 @@ app.MapUserEndpoints();
 app.MapClientCredentials();
 app.MapApiTokens();
 app.MapAudit();
+app.MapRealtime();
 app.MapReverseProxy();
 
 app.Run();

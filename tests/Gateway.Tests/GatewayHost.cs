@@ -13,7 +13,10 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public ServiceHost<Program> Host { get; private set; } = null!;
 
-    public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string>? configuration = null)
+    /// <summary>The loopback port of a gateway started with real sockets (WebSocket tests); 0 for one in memory.</summary>
+    public int Port { get; private set; }
+
+    public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string>? configuration = null, bool sockets = false)
     {
         var gateway = new GatewayHost();
         var settings = new Dictionary<string, string>
@@ -28,9 +31,19 @@ public sealed class GatewayHost : IAsyncDisposable
             ["Gateway:RateLimits:PerCallerPerMinute"] = "100000",
             ["Gateway:RateLimits:PerAddressPerMinute"] = "100000",
             ["Gateway:RateLimits:AuthPerAddressPerMinute"] = "100000",
+            ["Gateway:Realtime:KeyPrefix"] = $"test:{Guid.NewGuid():N}:realtime",
         };
         foreach (var (key, value) in configuration ?? new Dictionary<string, string>()) settings[key] = value;
-        gateway.Host = await ServiceHost<Program>.StartAsync(settings);
+        if (sockets)
+        {
+            var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            listener.Start();
+            gateway.Port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+            gateway.Host = await ServiceHost<Program>.StartOnAsync(await TestInfrastructure.CreateDatabaseAsync("gateway"),
+                kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, gateway.Port), settings);
+        }
+        else gateway.Host = await ServiceHost<Program>.StartAsync(settings);
         return gateway;
     }
 

@@ -1,0 +1,242 @@
+using System.Net.WebSockets;
+using System.Security.Claims;
+using System.Text.Json;
+using System.Threading.Channels;
+using StackExchange.Redis;
+
+namespace Platform.Gateway.Realtime;
+
+/// <summary>
+/// One client of <c>/ws/realtime</c>: what it subscribed to, how far it has been sent in each topic, and a bounded
+/// queue of what waits to go out. The hub offers it each event; a client that reads slowly loses the oldest queued
+/// messages (and is told how many), never delays anyone else, and is closed when one message waits too long.
+/// </summary>
+public sealed class RealtimeConnection
+{
+    const int MaxIncomingMessage = 64 * 1024;
+    readonly WebSocket socket;
+    readonly ClaimsPrincipal user;
+    readonly TopicLog log;
+    readonly RealtimeOptions options;
+    readonly ILogger logger;
+    readonly Lock gate = new();
+    readonly Dictionary<string, TopicState> topics = [];
+    readonly Channel<byte[]> outgoing;
+    long dropped;
+
+    public RealtimeConnection(WebSocket socket, ClaimsPrincipal user, TopicLog log, RealtimeOptions options, ILogger logger)
+    {
+        (this.socket, this.user, this.log, this.options, this.logger) = (socket, user, log, options, logger);
+        outgoing = Channel.CreateBounded<byte[]>(
+            new BoundedChannelOptions(options.QueueLength) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
+            _ => Interlocked.Increment(ref dropped));
+    }
+
+    /// <summary>How far a topic has been sent; while a resume reads the backlog, live events wait in <see cref="Pending"/>.</summary>
+    sealed class TopicState(long last, bool resuming)
+    {
+        public long Last = last;
+        public List<TopicEvent>? Pending = resuming ? [] : null;
+    }
+
+    /// <summary>An event of <paramref name="topic"/>; the hub offers a topic's events one at a time, in id order.</summary>
+    public void Offer(string topic, TopicEvent item)
+    {
+        lock (gate)
+        {
+            if (!topics.TryGetValue(topic, out var state)) return;
+            if (state.Pending is not null) state.Pending.Add(item);
+            else if (item.Id > state.Last)
+            {
+                state.Last = item.Id;
+                Enqueue(RealtimeMessages.Event(topic, item.Id, item.Envelope));
+            }
+        }
+    }
+
+    /// <summary>Redis came back: events may have been missed and ids may start again, so every topic resyncs.</summary>
+    public void Resync()
+    {
+        lock (gate)
+            foreach (var (topic, state) in topics)
+            {
+                state.Last = 0;
+                Enqueue(RealtimeMessages.Resync(topic));
+            }
+    }
+
+    /// <summary>Queues a message; when the queue is full the oldest goes, counted for the next <c>dropped</c>.</summary>
+    void Enqueue(byte[] message) => outgoing.Writer.TryWrite(message);
+
+    public async Task RunAsync(DateTimeOffset? expires, TimeProvider clock, CancellationToken aborted)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        var writing = WriteAsync(stop.Token);
+        var pinging = PingAsync(stop.Token);
+        using var expiry = expires is { } at ? new CancellationTokenSource(Max(at - clock.GetUtcNow(), TimeSpan.Zero)) : new CancellationTokenSource();
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, expiry.Token);
+        try
+        {
+            await ReadAsync(reading.Token);
+        }
+        catch (OperationCanceledException) when (expiry.IsCancellationRequested && !aborted.IsCancellationRequested)
+        {
+            await CloseAsync(WebSocketCloseStatus.PolicyViolation, "token expired: connect again with a new one and resume");
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+        }
+        finally
+        {
+            stop.Cancel();
+            await Task.WhenAll(writing, pinging);
+        }
+    }
+
+    static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    async Task ReadAsync(CancellationToken cancellationToken)
+    {
+        var buffer = new byte[MaxIncomingMessage];
+        while (socket.State == WebSocketState.Open)
+        {
+            var length = 0;
+            ValueWebSocketReceiveResult received;
+            do
+            {
+                if (length == buffer.Length)
+                {
+                    await CloseAsync(WebSocketCloseStatus.MessageTooBig, $"messages to the hub are at most {MaxIncomingMessage} bytes");
+                    return;
+                }
+                received = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+                length += received.Count;
+            }
+            while (!received.EndOfMessage && received.MessageType != WebSocketMessageType.Close);
+            if (received.MessageType == WebSocketMessageType.Close)
+            {
+                await CloseAsync(WebSocketCloseStatus.NormalClosure, "");
+                return;
+            }
+            await HandleAsync(buffer.AsMemory(0, length));
+        }
+    }
+
+    async Task HandleAsync(ReadOnlyMemory<byte> message)
+    {
+        ClientMessage request;
+        try
+        {
+            request = ClientMessage.Parse(message.Span);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException)
+        {
+            Enqueue(RealtimeMessages.Error("bad_message", ex.Message));
+            return;
+        }
+        var accepted = new List<string>();
+        foreach (var topic in request.Topics.Distinct())
+        {
+            if (!RealtimeTopics.RolesFor.ContainsKey(topic))
+                Enqueue(RealtimeMessages.Error("unknown_topic", $"no topic '{topic}'; topics are {string.Join(", ", RealtimeTopics.RolesFor.Keys)}", topic));
+            else if (request.Type == "subscribe" && !RealtimeTopics.MaySee(user, topic))
+                Enqueue(RealtimeMessages.Error("forbidden_topic", $"'{topic}' needs the {RealtimeTopics.RoleNeeded(topic)} role", topic));
+            else accepted.Add(topic);
+        }
+        lock (gate)
+        {
+            foreach (var topic in accepted)
+                if (request.Type == "unsubscribe") topics.Remove(topic);
+                else topics[topic] = request.After.TryGetValue(topic, out var after) ? new TopicState(after, resuming: true) : new TopicState(0, resuming: false);
+            Enqueue(RealtimeMessages.Topics(request.Type == "subscribe" ? "subscribed" : "unsubscribed", accepted));
+        }
+        if (request.Type == "subscribe")
+            foreach (var topic in accepted.Where(request.After.ContainsKey))
+                await ResumeAsync(topic, request.After[topic]);
+    }
+
+    /// <summary>Sends what the client missed after <paramref name="after"/>, then what arrived meanwhile, in order.</summary>
+    async Task ResumeAsync(string topic, long after)
+    {
+        Backlog backlog;
+        try
+        {
+            backlog = await log.ReadAfterAsync(topic, after);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            logger.LogWarning("Resume of {Topic} after {After} could not read the backlog: {Reason}", topic, after, ex.Message);
+            backlog = new([], Gap: true);
+        }
+        lock (gate)
+        {
+            if (!topics.TryGetValue(topic, out var state) || state.Pending is not { } pending) return;
+            if (backlog.Gap)
+            {
+                state.Last = 0;
+                Enqueue(RealtimeMessages.Resync(topic));
+            }
+            foreach (var item in backlog.Events.Concat(pending).Where(e => e.Id > state.Last))
+            {
+                state.Last = item.Id;
+                Enqueue(RealtimeMessages.Event(topic, item.Id, item.Envelope));
+            }
+            state.Pending = null;
+        }
+    }
+
+    async Task WriteAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var message in outgoing.Reader.ReadAllAsync(cancellationToken))
+            {
+                if (Interlocked.Exchange(ref dropped, 0) is var lost and > 0) await SendAsync(RealtimeMessages.Dropped(lost), cancellationToken);
+                await SendAsync(message, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (OperationCanceledException)
+        {
+            logger.LogInformation("Closed a realtime client of {User} that stopped reading for {Timeout}", Platform.ServiceDefaults.Auth.Callers.Name(user), options.SendTimeout);
+            socket.Abort();
+        }
+        catch (WebSocketException)
+        {
+            socket.Abort();
+        }
+    }
+
+    async Task SendAsync(byte[] message, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.SendTimeout);
+        await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
+    }
+
+    async Task PingAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(options.PingInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken)) Enqueue(RealtimeMessages.Ping);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    async Task CloseAsync(WebSocketCloseStatus status, string reason)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await socket.CloseOutputAsync(status, reason, timeout.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+        }
+    }
+}

@@ -1,0 +1,22 @@
+namespace Platform.Gateway.Realtime;
+
+/// <summary>Configuration under <c>Gateway:Realtime</c>.</summary>
+public sealed class RealtimeOptions
+{
+    /// <summary>How long each topic's events are kept for clients that reconnect and resume.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>At most this many events are kept per topic, whatever their age.</summary>
+    public int MaxEventsPerTopic { get; set; } = 10_000;
+
+    /// <summary>Messages waiting for one client; beyond it the oldest are dropped and the client is told how many.</summary>
+    public int QueueLength { get; set; } = 1_024;
+
+    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>A client that takes longer than this to accept one message has stopped reading: it is closed.</summary>
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Redis keys of the topics' sequences and logs start with this.</summary>
+    public string KeyPrefix { get; set; } = "platform:realtime";
+}

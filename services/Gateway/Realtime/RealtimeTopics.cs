@@ -1,0 +1,37 @@
+using System.Security.Claims;
+using Platform.ServiceDefaults.Auth;
+
+namespace Platform.Gateway.Realtime;
+
+/// <summary>
+/// The topics of <c>/ws/realtime</c> (DESIGN's list, plus <c>audit</c>) and who may see each: services publish on
+/// <c>platform.events.&lt;topic&gt;</c>, and the hub carries what they publish to the browsers allowed to see it.
+/// </summary>
+public static class RealtimeTopics
+{
+    static readonly string[] Everyone = ["viewer", "operator", "admin"];
+
+    public static readonly IReadOnlyDictionary<string, string[]> RolesFor = new Dictionary<string, string[]>
+    {
+        ["metrics"] = Everyone,
+        ["alerts"] = Everyone,
+        ["nodes"] = Everyone,
+        ["workloads"] = Everyone,
+        ["jobs"] = Everyone,
+        ["ledger"] = Everyone,
+        ["governance"] = Everyone,
+        ["circuits"] = Everyone,
+        ["audit"] = ["admin"],
+    };
+
+    /// <summary>The lowest role that sees <paramref name="topic"/>, for error messages.</summary>
+    public static string RoleNeeded(string topic) => RolesFor[topic][0];
+
+    public static bool MaySee(ClaimsPrincipal user, string topic) =>
+        RolesFor.TryGetValue(topic, out var roles) && roles.Any(user.IsInRole);
+
+    public static string Channel(string topic) => Platform.ServiceDefaults.Cache.EventPublisher.Channel(topic);
+
+    /// <summary>Whether <paramref name="user"/> may open the hub at all (any topic).</summary>
+    public static bool MayConnect(ClaimsPrincipal user) => Everyone.Any(user.IsInRole) && Callers.Name(user) != "anonymous";
+}
