@@ -18,7 +18,8 @@ public sealed class AuditLog(NpgsqlDataSource db)
         return text.Length > 1024 ? text[..1024] + "…" : text;
     }
 
-    public async Task AppendAsync(AuditEvent draft, CancellationToken cancellationToken)
+    /// <summary>Appends the event to the chain and returns it as stored (its sequence number, its bounded fields).</summary>
+    public async Task<AuditEvent> AppendAsync(AuditEvent draft, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -45,6 +46,7 @@ public sealed class AuditLog(NpgsqlDataSource db)
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
+        return appended;
     }
 
     /// <summary>Events after <paramref name="afterSeq"/> matching the filters, oldest first, at most <paramref name="limit"/>.</summary>
