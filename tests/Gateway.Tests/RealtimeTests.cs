@@ -140,6 +140,35 @@ public sealed class RealtimeTests
     }
 
     [Fact]
+    public async Task One_user_holds_a_bounded_number_of_sockets_and_a_client_flooding_the_hub_is_closed()
+    {
+        await using var gateway = await StartAsync(new() { ["Gateway:Realtime:MaxConnectionsPerUser"] = "2", ["Gateway:Realtime:MaxMessagesPerMinute"] = "3" });
+        var token = await AdminTokenAsync(gateway);
+        await using var first = await RealtimeClient.ConnectAsync(gateway, token);
+        await using var second = await RealtimeClient.ConnectAsync(gateway, token);
+        var third = await Assert.ThrowsAsync<WebSocketException>(() => RealtimeClient.ConnectAsync(gateway, token));
+        Assert.Contains("429", third.Message);
+
+        for (var i = 0; i < 3; i++) await first.SubscribeAsync(["nodes"]);
+        await first.SendAsync(new { type = "subscribe", topics = new[] { "nodes" } });
+        await Assert.ThrowsAsync<WebSocketException>(() => first.NextAsync());
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, first.CloseStatus);
+        // A socket that ends gives its place back.
+        await Eventually.HoldsAsync(async () =>
+        {
+            try
+            {
+                await using var again = await RealtimeClient.ConnectAsync(gateway, token);
+                return true;
+            }
+            catch (WebSocketException)
+            {
+                return false;
+            }
+        }, "the closed socket's place given back");
+    }
+
+    [Fact]
     public async Task Two_replicas_behind_one_Redis_deliver_every_event_once_per_subscriber_under_the_same_ids()
     {
         var shared = new Dictionary<string, string> { ["Gateway:Realtime:KeyPrefix"] = $"test:{Guid.NewGuid():N}:realtime" };
@@ -205,6 +234,8 @@ sealed class RealtimeClient : IAsyncDisposable
         await client.socket.ConnectAsync(new Uri($"ws://127.0.0.1:{gateway.Port}/ws/realtime?{query}"), client.limit.Token);
         return client;
     }
+
+    public WebSocketCloseStatus? CloseStatus => socket.CloseStatus;
 
     public Task SendAsync(object message) => SendRawAsync(JsonSerializer.Serialize(message));
 

@@ -21,6 +21,13 @@ public sealed class BenchPlatform : IAsyncDisposable
     public string ServiceUrl(string resource) =>
         JsonDocument.Parse(File.ReadAllText(Path.Combine(data.FullName, "ready.json"))).RootElement.GetProperty("resources").GetProperty(resource).GetProperty("http").GetString()!;
 
+    /// <summary>A resource's process id, from the ready file.</summary>
+    public int Pid(string resource) =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(data.FullName, "ready.json"))).RootElement.GetProperty("resources").GetProperty(resource).GetProperty("pid").GetInt32();
+
+    /// <summary>The AppHost's own process (it embeds the Redis-protocol server, Garnet).</summary>
+    public int AppHostPid => appHost.Id;
+
     BenchPlatform(Process appHost, DirectoryInfo data, HttpClient http) => (this.appHost, this.data, Http) = (appHost, data, http);
 
     public static async Task<BenchPlatform> StartAsync(string appHostDll, int nodes, string prefix)
@@ -36,6 +43,7 @@ public sealed class BenchPlatform : IAsyncDisposable
         start.Environment["Platform__AdminPassword"] = password;
         foreach (var limit in new[] { "PerCallerPerMinute", "PerAddressPerMinute", "AuthPerAddressPerMinute" })
             start.Environment[$"Gateway__RateLimits__{limit}"] = "100000000";
+        start.Environment["Gateway__Realtime__MaxConnectionsPerUser"] = "100000"; // one admin, a thousand sockets
         var appHost = Process.Start(start)!;
         appHost.OutputDataReceived += (_, _) => { };
         appHost.ErrorDataReceived += (_, _) => { };

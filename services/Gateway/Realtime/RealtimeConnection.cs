@@ -118,8 +118,24 @@ public sealed class RealtimeConnection
                 await CloseAsync(WebSocketCloseStatus.NormalClosure, "");
                 return;
             }
+            if (!WithinMessageRate())
+            {
+                await CloseAsync(WebSocketCloseStatus.PolicyViolation, $"at most {options.MaxMessagesPerMinute} messages a minute");
+                return;
+            }
             await HandleAsync(buffer.AsMemory(0, length));
         }
+    }
+
+    long windowStart = Environment.TickCount64;
+    int messagesInWindow;
+
+    /// <summary>Counts the client's messages per minute (each may cost a Redis read); false once past the limit.</summary>
+    bool WithinMessageRate()
+    {
+        var now = Environment.TickCount64;
+        if (now - windowStart >= 60_000) (windowStart, messagesInWindow) = (now, 0);
+        return ++messagesInWindow <= options.MaxMessagesPerMinute;
     }
 
     async Task HandleAsync(ReadOnlyMemory<byte> message)
@@ -161,7 +177,7 @@ public sealed class RealtimeConnection
         Backlog backlog;
         try
         {
-            backlog = await log.ReadAfterAsync(topic, after);
+            backlog = await log.ReadAfterAsync(topic, after, options.QueueLength);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {

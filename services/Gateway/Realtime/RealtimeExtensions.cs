@@ -27,16 +27,26 @@ public static class RealtimeExtensions
             return ApiErrors.Status(StatusCodes.Status400BadRequest, 3, "/ws/realtime is a WebSocket: send an upgrade request");
         if (!RealtimeTopics.MayConnect(context.User))
             return ApiErrors.Status(StatusCodes.Status403Forbidden, 7, "the realtime hub is for users (viewer, operator, admin)");
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        var connection = new RealtimeConnection(socket, context.User, log, hub.Options, logger);
-        hub.Add(connection);
+        var user = Callers.Name(context.User);
+        if (!hub.TryReserve(user))
+            return ApiErrors.Status(StatusCodes.Status429TooManyRequests, 8, $"at most {hub.Options.MaxConnectionsPerUser} realtime connections per user");
         try
         {
-            await connection.RunAsync(Expiry(context), clock, context.RequestAborted);
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            var connection = new RealtimeConnection(socket, context.User, log, hub.Options, logger);
+            hub.Add(connection);
+            try
+            {
+                await connection.RunAsync(Expiry(context), clock, context.RequestAborted);
+            }
+            finally
+            {
+                hub.Remove(connection);
+            }
         }
         finally
         {
-            hub.Remove(connection);
+            hub.Release(user);
         }
         return Results.Empty;
     }

@@ -22,6 +22,21 @@ public sealed class RealtimeHub(IConnectionMultiplexer redis, TopicLog log, IOpt
     /// <summary>Completes once every topic's channel is subscribed (tests wait for it before publishing).</summary>
     public Task Listening => listening.Task;
 
+    readonly ConcurrentDictionary<string, int> perUser = new();
+
+    /// <summary>Counts a connection of <paramref name="user"/> before its upgrade; false when the user has its most already.</summary>
+    public bool TryReserve(string user)
+    {
+        while (true)
+        {
+            var held = perUser.GetOrAdd(user, 0);
+            if (held >= Options.MaxConnectionsPerUser) return false;
+            if (perUser.TryUpdate(user, held + 1, held)) return true;
+        }
+    }
+
+    public void Release(string user) => perUser.AddOrUpdate(user, 0, (_, held) => Math.Max(0, held - 1));
+
     public void Add(RealtimeConnection connection) => connections[connection] = 0;
 
     public void Remove(RealtimeConnection connection) => connections.TryRemove(connection, out _);

@@ -17,6 +17,12 @@ public sealed class RealtimeOptions
     /// <summary>A client that takes longer than this to accept one message has stopped reading: it is closed.</summary>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Open sockets one user may hold at once (tabs, devices); one more is refused with 429.</summary>
+    public int MaxConnectionsPerUser { get; set; } = 32;
+
+    /// <summary>Messages a client may send the hub per minute; past it the socket is closed (1008).</summary>
+    public int MaxMessagesPerMinute { get; set; } = 120;
+
     /// <summary>Redis keys of the topics' sequences and logs start with this.</summary>
     public string KeyPrefix { get; set; } = "platform:realtime";
 }

@@ -43,16 +43,18 @@ public sealed class TopicLog(IConnectionMultiplexer redis, IOptions<RealtimeOpti
     }
 
     /// <summary>
-    /// The events after <paramref name="after"/>, in order; a gap when some of them are no longer kept, or when the
+    /// The events after <paramref name="after"/>, in order; a gap when some of them are no longer kept, when there are
+    /// more than <paramref name="limit"/> (more than a client's queue holds: reloading by REST is cheaper), or when the
     /// sequence is behind <paramref name="after"/> (Redis restarted empty): the client reloads by REST.
     /// </summary>
-    public async Task<Backlog> ReadAfterAsync(string topic, long after)
+    public async Task<Backlog> ReadAfterAsync(string topic, long after, int limit)
     {
         var database = redis.GetDatabase();
         var sequence = (long?)await database.StringGetAsync(Sequence(topic)) ?? 0;
         if (sequence < after) return new([], Gap: true);
         if (sequence == after) return new([], Gap: false);
-        var members = await database.SortedSetRangeByScoreAsync(Log(topic), after, double.PositiveInfinity, Exclude.Start);
+        if (sequence - after > limit) return new([], Gap: true);
+        var members = await database.SortedSetRangeByScoreAsync(Log(topic), after, double.PositiveInfinity, Exclude.Start, take: limit);
         var events = members.Select(m => Parse(m!)).ToList();
         var gap = events.Count == 0 || events[0].Id != after + 1;
         return new(gap ? [] : events, gap);
