@@ -1,7 +1,6 @@
 using System.Net.WebSockets;
 using System.Security.Claims;
 using System.Text.Json;
-using System.Threading.Channels;
 using StackExchange.Redis;
 
 namespace Platform.Gateway.Realtime;
@@ -21,16 +20,23 @@ public sealed class RealtimeConnection
     readonly ILogger logger;
     readonly Lock gate = new();
     readonly Dictionary<string, TopicState> topics = [];
-    readonly Channel<byte[]> outgoing;
-    long dropped;
+    readonly OutgoingQueue outgoing;
 
     public RealtimeConnection(WebSocket socket, ClaimsPrincipal user, TopicLog log, RealtimeOptions options, ILogger logger)
     {
         (this.socket, this.user, this.log, this.options, this.logger) = (socket, user, log, options, logger);
-        outgoing = Channel.CreateBounded<byte[]>(
-            new BoundedChannelOptions(options.QueueLength) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
-            _ => Interlocked.Increment(ref dropped));
+        outgoing = new OutgoingQueue(socket, options.QueueLength);
     }
+
+    public string User => Platform.ServiceDefaults.Auth.Callers.Name(user);
+
+    /// <summary>How long the client has left a message unread (the hub closes it past <see cref="RealtimeOptions.SendTimeout"/>).</summary>
+    public TimeSpan Stalled => outgoing.Stalled;
+
+    public void Ping() => outgoing.Add(RealtimeMessages.Ping);
+
+    /// <summary>Ends the connection at once: its reader fails, and the hub lets go of it.</summary>
+    public void Abort() => socket.Abort();
 
     /// <summary>How far a topic has been sent; while a resume reads the backlog, live events wait in <see cref="Pending"/>.</summary>
     sealed class TopicState(long last, bool resuming)
@@ -49,7 +55,7 @@ public sealed class RealtimeConnection
             else if (item.Id > state.Last)
             {
                 state.Last = item.Id;
-                Enqueue(RealtimeMessages.Event(topic, item.Id, item.Envelope));
+                Enqueue(item.Message);
             }
         }
     }
@@ -65,16 +71,12 @@ public sealed class RealtimeConnection
             }
     }
 
-    /// <summary>Queues a message; when the queue is full the oldest goes, counted for the next <c>dropped</c>.</summary>
-    void Enqueue(byte[] message) => outgoing.Writer.TryWrite(message);
+    void Enqueue(byte[] message) => outgoing.Add(message);
 
     public async Task RunAsync(DateTimeOffset? expires, TimeProvider clock, CancellationToken aborted)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        var writing = WriteAsync(stop.Token);
-        var pinging = PingAsync(stop.Token);
         using var expiry = expires is { } at ? new CancellationTokenSource(Max(at - clock.GetUtcNow(), TimeSpan.Zero)) : new CancellationTokenSource();
-        using var reading = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, expiry.Token);
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(aborted, expiry.Token);
         try
         {
             await ReadAsync(reading.Token);
@@ -88,8 +90,7 @@ public sealed class RealtimeConnection
         }
         finally
         {
-            stop.Cancel();
-            await Task.WhenAll(writing, pinging);
+            outgoing.Close();
         }
     }
 
@@ -195,52 +196,9 @@ public sealed class RealtimeConnection
             foreach (var item in backlog.Events.Concat(pending).Where(e => e.Id > state.Last))
             {
                 state.Last = item.Id;
-                Enqueue(RealtimeMessages.Event(topic, item.Id, item.Envelope));
+                Enqueue(item.Message);
             }
             state.Pending = null;
-        }
-    }
-
-    async Task WriteAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await foreach (var message in outgoing.Reader.ReadAllAsync(cancellationToken))
-            {
-                if (Interlocked.Exchange(ref dropped, 0) is var lost and > 0) await SendAsync(RealtimeMessages.Dropped(lost), cancellationToken);
-                await SendAsync(message, cancellationToken);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (OperationCanceledException)
-        {
-            logger.LogInformation("Closed a realtime client of {User} that stopped reading for {Timeout}", Platform.ServiceDefaults.Auth.Callers.Name(user), options.SendTimeout);
-            socket.Abort();
-        }
-        catch (WebSocketException)
-        {
-            socket.Abort();
-        }
-    }
-
-    async Task SendAsync(byte[] message, CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.SendTimeout);
-        await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
-    }
-
-    async Task PingAsync(CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(options.PingInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(cancellationToken)) Enqueue(RealtimeMessages.Ping);
-        }
-        catch (OperationCanceledException)
-        {
         }
     }
 
@@ -251,7 +209,7 @@ public sealed class RealtimeConnection
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             await socket.CloseOutputAsync(status, reason, timeout.Token);
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or InvalidOperationException)
         {
         }
     }

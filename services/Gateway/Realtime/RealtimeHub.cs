@@ -8,7 +8,8 @@ namespace Platform.Gateway.Realtime;
 /// <summary>
 /// Carries the services' events to this gateway's realtime clients: it listens on every topic's channel, gives each
 /// event its id in the topic (<see cref="TopicLog"/>, shared by all replicas) and offers it to each connection, one
-/// topic's events at a time and in order. A slow connection only fills its own queue. Forgets expired events.
+/// topic's events at a time and in order. A slow connection only fills its own queue; one that leaves a message
+/// unread past the send timeout is closed. Pings every connection, and forgets expired events.
 /// </summary>
 public sealed class RealtimeHub(IConnectionMultiplexer redis, TopicLog log, IOptions<RealtimeOptions> options, ILogger<RealtimeHub> logger)
     : BackgroundService
@@ -56,13 +57,24 @@ public sealed class RealtimeHub(IConnectionMultiplexer redis, TopicLog log, IOpt
                 queues.Add(queue);
             }
             listening.TrySetResult();
-            using var timer = new PeriodicTimer(TrimEvery);
+            // One clock for every connection: slow readers closed each second, pings, and the logs trimmed.
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            var (lastPing, lastTrim) = (Environment.TickCount64, Environment.TickCount64);
             while (await timer.WaitForNextTickAsync(stoppingToken))
-                foreach (var topic in RealtimeTopics.RolesFor.Keys)
+            {
+                CloseStalled();
+                var now = Environment.TickCount64;
+                if (now - lastPing >= Options.PingInterval.TotalMilliseconds)
                 {
-                    try { await log.TrimAsync(topic); }
-                    catch (Exception ex) when (ex is RedisException or TimeoutException) { logger.LogDebug("Trim of {Topic} skipped: {Reason}", topic, ex.Message); }
+                    lastPing = now;
+                    foreach (var connection in connections.Keys) connection.Ping();
                 }
+                if (now - lastTrim >= TrimEvery.TotalMilliseconds)
+                {
+                    lastTrim = now;
+                    await TrimAsync();
+                }
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -75,6 +87,25 @@ public sealed class RealtimeHub(IConnectionMultiplexer redis, TopicLog log, IOpt
                 try { await queue.UnsubscribeAsync(); }
                 catch (Exception ex) when (ex is RedisException or ObjectDisposedException or OperationCanceledException or TimeoutException) { }
             }
+        }
+    }
+
+    void CloseStalled()
+    {
+        foreach (var connection in connections.Keys)
+            if (connection.Stalled > Options.SendTimeout)
+            {
+                logger.LogInformation("Closed a realtime client of {User} that left a message unread for {Stalled}", connection.User, connection.Stalled);
+                connection.Abort();
+            }
+    }
+
+    async Task TrimAsync()
+    {
+        foreach (var topic in RealtimeTopics.RolesFor.Keys)
+        {
+            try { await log.TrimAsync(topic); }
+            catch (Exception ex) when (ex is RedisException or TimeoutException) { logger.LogDebug("Trim of {Topic} skipped: {Reason}", topic, ex.Message); }
         }
     }
 
@@ -122,7 +153,7 @@ public sealed class RealtimeHub(IConnectionMultiplexer redis, TopicLog log, IOpt
             logger.LogWarning("An event on {Topic} was not relayed: {Reason}", topic, ex.Message);
             return;
         }
-        var item = new TopicEvent(number, envelope!);
+        var item = TopicEvent.Of(topic, number, envelope!);
         foreach (var connection in connections.Keys) connection.Offer(topic, item);
     }
 

@@ -4,8 +4,14 @@ using StackExchange.Redis;
 
 namespace Platform.Gateway.Realtime;
 
-/// <summary>One event of a topic as the hub sends it on: its id in the topic, and the service's envelope (JSON).</summary>
-public sealed record TopicEvent(long Id, string Envelope);
+/// <summary>
+/// One event of a topic as the hub sends it on: its id in the topic and the <c>event</c> message carrying the service's
+/// envelope, serialized once for every client.
+/// </summary>
+public sealed record TopicEvent(long Id, byte[] Message)
+{
+    public static TopicEvent Of(string topic, long id, string envelope) => new(id, RealtimeMessages.Event(topic, id, envelope));
+}
 
 /// <summary>What a client resuming after an id can be given: the events it missed, or nothing but the news of a gap.</summary>
 public sealed record Backlog(IReadOnlyList<TopicEvent> Events, bool Gap);
@@ -55,7 +61,7 @@ public sealed class TopicLog(IConnectionMultiplexer redis, IOptions<RealtimeOpti
         if (sequence == after) return new([], Gap: false);
         if (sequence - after > limit) return new([], Gap: true);
         var members = await database.SortedSetRangeByScoreAsync(Log(topic), after, double.PositiveInfinity, Exclude.Start, take: limit);
-        var events = members.Select(m => Parse(m!)).ToList();
+        var events = members.Select(m => Parse(topic, m!)).ToList();
         var gap = events.Count == 0 || events[0].Id != after + 1;
         return new(gap ? [] : events, gap);
     }
@@ -68,7 +74,7 @@ public sealed class TopicLog(IConnectionMultiplexer redis, IOptions<RealtimeOpti
         while (true)
         {
             var oldest = await database.SortedSetRangeByRankAsync(Log(topic), 0, 99);
-            var expired = oldest.Select(m => (string)m!).TakeWhile(m => Time(m) < cutoff).Select(m => Parse(m).Id).ToList();
+            var expired = oldest.Select(m => (string)m!).TakeWhile(m => Time(m) < cutoff).Select(Id).ToList();
             if (expired.Count == 0) return;
             await database.SortedSetRemoveRangeByScoreAsync(Log(topic), double.NegativeInfinity, expired[^1]);
             if (expired.Count < oldest.Length) return;
@@ -76,12 +82,13 @@ public sealed class TopicLog(IConnectionMultiplexer redis, IOptions<RealtimeOpti
     }
 
     /// <summary>A member is <c>id:unix-ms:envelope</c>.</summary>
-    static TopicEvent Parse(string member)
+    static TopicEvent Parse(string topic, string member)
     {
-        var first = member.IndexOf(':');
-        var second = member.IndexOf(':', first + 1);
-        return new(long.Parse(member.AsSpan(0, first), CultureInfo.InvariantCulture), member[(second + 1)..]);
+        var second = member.IndexOf(':', member.IndexOf(':') + 1);
+        return TopicEvent.Of(topic, Id(member), member[(second + 1)..]);
     }
+
+    static long Id(string member) => long.Parse(member.AsSpan(0, member.IndexOf(':')), CultureInfo.InvariantCulture);
 
     static long Time(string member)
     {
