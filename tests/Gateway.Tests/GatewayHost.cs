@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Platform.TestSupport;
@@ -32,16 +33,18 @@ public sealed class GatewayHost : IAsyncDisposable
             ["Gateway:RateLimits:PerAddressPerMinute"] = "100000",
             ["Gateway:RateLimits:AuthPerAddressPerMinute"] = "100000",
             ["Gateway:Realtime:KeyPrefix"] = $"test:{Guid.NewGuid():N}:realtime",
+            // Each host hears only what its own test publishes (the gateway's own audit events aside).
+            ["Gateway:Realtime:ChannelPrefix"] = $"test.{Guid.NewGuid():N}.events",
         };
         foreach (var (key, value) in configuration ?? new Dictionary<string, string>()) settings[key] = value;
         if (sockets)
         {
-            var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-            listener.Start();
-            gateway.Port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-            listener.Stop();
+            // Port 0: the kernel picks a free port as the server binds it, so no other test can take it in between.
             gateway.Host = await ServiceHost<Program>.StartOnAsync(await TestInfrastructure.CreateDatabaseAsync("gateway"),
-                kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, gateway.Port), settings);
+                kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0), settings);
+            var addresses = gateway.Host.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+                .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses;
+            gateway.Port = new Uri(addresses.First()).Port;
         }
         else gateway.Host = await ServiceHost<Program>.StartAsync(settings);
         return gateway;

@@ -26,7 +26,7 @@ public sealed class RealtimeTests
         await using (var client = await RealtimeClient.ConnectAsync(gateway, token))
         {
             await client.SubscribeAsync(["nodes"]);
-            await PublishAsync("nodes", 1, 2);
+            await PublishAsync(gateway, "nodes", 1, 2);
             var received = await client.EventsAsync(2);
             Assert.Equal([1, 2], received.Select(Number));
             Assert.Equal("nodes", received[0].GetProperty("topic").GetString());
@@ -35,10 +35,10 @@ public sealed class RealtimeTests
             lastSeen = received[1].GetProperty("id").GetString()!;
         }
 
-        await PublishAsync("nodes", 3, 4, 5);
+        await PublishAsync(gateway, "nodes", 3, 4, 5);
         await using var again = await RealtimeClient.ConnectAsync(gateway, token);
         await again.SubscribeAsync(["nodes"], after: new() { ["nodes"] = lastSeen });
-        await PublishAsync("nodes", 6);
+        await PublishAsync(gateway, "nodes", 6);
 
         Assert.Equal([3, 4, 5, 6], (await again.EventsAsync(4)).Select(Number));
     }
@@ -50,7 +50,7 @@ public sealed class RealtimeTests
         var token = await AdminTokenAsync(gateway);
         await using var client = await RealtimeClient.ConnectAsync(gateway, token);
         await client.SubscribeAsync(["alerts"]);
-        await PublishAsync("alerts", 1, 2, 3, 4, 5, 6);
+        await PublishAsync(gateway, "alerts", 1, 2, 3, 4, 5, 6);
         var first = (await client.EventsAsync(6))[0].GetProperty("id").GetString()!;
 
         await using var late = await RealtimeClient.ConnectAsync(gateway, token);
@@ -62,8 +62,32 @@ public sealed class RealtimeTests
         await future.SubscribeAsync(["alerts"], after: new() { ["alerts"] = "999999" });
         Assert.Equal("resync", (await future.NextAsync(m => m.GetProperty("type").GetString() != "subscribed")).GetProperty("type").GetString());
         // After a resync the topic is live again.
-        await PublishAsync("alerts", 7);
+        await PublishAsync(gateway, "alerts", 7);
         Assert.Equal([7], (await future.EventsAsync(1)).Select(Number));
+    }
+
+    [Fact]
+    public async Task After_Redis_loses_the_log_new_ids_jump_ahead_so_live_and_resuming_clients_resync_and_never_get_old_ids_reused()
+    {
+        await using var gateway = await StartAsync();
+        var token = await AdminTokenAsync(gateway);
+        await using var live = await RealtimeClient.ConnectAsync(gateway, token);
+        await live.SubscribeAsync(["nodes"]);
+        await PublishAsync(gateway, "nodes", 1);
+        var before = (await live.EventsAsync(1))[0].GetProperty("id").GetString()!;
+
+        // What a Redis that restarted empty has: no sequence, no log.
+        var prefix = gateway.Host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RealtimeOptions>>().Value.KeyPrefix;
+        await (await Redis.Value).GetDatabase().KeyDeleteAsync([$"{prefix}:seq:nodes", $"{prefix}:log:nodes"]);
+        await PublishAsync(gateway, "nodes", 2);
+
+        Assert.Equal("resync", (await live.NextAsync()).GetProperty("type").GetString());
+        var after = await live.NextAsync();
+        Assert.Equal(2, Number(after));
+        Assert.True(long.Parse(after.GetProperty("id").GetString()!) > long.Parse(before) + 1);
+        await using var resuming = await RealtimeClient.ConnectAsync(gateway, token);
+        await resuming.SubscribeAsync(["nodes"], after: new() { ["nodes"] = before });
+        Assert.Equal("resync", (await resuming.NextAsync()).GetProperty("type").GetString());
     }
 
     [Fact]
@@ -112,13 +136,15 @@ public sealed class RealtimeTests
         var delivered = new List<int>();
         for (var first = 1; first <= count; first += 16)
         {
-            await PublishAsync("metrics", [.. Enumerable.Range(first, 16)], padding: 8 * 1024);
+            await PublishAsync(gateway, "metrics", [.. Enumerable.Range(first, 16)], padding: 8 * 1024);
             delivered.AddRange((await reader.EventsAsync(16)).Select(Number));
         }
         Assert.Equal(Enumerable.Range(1, count), delivered);
 
         // Only now does the stalled client read: it was told what it lost, and what it got is in order.
-        var messages = await stalled.DrainAsync();
+        var messages = await stalled.ReadUntilAsync(read =>
+            read.Where(m => m.GetProperty("type").GetString() == "dropped").Sum(m => m.GetProperty("count").GetInt64())
+            + read.Count(m => m.GetProperty("type").GetString() == "event") >= count);
         var lost = messages.Where(m => m.GetProperty("type").GetString() == "dropped").Sum(m => m.GetProperty("count").GetInt64());
         var got = messages.Where(m => m.GetProperty("type").GetString() == "event").Select(Number).ToList();
         Assert.True(lost > 0, "no dropped message");
@@ -134,8 +160,10 @@ public sealed class RealtimeTests
         await using var stalled = await RealtimeClient.ConnectAsync(gateway, token);
         await stalled.SubscribeAsync(["workloads"]);
 
-        await PublishAsync("workloads", [.. Enumerable.Range(1, 2_000)], padding: 8 * 1024);
+        // Whatever the machine's socket buffers hold, publishing goes on until the client's sends have to wait.
         var hub = gateway.Host.Services.GetRequiredService<RealtimeHub>();
+        for (var batch = 0; hub.ConnectionCount > 0 && batch < 100; batch++)
+            await PublishAsync(gateway, "workloads", [.. Enumerable.Range(batch * 200 + 1, 200)], padding: 8 * 1024);
         await Eventually.HoldsAsync(() => hub.ConnectionCount == 0, "the stalled client closed by the hub");
     }
 
@@ -169,9 +197,23 @@ public sealed class RealtimeTests
     }
 
     [Fact]
+    public async Task A_socket_ends_with_its_token_told_why_so_the_client_reconnects_and_resumes()
+    {
+        await using var gateway = await StartAsync(new() { ["Gateway:Auth:AccessTokenLifetime"] = "00:00:03" });
+        await using var client = await RealtimeClient.ConnectAsync(gateway, await AdminTokenAsync(gateway));
+        await client.SubscribeAsync(["nodes"]);
+
+        await Assert.ThrowsAsync<WebSocketException>(() => client.NextAsync());
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, client.CloseStatus);
+    }
+
+    [Fact]
     public async Task Two_replicas_behind_one_Redis_deliver_every_event_once_per_subscriber_under_the_same_ids()
     {
-        var shared = new Dictionary<string, string> { ["Gateway:Realtime:KeyPrefix"] = $"test:{Guid.NewGuid():N}:realtime" };
+        var shared = new Dictionary<string, string>
+        {
+            ["Gateway:Realtime:KeyPrefix"] = $"test:{Guid.NewGuid():N}:realtime", ["Gateway:Realtime:ChannelPrefix"] = $"test.{Guid.NewGuid():N}.events",
+        };
         await using var first = await StartAsync(shared);
         await using var second = await StartAsync(shared);
         await using var onFirst = await RealtimeClient.ConnectAsync(first, await AdminTokenAsync(first));
@@ -179,7 +221,7 @@ public sealed class RealtimeTests
         await onFirst.SubscribeAsync(["jobs"]);
         await onSecond.SubscribeAsync(["jobs"]);
 
-        await PublishAsync("jobs", [.. Enumerable.Range(1, 50)]);
+        await PublishAsync(first, "jobs", [.. Enumerable.Range(1, 50)]);
         var a = await onFirst.EventsAsync(50);
         var b = await onSecond.EventsAsync(50);
 
@@ -187,7 +229,7 @@ public sealed class RealtimeTests
         Assert.Equal(a.Select(e => e.GetProperty("id").GetString()), b.Select(e => e.GetProperty("id").GetString()));
         Assert.Equal(50, a.Select(e => e.GetProperty("id").GetString()).Distinct().Count());
         // Nothing more: each event came once.
-        await PublishAsync("jobs", 51);
+        await PublishAsync(first, "jobs", 51);
         Assert.Equal([51], (await onFirst.EventsAsync(1)).Select(Number));
         Assert.Equal([51], (await onSecond.EventsAsync(1)).Select(Number));
     }
@@ -205,16 +247,17 @@ public sealed class RealtimeTests
         (await gateway.LoginAsync("admin", GatewayHost.AdminPassword)).GetProperty("accessToken").GetString()!;
 
     /// <summary>Publishes as a service does (EventPublisher's envelope on <c>platform.events.&lt;topic&gt;</c>), one event per number.</summary>
-    static async Task PublishAsync(string topic, params int[] numbers) => await PublishAsync(topic, numbers, padding: 0);
+    static async Task PublishAsync(GatewayHost gateway, string topic, params int[] numbers) => await PublishAsync(gateway, topic, numbers, padding: 0);
 
-    static async Task PublishAsync(string topic, int[] numbers, int padding)
+    static async Task PublishAsync(GatewayHost gateway, string topic, int[] numbers, int padding)
     {
+        var prefix = gateway.Host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RealtimeOptions>>().Value.ChannelPrefix;
         var redis = await Redis.Value;
         var pad = new string('x', padding);
         foreach (var n in numbers)
         {
             var envelope = JsonSerializer.Serialize(new { id = Guid.NewGuid().ToString("N"), type = "test.event", source = "test", time = DateTimeOffset.UtcNow, data = new { n, pad } });
-            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal($"platform.events.{topic}"), envelope);
+            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal($"{prefix}.{topic}"), envelope);
         }
     }
 
@@ -269,24 +312,12 @@ sealed class RealtimeClient : IAsyncDisposable
         return events;
     }
 
-    /// <summary>Everything that arrives until nothing more has come for two seconds.</summary>
-    public async Task<List<JsonElement>> DrainAsync()
+    /// <summary>Every message that arrives until what was read satisfies <paramref name="enough"/>.</summary>
+    public async Task<List<JsonElement>> ReadUntilAsync(Func<List<JsonElement>, bool> enough)
     {
         var messages = new List<JsonElement>();
-        while (true)
-        {
-            using var quiet = CancellationTokenSource.CreateLinkedTokenSource(limit.Token);
-            quiet.CancelAfter(TimeSpan.FromSeconds(2));
-            try
-            {
-                if (await ReceiveAsync(quiet.Token) is not { } message) return messages;
-                messages.Add(message);
-            }
-            catch (OperationCanceledException) when (!limit.IsCancellationRequested)
-            {
-                return messages;
-            }
-        }
+        while (!enough(messages)) messages.Add(await ReceiveAsync(limit.Token) ?? throw new WebSocketException("closed"));
+        return messages;
     }
 
     async Task<JsonElement?> ReceiveAsync(CancellationToken cancellationToken)

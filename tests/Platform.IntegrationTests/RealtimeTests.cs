@@ -20,7 +20,7 @@ public sealed class RealtimeTests(PlatformFixture fixture)
         using var http = platform.CreateHttpClient();
         using var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("Authorization", $"Bearer {await AdminTokenAsync(platform)}");
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await socket.ConnectAsync(new UriBuilder(platform.Gateway) { Scheme = "ws", Path = "/ws/realtime" }.Uri, limit.Token);
         await SendAsync(socket, new { type = "subscribe", topics = new[] { "nodes", "workloads", "metrics", "alerts", "audit" } }, limit.Token);
         var seen = new List<string>();

@@ -10,6 +10,7 @@ namespace Platform.Gateway.Realtime;
 public sealed record ClientMessage(string Type, IReadOnlyList<string> Topics, IReadOnlyDictionary<string, long> After)
 {
     const int MaxTopics = 64;
+    const int MaxTopicName = 64;
 
     public static ClientMessage Parse(ReadOnlySpan<byte> json)
     {
@@ -22,13 +23,15 @@ public sealed record ClientMessage(string Type, IReadOnlyList<string> Topics, IR
             throw new FormatException("topics must be an array of topic names");
         if (topicsElement.GetArrayLength() > MaxTopics) throw new FormatException($"topics: at most {MaxTopics}");
         var topics = topicsElement.EnumerateArray()
-            .Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw new FormatException("topics must be strings")).ToList();
+            .Select(e => e.ValueKind == JsonValueKind.String && e.GetString()!.Length <= MaxTopicName ? e.GetString()! : throw new FormatException($"topics must be names of at most {MaxTopicName} characters"))
+            .ToList();
         var after = new Dictionary<string, long>();
         if (root.TryGetProperty("after", out var afterElement) && afterElement.ValueKind != JsonValueKind.Null)
         {
             if (afterElement.ValueKind != JsonValueKind.Object) throw new FormatException("after must be an object of topic → last event id");
             foreach (var entry in afterElement.EnumerateObject())
             {
+                if (entry.Name.Length > MaxTopicName || after.Count >= MaxTopics) throw new FormatException($"after: at most {MaxTopics} topics of at most {MaxTopicName} characters");
                 var text = entry.Value.ValueKind switch
                 {
                     JsonValueKind.String => entry.Value.GetString(),

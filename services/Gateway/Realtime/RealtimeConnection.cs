@@ -25,7 +25,7 @@ public sealed class RealtimeConnection
     public RealtimeConnection(WebSocket socket, ClaimsPrincipal user, TopicLog log, RealtimeOptions options, ILogger logger)
     {
         (this.socket, this.user, this.log, this.options, this.logger) = (socket, user, log, options, logger);
-        outgoing = new OutgoingQueue(socket, options.QueueLength);
+        outgoing = new OutgoingQueue(socket, options.QueueLength, options.QueueBytes);
     }
 
     public string User => Platform.ServiceDefaults.Auth.Callers.Name(user);
@@ -33,10 +33,13 @@ public sealed class RealtimeConnection
     /// <summary>How long the client has left a message unread (the hub closes it past <see cref="RealtimeOptions.SendTimeout"/>).</summary>
     public TimeSpan Stalled => outgoing.Stalled;
 
-    public void Ping() => outgoing.Add(RealtimeMessages.Ping);
+    public void Ping() => Queue(RealtimeMessages.Ping);
 
     /// <summary>Ends the connection at once: its reader fails, and the hub lets go of it.</summary>
     public void Abort() => socket.Abort();
+
+    /// <summary>The gateway is stopping: the client is told (1001) and reconnects elsewhere, resuming where it was.</summary>
+    public Task GoingAwayAsync() => CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "the gateway is stopping: connect again and resume");
 
     /// <summary>How far a topic has been sent; while a resume reads the backlog, live events wait in <see cref="Pending"/>.</summary>
     sealed class TopicState(long last, bool resuming)
@@ -45,45 +48,61 @@ public sealed class RealtimeConnection
         public List<TopicEvent>? Pending = resuming ? [] : null;
     }
 
-    /// <summary>An event of <paramref name="topic"/>; the hub offers a topic's events one at a time, in id order.</summary>
+    /// <summary>
+    /// An event of <paramref name="topic"/>; the hub offers a topic's events one at a time, in id order. Ids are
+    /// consecutive: one that skips ahead means events this replica never got (or a Redis that started again), and the
+    /// client is told to resync before it gets the event.
+    /// </summary>
     public void Offer(string topic, TopicEvent item)
     {
+        var send = false;
         lock (gate)
         {
             if (!topics.TryGetValue(topic, out var state)) return;
-            if (state.Pending is not null) state.Pending.Add(item);
+            if (state.Pending is { } pending)
+            {
+                if (pending.Count < options.QueueLength) pending.Add(item);
+                else state.Pending = null; // more arrived during the resume than the client could take: resync
+                if (state.Pending is null) (state.Last, send) = (item.Id, outgoing.Add(RealtimeMessages.Resync(topic)));
+            }
             else if (item.Id > state.Last)
             {
+                if (state.Last != 0 && item.Id > state.Last + 1) send |= outgoing.Add(RealtimeMessages.Resync(topic));
                 state.Last = item.Id;
-                Enqueue(item.Message);
+                send |= outgoing.Add(item.Message);
             }
         }
+        if (send) outgoing.Send();
     }
 
-    /// <summary>Redis came back: events may have been missed and ids may start again, so every topic resyncs.</summary>
+    /// <summary>Redis came back: events may have been missed, so every topic resyncs (a resume under way is dropped).</summary>
     public void Resync()
     {
+        var send = false;
         lock (gate)
             foreach (var (topic, state) in topics)
             {
-                state.Last = 0;
-                Enqueue(RealtimeMessages.Resync(topic));
+                (state.Last, state.Pending) = (0, null);
+                send |= outgoing.Add(RealtimeMessages.Resync(topic));
             }
+        if (send) outgoing.Send();
     }
 
-    void Enqueue(byte[] message) => outgoing.Add(message);
+    /// <summary>Queues a message and starts sending it; never called under <see cref="gate"/>.</summary>
+    void Queue(byte[] message)
+    {
+        if (outgoing.Add(message)) outgoing.Send();
+    }
 
     public async Task RunAsync(DateTimeOffset? expires, TimeProvider clock, CancellationToken aborted)
     {
-        using var expiry = expires is { } at ? new CancellationTokenSource(Max(at - clock.GetUtcNow(), TimeSpan.Zero)) : new CancellationTokenSource();
-        using var reading = CancellationTokenSource.CreateLinkedTokenSource(aborted, expiry.Token);
+        // At expiry the hub says so with a close frame (1008), then lets the client go within five seconds.
+        await using var expiry = expires is { } at
+            ? new Timer(_ => _ = ExpireAsync(), null, Max(at - clock.GetUtcNow(), TimeSpan.Zero), Timeout.InfiniteTimeSpan)
+            : null;
         try
         {
-            await ReadAsync(reading.Token);
-        }
-        catch (OperationCanceledException) when (expiry.IsCancellationRequested && !aborted.IsCancellationRequested)
-        {
-            await CloseAsync(WebSocketCloseStatus.PolicyViolation, "token expired: connect again with a new one and resume");
+            await ReadAsync(aborted);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {
@@ -92,6 +111,13 @@ public sealed class RealtimeConnection
         {
             outgoing.Close();
         }
+    }
+
+    async Task ExpireAsync()
+    {
+        await CloseAsync(WebSocketCloseStatus.PolicyViolation, "token expired: connect again with a new one and resume");
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        socket.Abort();
     }
 
     static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
@@ -119,7 +145,7 @@ public sealed class RealtimeConnection
                 await CloseAsync(WebSocketCloseStatus.NormalClosure, "");
                 return;
             }
-            if (!WithinMessageRate())
+            if (!WithinMessageRate(Cost(buffer.AsSpan(0, length))))
             {
                 await CloseAsync(WebSocketCloseStatus.PolicyViolation, $"at most {options.MaxMessagesPerMinute} messages a minute");
                 return;
@@ -131,12 +157,22 @@ public sealed class RealtimeConnection
     long windowStart = Environment.TickCount64;
     int messagesInWindow;
 
-    /// <summary>Counts the client's messages per minute (each may cost a Redis read); false once past the limit.</summary>
-    bool WithinMessageRate()
+    /// <summary>
+    /// Counts the client's messages per minute, a resume as ten (it reads a backlog from Redis); false once past the
+    /// limit. A message that does not parse costs one: it is refused without any read.
+    /// </summary>
+    bool WithinMessageRate(int cost)
     {
         var now = Environment.TickCount64;
         if (now - windowStart >= 60_000) (windowStart, messagesInWindow) = (now, 0);
-        return ++messagesInWindow <= options.MaxMessagesPerMinute;
+        messagesInWindow += cost;
+        return messagesInWindow <= options.MaxMessagesPerMinute;
+    }
+
+    static int Cost(ReadOnlySpan<byte> message)
+    {
+        try { return 1 + 10 * ClientMessage.Parse(message).After.Count; }
+        catch (Exception ex) when (ex is JsonException or FormatException) { return 1; }
     }
 
     async Task HandleAsync(ReadOnlyMemory<byte> message)
@@ -148,25 +184,27 @@ public sealed class RealtimeConnection
         }
         catch (Exception ex) when (ex is JsonException or FormatException)
         {
-            Enqueue(RealtimeMessages.Error("bad_message", ex.Message));
+            Queue(RealtimeMessages.Error("bad_message", ex.Message));
             return;
         }
         var accepted = new List<string>();
         foreach (var topic in request.Topics.Distinct())
         {
             if (!RealtimeTopics.RolesFor.ContainsKey(topic))
-                Enqueue(RealtimeMessages.Error("unknown_topic", $"no topic '{topic}'; topics are {string.Join(", ", RealtimeTopics.RolesFor.Keys)}", topic));
+                Queue(RealtimeMessages.Error("unknown_topic", $"no topic '{topic}'; topics are {string.Join(", ", RealtimeTopics.RolesFor.Keys)}", topic));
             else if (request.Type == "subscribe" && !RealtimeTopics.MaySee(user, topic))
-                Enqueue(RealtimeMessages.Error("forbidden_topic", $"'{topic}' needs the {RealtimeTopics.RoleNeeded(topic)} role", topic));
+                Queue(RealtimeMessages.Error("forbidden_topic", $"'{topic}' needs the {RealtimeTopics.RoleNeeded(topic)} role", topic));
             else accepted.Add(topic);
         }
+        bool send;
         lock (gate)
         {
             foreach (var topic in accepted)
                 if (request.Type == "unsubscribe") topics.Remove(topic);
                 else topics[topic] = request.After.TryGetValue(topic, out var after) ? new TopicState(after, resuming: true) : new TopicState(0, resuming: false);
-            Enqueue(RealtimeMessages.Topics(request.Type == "subscribe" ? "subscribed" : "unsubscribed", accepted));
+            send = outgoing.Add(RealtimeMessages.Topics(request.Type == "subscribe" ? "subscribed" : "unsubscribed", accepted));
         }
+        if (send) outgoing.Send();
         if (request.Type == "subscribe")
             foreach (var topic in accepted.Where(request.After.ContainsKey))
                 await ResumeAsync(topic, request.After[topic]);
@@ -185,21 +223,24 @@ public sealed class RealtimeConnection
             logger.LogWarning("Resume of {Topic} after {After} could not read the backlog: {Reason}", topic, after, ex.Message);
             backlog = new([], Gap: true);
         }
+        var send = false;
         lock (gate)
         {
+            // Unsubscribed, resynced or overrun meanwhile: nothing of this resume is sent.
             if (!topics.TryGetValue(topic, out var state) || state.Pending is not { } pending) return;
             if (backlog.Gap)
             {
                 state.Last = 0;
-                Enqueue(RealtimeMessages.Resync(topic));
+                send |= outgoing.Add(RealtimeMessages.Resync(topic));
             }
             foreach (var item in backlog.Events.Concat(pending).Where(e => e.Id > state.Last))
             {
                 state.Last = item.Id;
-                Enqueue(item.Message);
+                send |= outgoing.Add(item.Message);
             }
             state.Pending = null;
         }
+        if (send) outgoing.Send();
     }
 
     async Task CloseAsync(WebSocketCloseStatus status, string reason)

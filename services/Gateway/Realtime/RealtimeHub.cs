@@ -36,7 +36,11 @@ public sealed class RealtimeHub(IConnectionMultiplexer redis, TopicLog log, IOpt
         }
     }
 
-    public void Release(string user) => perUser.AddOrUpdate(user, 0, (_, held) => Math.Max(0, held - 1));
+    public void Release(string user)
+    {
+        if (perUser.AddOrUpdate(user, 0, (_, held) => Math.Max(0, held - 1)) == 0)
+            perUser.TryRemove(new KeyValuePair<string, int>(user, 0));
+    }
 
     public void Add(RealtimeConnection connection) => connections[connection] = 0;
 
@@ -57,24 +61,7 @@ public sealed class RealtimeHub(IConnectionMultiplexer redis, TopicLog log, IOpt
                 queues.Add(queue);
             }
             listening.TrySetResult();
-            // One clock for every connection: slow readers closed each second, pings, and the logs trimmed.
-            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-            var (lastPing, lastTrim) = (Environment.TickCount64, Environment.TickCount64);
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                CloseStalled();
-                var now = Environment.TickCount64;
-                if (now - lastPing >= Options.PingInterval.TotalMilliseconds)
-                {
-                    lastPing = now;
-                    foreach (var connection in connections.Keys) connection.Ping();
-                }
-                if (now - lastTrim >= TrimEvery.TotalMilliseconds)
-                {
-                    lastTrim = now;
-                    await TrimAsync();
-                }
-            }
+            await Task.WhenAll(WatchAsync(stoppingToken), TrimLoopAsync(stoppingToken));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -82,6 +69,7 @@ public sealed class RealtimeHub(IConnectionMultiplexer redis, TopicLog log, IOpt
         finally
         {
             redis.ConnectionRestored -= OnConnectionRestored;
+            await Task.WhenAll(connections.Keys.Select(c => c.GoingAwayAsync()));
             foreach (var queue in queues)
             {
                 try { await queue.UnsubscribeAsync(); }
@@ -90,23 +78,35 @@ public sealed class RealtimeHub(IConnectionMultiplexer redis, TopicLog log, IOpt
         }
     }
 
-    void CloseStalled()
+    /// <summary>One clock for every connection: slow readers closed each second, and pings.</summary>
+    async Task WatchAsync(CancellationToken stoppingToken)
     {
-        foreach (var connection in connections.Keys)
-            if (connection.Stalled > Options.SendTimeout)
-            {
-                logger.LogInformation("Closed a realtime client of {User} that left a message unread for {Stalled}", connection.User, connection.Stalled);
-                connection.Abort();
-            }
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        var lastPing = Environment.TickCount64;
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            foreach (var connection in connections.Keys)
+                if (connection.Stalled > Options.SendTimeout)
+                {
+                    logger.LogInformation("Closed a realtime client of {User} that left a message unread for {Stalled}", connection.User, connection.Stalled);
+                    connection.Abort();
+                }
+            if (Environment.TickCount64 - lastPing < Options.PingInterval.TotalMilliseconds) continue;
+            lastPing = Environment.TickCount64;
+            foreach (var connection in connections.Keys) connection.Ping();
+        }
     }
 
-    async Task TrimAsync()
+    /// <summary>Forgets expired events; on a clock of its own, so a slow Redis never delays the watchdog.</summary>
+    async Task TrimLoopAsync(CancellationToken stoppingToken)
     {
-        foreach (var topic in RealtimeTopics.RolesFor.Keys)
-        {
-            try { await log.TrimAsync(topic); }
-            catch (Exception ex) when (ex is RedisException or TimeoutException) { logger.LogDebug("Trim of {Topic} skipped: {Reason}", topic, ex.Message); }
-        }
+        using var timer = new PeriodicTimer(TrimEvery);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+            foreach (var topic in RealtimeTopics.RolesFor.Keys)
+            {
+                try { await log.TrimAsync(topic); }
+                catch (Exception ex) when (ex is not OperationCanceledException) { logger.LogWarning("Trim of {Topic} skipped: {Reason}", topic, ex.Message); }
+            }
     }
 
     async Task<ChannelMessageQueue> SubscribeWithRetryAsync(string topic, CancellationToken stoppingToken)
@@ -115,7 +115,7 @@ public sealed class RealtimeHub(IConnectionMultiplexer redis, TopicLog log, IOpt
         {
             try
             {
-                return await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(RealtimeTopics.Channel(topic)));
+                return await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal($"{Options.ChannelPrefix}.{topic}"));
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
@@ -127,34 +127,47 @@ public sealed class RealtimeHub(IConnectionMultiplexer redis, TopicLog log, IOpt
 
     async Task OnEventAsync(string topic, RedisValue message)
     {
-        var envelope = (string?)message;
-        string? eventId;
         try
         {
-            using var document = JsonDocument.Parse(envelope ?? "");
-            eventId = document.RootElement.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+            var envelope = (string?)message ?? "";
+            if (envelope.Length > Options.MaxEventBytes || EnvelopeId(envelope) is not { } eventId)
+            {
+                Warn($"An event on {topic} was not relayed: larger than {Options.MaxEventBytes} bytes, or without an envelope id");
+                return;
+            }
+            var item = TopicEvent.Of(topic, await log.NumberAsync(topic, eventId, envelope), envelope);
+            foreach (var connection in connections.Keys) connection.Offer(topic, item);
+        }
+        catch (Exception ex)
+        {
+            // Its clients see the skipped id and resync.
+            Warn($"An event on {topic} was not relayed: {ex.Message}");
+        }
+    }
+
+    /// <summary>The envelope's own id: a JSON object with a short string <c>id</c>, else null.</summary>
+    static string? EnvelopeId(string envelope)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(envelope);
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("id", out var id)
+                && id.ValueKind == JsonValueKind.String && id.GetString() is { Length: > 0 and <= 64 } text ? text : null;
         }
         catch (JsonException)
         {
-            eventId = null;
+            return null;
         }
-        if (string.IsNullOrEmpty(eventId) || eventId.Length > 64)
-        {
-            logger.LogWarning("An event on {Topic} without a readable envelope id was not relayed", topic);
-            return;
-        }
-        long number;
-        try
-        {
-            number = await log.NumberAsync(topic, eventId, envelope!);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            logger.LogWarning("An event on {Topic} was not relayed: {Reason}", topic, ex.Message);
-            return;
-        }
-        var item = TopicEvent.Of(topic, number, envelope!);
-        foreach (var connection in connections.Keys) connection.Offer(topic, item);
+    }
+
+    long lastWarning = -10_000;
+
+    /// <summary>At most one warning every ten seconds: a publisher gone wrong must not flood the log.</summary>
+    void Warn(string message)
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref lastWarning);
+        if (now - last >= 10_000 && Interlocked.CompareExchange(ref lastWarning, now, last) == last) logger.LogWarning("{Message}", message);
     }
 
     void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)

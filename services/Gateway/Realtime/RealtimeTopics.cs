@@ -30,8 +30,6 @@ public static class RealtimeTopics
     public static bool MaySee(ClaimsPrincipal user, string topic) =>
         RolesFor.TryGetValue(topic, out var roles) && roles.Any(user.IsInRole);
 
-    public static string Channel(string topic) => Platform.ServiceDefaults.Cache.EventPublisher.Channel(topic);
-
     /// <summary>Whether <paramref name="user"/> may open the hub at all (any topic).</summary>
     public static bool MayConnect(ClaimsPrincipal user) => Everyone.Any(user.IsInRole) && Callers.Name(user) != "anonymous";
 }

@@ -20,13 +20,16 @@ public sealed record Backlog(IReadOnlyList<TopicEvent> Events, bool Gap);
 /// Each topic's events in Redis, shared by every gateway replica: a sequence (<c>INCR</c>) numbers them, a sorted set
 /// keeps the last <see cref="RealtimeOptions.Retention"/> of them by id (Garnet has no Streams). Every replica hears
 /// every event and asks for its id; a script gives the first asker a new one and every later asker the same, so all
-/// replicas send each event under one id, in the order Redis delivered them.
+/// replicas send each event under one id, in the order Redis delivered them. Ids are consecutive; a sequence starts
+/// at the clock's microseconds, so after a Redis that lost everything the ids jump far ahead of any a client holds,
+/// and its resume (or the next live event) shows a gap: a resync, never old ids reused for new events.
 /// </summary>
 public sealed class TopicLog(IConnectionMultiplexer redis, IOptions<RealtimeOptions> options, TimeProvider clock)
 {
     const string Number = """
         local seen = redis.call('GET', KEYS[3])
         if seen then return tonumber(seen) end
+        if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[4]) end
         local id = redis.call('INCR', KEYS[1])
         redis.call('SET', KEYS[3], id, 'PX', ARGV[3])
         redis.call('ZADD', KEYS[2], id, id .. ':' .. ARGV[1])
@@ -41,10 +44,11 @@ public sealed class TopicLog(IConnectionMultiplexer redis, IOptions<RealtimeOpti
     /// <summary>The id of the event <paramref name="eventId"/> (the envelope's own id) in its topic, made on first ask.</summary>
     public async Task<long> NumberAsync(string topic, string eventId, string envelope)
     {
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        var now = clock.GetUtcNow();
         var result = await redis.GetDatabase().ScriptEvaluateAsync(Number,
             [Sequence(topic), Log(topic), $"{Options.KeyPrefix}:seen:{topic}:{eventId}"],
-            [$"{now}:{envelope}", Options.MaxEventsPerTopic, (long)Options.Retention.TotalMilliseconds]);
+            [$"{now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}:{envelope}", Options.MaxEventsPerTopic,
+                (long)Options.Retention.TotalMilliseconds, now.ToUnixTimeMilliseconds() * 1000]);
         return (long)result;
     }
 
