@@ -76,6 +76,7 @@ public static class RealtimeBenchmark
         Console.WriteLine($"realtime: {clients} clients, one topic, {EventsPerSecond} events/s for {seconds} s ({sent} events)");
         Console.WriteLine($"realtime: /ws/realtime via the gateway  p50 {hub50:F1} ms  p99 {hub99:F1} ms  delivered {hubDelivered}/{sent * clients}  gateway CPU {hubGatewayCpu / seconds:F2} s/s, Redis server CPU {hubServerCpu / seconds:F2} s/s");
         Console.WriteLine($"realtime: raw Redis pub/sub (baseline) p50 {raw50:F1} ms  p99 {raw99:F1} ms  delivered {rawDelivered}/{rawSent * clients}  Redis server CPU {rawServerCpu / seconds:F2} s/s");
+        Console.WriteLine($"realtime: spread via the gateway: {latencies.Spread()}; raw: {raw.Spread()}");
         Console.WriteLine($"realtime: ratio hub / raw  p50 {hub50 / raw50:F2}x  p99 {hub99 / raw99:F2}x (goal: hub p99 < 100 ms)");
         return 0;
     }
@@ -123,7 +124,7 @@ public static class RealtimeBenchmark
                 var received = await socket.ReceiveAsync(buffer.AsMemory(), stop);
                 if (received.MessageType == WebSocketMessageType.Close) return;
                 var at = Stopwatch.GetTimestamp();
-                if (Stamp(buffer.AsSpan(0, received.Count)) is { N: >= 0 } stamp) log.Add(at - stamp.Sent);
+                if (Stamp(buffer.AsSpan(0, received.Count)) is { N: >= 0 } stamp) log.Add(stamp.N, at - stamp.Sent);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
@@ -154,7 +155,7 @@ public static class RealtimeBenchmark
                 await reader.ReadLineAsync(stop); // $len
                 var payload = await reader.ReadLineAsync(stop);
                 var at = Stopwatch.GetTimestamp();
-                if (Stamp(Encoding.UTF8.GetBytes(payload!)) is { N: >= 0 } stamp) log.Add(at - stamp.Sent);
+                if (Stamp(Encoding.UTF8.GetBytes(payload!)) is { N: >= 0 } stamp) log.Add(stamp.N, at - stamp.Sent);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
@@ -193,8 +194,29 @@ public static class RealtimeBenchmark
     sealed class LatencyLog
     {
         readonly List<long> ticks = [];
-        public void Add(long elapsed) { lock (ticks) ticks.Add(elapsed); }
+        readonly Dictionary<int, long> slowestPerEvent = [];
+
+        public void Add(int n, long elapsed)
+        {
+            lock (ticks)
+            {
+                ticks.Add(elapsed);
+                slowestPerEvent[n] = Math.Max(elapsed, slowestPerEvent.GetValueOrDefault(n));
+            }
+        }
+
         public int Count { get { lock (ticks) return ticks.Count; } }
+
+        /// <summary>Where the tail comes from: how many events reached their slowest client after 100 ms, and which.</summary>
+        public string Spread()
+        {
+            lock (ticks)
+            {
+                var slow = slowestPerEvent.Where(e => e.Value * 1000.0 / Stopwatch.Frequency > 100).OrderBy(e => e.Key).ToList();
+                return $"{slow.Count} of {slowestPerEvent.Count} events reached some client after 100 ms"
+                    + (slow.Count == 0 ? "" : $" (events {string.Join(", ", slow.Take(12).Select(e => $"#{e.Key}: {e.Value * 1000.0 / Stopwatch.Frequency:F0} ms"))})");
+            }
+        }
 
         public double Percentile(double p)
         {
