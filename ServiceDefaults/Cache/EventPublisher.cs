@@ -16,7 +16,7 @@ public sealed record PlatformEvent(string Id, string Type, string Source, DateTi
 public sealed class EventPublisher(IConnectionMultiplexer cache, IHostEnvironment environment, TimeProvider clock, ILogger<EventPublisher> logger)
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    long lastWarning = -10_000;
+    readonly Observability.LogThrottle warnings = new(TimeSpan.FromSeconds(10));
     long droppedSinceWarning;
 
     public static string Channel(string topic) => $"platform.events.{topic}";
@@ -30,9 +30,7 @@ public sealed class EventPublisher(IConnectionMultiplexer cache, IHostEnvironmen
         {
             // Not queued: a request that committed its change would otherwise wait for the command timeout.
             var dropped = Interlocked.Increment(ref droppedSinceWarning);
-            var now = Environment.TickCount64;
-            var last = Interlocked.Read(ref lastWarning);
-            if (now - last >= 10_000 && Interlocked.CompareExchange(ref lastWarning, now, last) == last)
+            if (warnings.Allows())
             {
                 Interlocked.Add(ref droppedSinceWarning, -dropped);
                 logger.LogWarning("{Count} events not published (the last {Type} on {Topic}): the Redis-protocol server is not connected", dropped, type, topic);

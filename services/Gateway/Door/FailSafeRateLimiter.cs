@@ -10,7 +10,7 @@ namespace Platform.Gateway.Door;
 /// </summary>
 public sealed class FailSafeRateLimiter(RateLimiter shared, RateLimiter local, TimeSpan window, IConnectionMultiplexer redis, ILogger logger) : RateLimiter
 {
-    static long lastWarning;
+    static readonly Platform.ServiceDefaults.Observability.LogThrottle Warnings = new(TimeSpan.FromSeconds(10));
     long lastUsed = Environment.TickCount64;
 
     /// <summary>
@@ -61,10 +61,7 @@ public sealed class FailSafeRateLimiter(RateLimiter shared, RateLimiter local, T
     /// <summary>At most one warning every ten seconds, whatever the request rate.</summary>
     void Warn(Exception? ex)
     {
-        var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref lastWarning);
-        if (now - last < 10_000 || Interlocked.CompareExchange(ref lastWarning, now, last) != last) return;
-        logger.LogWarning(ex, "Redis unreachable: rate limits are counted by this gateway alone until it answers again");
+        if (Warnings.Allows()) logger.LogWarning(ex, "Redis unreachable: rate limits are counted by this gateway alone until it answers again");
     }
 
     protected override void Dispose(bool disposing)

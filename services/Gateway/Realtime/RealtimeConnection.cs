@@ -145,22 +145,22 @@ public sealed class RealtimeConnection
                 await CloseAsync(WebSocketCloseStatus.NormalClosure, "");
                 return;
             }
-            if (!WithinMessageRate(Cost(buffer.AsSpan(0, length))))
+            var (request, error) = Parse(buffer.AsSpan(0, length));
+            // A resume costs ten (it reads a backlog from Redis); a message that does not parse, one: it reads nothing.
+            if (!WithinMessageRate(1 + 10 * (request?.After.Count ?? 0)))
             {
                 await CloseAsync(WebSocketCloseStatus.PolicyViolation, $"at most {options.MaxMessagesPerMinute} messages a minute");
                 return;
             }
-            await HandleAsync(buffer.AsMemory(0, length));
+            if (request is null) Queue(RealtimeMessages.Error("bad_message", error!));
+            else await HandleAsync(request);
         }
     }
 
     long windowStart = Environment.TickCount64;
     int messagesInWindow;
 
-    /// <summary>
-    /// Counts the client's messages per minute, a resume as ten (it reads a backlog from Redis); false once past the
-    /// limit. A message that does not parse costs one: it is refused without any read.
-    /// </summary>
+    /// <summary>Counts the client's messages per minute, each at its cost; false once past the limit.</summary>
     bool WithinMessageRate(int cost)
     {
         var now = Environment.TickCount64;
@@ -169,24 +169,14 @@ public sealed class RealtimeConnection
         return messagesInWindow <= options.MaxMessagesPerMinute;
     }
 
-    static int Cost(ReadOnlySpan<byte> message)
+    static (ClientMessage? Request, string? Error) Parse(ReadOnlySpan<byte> message)
     {
-        try { return 1 + 10 * ClientMessage.Parse(message).After.Count; }
-        catch (Exception ex) when (ex is JsonException or FormatException) { return 1; }
+        try { return (ClientMessage.Parse(message), null); }
+        catch (Exception ex) when (ex is JsonException or FormatException) { return (null, ex.Message); }
     }
 
-    async Task HandleAsync(ReadOnlyMemory<byte> message)
+    async Task HandleAsync(ClientMessage request)
     {
-        ClientMessage request;
-        try
-        {
-            request = ClientMessage.Parse(message.Span);
-        }
-        catch (Exception ex) when (ex is JsonException or FormatException)
-        {
-            Queue(RealtimeMessages.Error("bad_message", ex.Message));
-            return;
-        }
         var accepted = new List<string>();
         foreach (var topic in request.Topics.Distinct())
         {

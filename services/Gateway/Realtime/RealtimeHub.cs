@@ -160,14 +160,12 @@ public sealed class RealtimeHub(IConnectionMultiplexer redis, TopicLog log, IOpt
         }
     }
 
-    long lastWarning = -10_000;
+    readonly Platform.ServiceDefaults.Observability.LogThrottle warnings = new(TimeSpan.FromSeconds(10));
 
     /// <summary>At most one warning every ten seconds: a publisher gone wrong must not flood the log.</summary>
     void Warn(string message)
     {
-        var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref lastWarning);
-        if (now - last >= 10_000 && Interlocked.CompareExchange(ref lastWarning, now, last) == last) logger.LogWarning("{Message}", message);
+        if (warnings.Allows()) logger.LogWarning("{Message}", message);
     }
 
     void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
