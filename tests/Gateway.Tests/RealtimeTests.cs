@@ -111,6 +111,16 @@ public sealed class RealtimeTests
         Assert.Contains("401", refused.Message);
         using var plain = await gateway.As(viewer).GetAsync("/ws/realtime");
         Assert.Equal(HttpStatusCode.BadRequest, plain.StatusCode);
+        // A node's agent holds a token too, but the hub is for people: refused before the upgrade.
+        using (var exchange = await gateway.Anonymous().PostAsync("/api/auth/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = GatewayHost.AgentId, ["client_secret"] = GatewayHost.AgentSecret,
+        })))
+        {
+            var agent = JsonDocument.Parse(await exchange.EnsureSuccessStatusCode().Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString();
+            var agentRefused = await Assert.ThrowsAsync<WebSocketException>(() => RealtimeClient.ConnectAsync(gateway, agent));
+            Assert.Contains("403", agentRefused.Message);
+        }
         // The query form, for browsers that cannot set a header on an upgrade.
         await using var byQuery = await RealtimeClient.ConnectAsync(gateway, token: null, query: $"access_token={viewer}");
         await byQuery.SubscribeAsync(["workloads"]);
