@@ -63,7 +63,8 @@ public static class AuthExtensions
             .AddPolicy(PlatformPolicies.Operator, p => p.AddRequirements(new PlatformRoleRequirement("operator", "admin", "service")))
             .AddPolicy(PlatformPolicies.Admin, p => p.AddRequirements(new PlatformRoleRequirement("admin")))
             .AddPolicy(PlatformPolicies.Agent, p => p.AddRequirements(new PlatformRoleRequirement("agent", "service")))
-            .AddPolicy(PlatformPolicies.Service, p => p.AddRequirements(new PlatformRoleRequirement("service")));
+            .AddPolicy(PlatformPolicies.Service, p => p.AddRequirements(new PlatformRoleRequirement("service")))
+            .AddPolicy(PlatformPolicies.AgentOrOperator, p => p.AddRequirements(new PlatformRoleRequirement("agent", "operator", "admin", "service")));
         return builder;
     }
 
@@ -133,4 +134,6 @@ public static class PlatformPolicies
     public const string Agent = "agent";
     /// <summary>Only the platform's own services (a NodeAgent's API, called by Compute).</summary>
     public const string Service = "service";
+    /// <summary>An agent for what its credential is bound to (checked by the RPC), or an operator for anything.</summary>
+    public const string AgentOrOperator = "agent-or-operator";
 }

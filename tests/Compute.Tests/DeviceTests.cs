@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Grpc.Core;
 using Platform.Compute.Devices;
 using Platform.Compute.V1;
@@ -75,5 +78,38 @@ public sealed class DeviceTests : IAsyncLifetime
         Assert.Contains("idle_seconds", bad.Status.Detail);
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
         Assert.Equal(StatusCode.PermissionDenied, another.StatusCode); // a device credential acts for its own device only
+    }
+
+    [Fact]
+    public async Task The_seed_idle_compute_paths_register_beat_list_and_unregister_and_only_the_device_or_an_operator_may_unregister()
+    {
+        var id = Guid.NewGuid().ToString();
+        var own = host.Http(TestInfrastructure.Token(id, "agent"));
+        using (var registered = await own.PostAsJsonAsync("/api/idle-compute/devices", new { deviceId = id, name = "bob-laptop", type = "laptop", owner = "bob", cpuCores = 4, memoryBytes = "8589934592" }))
+            Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
+        using (var beat = await own.PostAsJsonAsync($"/api/idle-compute/devices/{id}/heartbeat", new { idleSeconds = "900", cpuLoad = 0.01, charging = true, batteryPercent = 90 }))
+            Assert.Equal("offered", (await beat.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("state").GetString());
+        var viewer = host.Http(TestInfrastructure.Token("ann", "viewer"));
+        var listed = await viewer.GetFromJsonAsync<JsonElement>("/api/idle-compute/devices?owner=bob");
+        var stats = await viewer.GetFromJsonAsync<JsonElement>("/api/idle-compute/stats");
+        Assert.Equal(id, listed.GetProperty("devices")[0].GetProperty("deviceId").GetString());
+        Assert.True(stats.GetProperty("offered").GetInt32() >= 1);
+
+        using var byViewer = await viewer.DeleteAsync($"/api/idle-compute/devices/{id}");
+        using var byAnotherDevice = await host.Http(TestInfrastructure.Token(Guid.NewGuid().ToString(), "agent")).DeleteAsync($"/api/idle-compute/devices/{id}");
+        using var byItself = await own.DeleteAsync($"/api/idle-compute/devices/{id}");
+        using var again = await own.DeleteAsync($"/api/idle-compute/devices/{id}");
+        using var afterwards = await viewer.GetAsync($"/api/idle-compute/devices/{id}");
+        Assert.Equal(HttpStatusCode.Forbidden, byViewer.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, byAnotherDevice.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, byItself.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, afterwards.StatusCode);
+
+        // An operator may forget any device.
+        var other = Guid.NewGuid().ToString();
+        await Device(other).RegisterDeviceAsync(new RegisterDeviceRequest { DeviceId = other, Name = "pi", Type = "iot", Owner = "bob", CpuCores = 4, MemoryBytes = 1L << 30 });
+        var removed = await new V1.Devices.DevicesClient(host.Channel(TestInfrastructure.Token("olga", "operator"))).UnregisterDeviceAsync(new DeviceRequest { DeviceId = other });
+        Assert.Equal("pi", removed.Name);
     }
 }

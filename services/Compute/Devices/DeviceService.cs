@@ -66,6 +66,20 @@ public sealed class DeviceService(DeviceStore store, EventPublisher events, Time
         await store.GetAsync(RequestValidation.RequireGuid(request.DeviceId, "device_id"), context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Device {request.DeviceId} is not registered."));
 
+    /// <summary>An operator, or the device itself, forgets it; the device stops being offered at once.</summary>
+    [Authorize(Policy = PlatformPolicies.AgentOrOperator)]
+    public override async Task<Device> UnregisterDevice(DeviceRequest request, ServerCallContext context)
+    {
+        var deviceId = RequestValidation.RequireGuid(request.DeviceId, "device_id");
+        var caller = context.GetHttpContext().User;
+        if (!caller.IsInRole("operator") && !caller.IsInRole("admin")) AgentBinding.EnsureActsFor(context, deviceId.ToString());
+        var device = await store.DeleteAsync(deviceId, context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"Device {deviceId} is not registered."));
+        logger.LogInformation("Device {DeviceName} ({DeviceId}) of {Owner} unregistered by {Caller}", device.Name, device.DeviceId, device.Owner, context.Caller());
+        await events.PublishAsync("nodes", "device.unregistered", device);
+        return device;
+    }
+
     [Authorize(Policy = PlatformPolicies.Operator)]
     public override async Task<Device> SetHarvestPolicy(SetHarvestPolicyRequest request, ServerCallContext context) =>
         await store.SetPolicyAsync(RequestValidation.RequireGuid(request.DeviceId, "device_id"), Validated(request.Policy), context.CancellationToken)

@@ -66,6 +66,9 @@ public sealed class DeviceStore(NpgsqlDataSource db)
             WHERE state <> 'offline' AND last_heartbeat_at < @before RETURNING {Columns}
             """, new { before, now }, cancellationToken)).Select(row => row.ToMessage())];
 
+    public async Task<Device?> DeleteAsync(Guid deviceId, CancellationToken cancellationToken) =>
+        (await db.QuerySingleOrDefaultAsync<DeviceRow>($"DELETE FROM compute.devices WHERE device_id = @deviceId RETURNING {Columns}", new { deviceId }, cancellationToken))?.ToMessage();
+
     public async Task<Device?> GetAsync(Guid deviceId, CancellationToken cancellationToken) =>
         (await db.QuerySingleOrDefaultAsync<DeviceRow>($"SELECT {Columns} FROM compute.devices WHERE device_id = @deviceId", new { deviceId }, cancellationToken))?.ToMessage();
 
