@@ -5,6 +5,7 @@ using Platform.Telemetry.Agents;
 using Platform.Telemetry.Alerts;
 using Platform.Telemetry.Dashboard;
 using Platform.Telemetry.Ingestion;
+using Platform.Telemetry.Monitoring;
 using Platform.Telemetry.Queries;
 using Platform.Telemetry.Scraping;
 using Platform.Telemetry.Storage;
@@ -35,6 +36,7 @@ app.MapGrpcService<AgentRegistryService>();
 app.MapAgentWebSocket();
 app.MapGrpcService<AlertingService>();
 app.MapGrpcService<DashboardService>();
+app.MapGrpcService<MonitoringViewsService>();
 
 app.Run();
 

@@ -20,6 +20,16 @@ public sealed class SampleReader(NpgsqlDataSource db)
         return names;
     }
 
+    /// <summary>Whether a series of <paramref name="name"/> with <paramref name="label"/> = <paramref name="value"/> was ever stored.</summary>
+    public async Task<bool> AnySeriesAsync(string name, string label, string value, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("SELECT EXISTS (SELECT 1 FROM telemetry.series WHERE name = $1 AND labels ->> $2 = $3)");
+        command.Parameters.Add(new() { Value = name });
+        command.Parameters.Add(new() { Value = label });
+        command.Parameters.Add(new() { Value = value });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     /// <summary>The newest <paramref name="limit"/> points of each series of <paramref name="name"/> in the window.</summary>
     public async Task<IReadOnlyList<SeriesPoints>> SamplesAsync(
         string name, string? node, DateTimeOffset since, DateTimeOffset until, int limit, CancellationToken cancellationToken)
