@@ -6,19 +6,21 @@ namespace Platform.AppHost.Hosting;
 /// <summary>
 /// Loopback ports for endpoints. A port is chosen at random below the kernel's ephemeral range and checked free: a
 /// port the OS hands out for "any free port" may be taken again, before the service binds it, by any outgoing
-/// connection on the machine, while nothing takes ports below that range by chance.
+/// connection on the machine, while nothing takes ports below that range by chance. A port is handed out once per
+/// process: the endpoints are chosen before any of them binds, so "free" alone would let two of them draw the same one.
 /// </summary>
 public static class Ports
 {
     const int Span = 12_000;
     static readonly int Ceiling = EphemeralLowerBound();
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte> HandedOut = new();
 
     public static int Free()
     {
         for (var attempt = 0; attempt < 100; attempt++)
         {
             var port = Random.Shared.Next(Math.Max(1024, Ceiling - Span), Ceiling);
-            if (IsFree(port)) return port;
+            if (IsFree(port) && HandedOut.TryAdd(port, 0)) return port;
         }
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
