@@ -4,6 +4,7 @@ using Platform.Gateway.Health;
 using Platform.Gateway.Identity;
 using Platform.Gateway.Realtime;
 using Platform.Gateway.Routing;
+using Platform.Gateway.Views;
 using Platform.ServiceDefaults.Cache;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -16,6 +17,7 @@ builder.AddGatewayRateLimits();
 builder.AddIdentity();
 builder.AddAudit();
 builder.AddRealtime();
+builder.AddSeedViews();
 builder.AddServiceRoutes();
 builder.AddServiceHealthAggregation();
 
@@ -39,6 +41,7 @@ app.MapClientCredentials();
 app.MapApiTokens();
 app.MapAudit();
 app.MapRealtime();
+app.MapSeedViews();
 app.MapReverseProxy();
 
 app.Run();

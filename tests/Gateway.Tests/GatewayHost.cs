@@ -70,6 +70,16 @@ public sealed class GatewayHost : IAsyncDisposable
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
+    /// <summary>The test agent's client credential exchanged for its access token (role agent).</summary>
+    public async Task<string> AgentTokenAsync()
+    {
+        using var exchange = await Anonymous().PostAsync("/api/auth/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = AgentId, ["client_secret"] = AgentSecret,
+        }));
+        return JsonDocument.Parse(await exchange.EnsureSuccessStatusCode().Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString()!;
+    }
+
     public async Task<HttpClient> AdminAsync() => As((await LoginAsync("admin", AdminPassword)).GetProperty("accessToken").GetString()!);
 
     /// <summary>Creates a user as the admin and returns a client logged in as it.</summary>

@@ -19,12 +19,12 @@ public sealed class RealtimeTests(PlatformFixture fixture)
         var platform = fixture.Platform;
         using var http = platform.CreateHttpClient();
         using var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("Authorization", $"Bearer {await AdminTokenAsync(platform)}");
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {await LiveSocket.AdminTokenAsync(platform)}");
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await socket.ConnectAsync(new UriBuilder(platform.Gateway) { Scheme = "ws", Path = "/ws/realtime" }.Uri, limit.Token);
-        await SendAsync(socket, new { type = "subscribe", topics = new[] { "nodes", "workloads", "metrics", "alerts", "audit" } }, limit.Token);
+        await LiveSocket.SendAsync(socket, new { type = "subscribe", topics = new[] { "nodes", "workloads", "metrics", "alerts", "audit" } }, limit.Token);
         var seen = new List<string>();
-        Task<JsonElement> Next(Func<JsonElement, bool> wanted) => ReceiveUntilAsync(socket, seen, wanted, limit.Token);
+        Task<JsonElement> Next(Func<JsonElement, bool> wanted) => LiveSocket.ReceiveUntilAsync(socket, seen, wanted, limit.Token);
         await Next(m => Type(m) == "subscribed");
 
         using (var created = await http.PostAsJsonAsync("/api/compute/workloads", new
@@ -69,37 +69,4 @@ public sealed class RealtimeTests(PlatformFixture fixture)
     static string? Topic(JsonElement message) => message.TryGetProperty("topic", out var topic) ? topic.GetString() : null;
     static string? EventType(JsonElement message) => message.TryGetProperty("event", out var envelope) ? envelope.GetProperty("type").GetString() : null;
     static JsonElement Data(JsonElement message) => message.GetProperty("event").GetProperty("data");
-
-    static async Task<string> AdminTokenAsync(PlatformProcess platform)
-    {
-        using var anonymous = platform.CreateAnonymousHttpClient();
-        using var login = await anonymous.PostAsJsonAsync("/api/auth/login", new { username = "admin", password = platform.AdminPassword });
-        login.EnsureSuccessStatusCode();
-        return JsonDocument.Parse(await login.Content.ReadAsStringAsync()).RootElement.GetProperty("accessToken").GetString()!;
-    }
-
-    static Task SendAsync(ClientWebSocket socket, object message, CancellationToken cancellationToken) =>
-        socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(message), WebSocketMessageType.Text, true, cancellationToken);
-
-    /// <summary>Reads messages (keeping each one's text in <paramref name="seen"/>) until one is <paramref name="wanted"/>.</summary>
-    static async Task<JsonElement> ReceiveUntilAsync(ClientWebSocket socket, List<string> seen, Func<JsonElement, bool> wanted, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            using var buffer = new MemoryStream();
-            var chunk = new byte[16 * 1024];
-            ValueWebSocketReceiveResult result;
-            do
-            {
-                result = await socket.ReceiveAsync(chunk.AsMemory(), cancellationToken);
-                if (result.MessageType == WebSocketMessageType.Close) throw new WebSocketException($"the hub closed: {socket.CloseStatusDescription}");
-                buffer.Write(chunk, 0, result.Count);
-            }
-            while (!result.EndOfMessage);
-            var text = Encoding.UTF8.GetString(buffer.ToArray());
-            seen.Add(text);
-            var message = JsonDocument.Parse(text).RootElement.Clone();
-            if (wanted(message)) return message;
-        }
-    }
 }

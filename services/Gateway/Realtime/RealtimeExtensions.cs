@@ -1,4 +1,3 @@
-using Platform.Gateway.Identity;
 using Platform.ServiceDefaults.Auth;
 
 namespace Platform.Gateway.Realtime;
@@ -23,13 +22,8 @@ public static class RealtimeExtensions
 
     static async Task<IResult> ConnectAsync(HttpContext context, RealtimeHub hub, TopicLog log, TimeProvider clock, ILogger<RealtimeHub> logger)
     {
-        if (!context.WebSockets.IsWebSocketRequest)
-            return ApiErrors.Status(StatusCodes.Status400BadRequest, 3, "/ws/realtime is a WebSocket: send an upgrade request");
-        if (!RealtimeTopics.MayConnect(context.User))
-            return ApiErrors.Status(StatusCodes.Status403Forbidden, 7, "the realtime hub is for users (viewer, operator, admin)");
+        if (LiveDoor.Refusal(context, hub) is { } refusal) return refusal;
         var user = Callers.Name(context.User);
-        if (!hub.TryReserve(user))
-            return ApiErrors.Status(StatusCodes.Status429TooManyRequests, 8, $"at most {hub.Options.MaxConnectionsPerUser} realtime connections per user");
         try
         {
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
@@ -37,7 +31,7 @@ public static class RealtimeExtensions
             hub.Add(connection);
             try
             {
-                await connection.RunAsync(Expiry(context), clock, context.RequestAborted);
+                await connection.RunAsync(LiveDoor.Expiry(context), clock, context.RequestAborted);
             }
             finally
             {
@@ -50,8 +44,4 @@ public static class RealtimeExtensions
         }
         return Results.Empty;
     }
-
-    /// <summary>The token's expiry: the socket ends with it (the client reconnects with a fresh token and resumes).</summary>
-    static DateTimeOffset? Expiry(HttpContext context) =>
-        long.TryParse(context.User.FindFirst("exp")?.Value, out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
 }

@@ -1,0 +1,27 @@
+using Grpc.Core;
+using Platform.Gateway.Identity;
+using Platform.ServiceDefaults.Auth;
+
+namespace Platform.Gateway.Views;
+
+/// <summary>
+/// The gateway's own token for the views it composes from the services (the seeds' summaries): minted by the gateway
+/// itself — it is the issuer — with the viewer role only, so a view can show nothing a viewer could not read, and
+/// renewed when a fifth of its life is left.
+/// </summary>
+public sealed class GatewayViewerToken(AccessTokens tokens, TimeProvider clock)
+{
+    public const string Subject = "gateway-views";
+    (string Token, DateTimeOffset RenewAt)? held;
+
+    public Metadata Headers()
+    {
+        var now = clock.GetUtcNow();
+        if (held is not { } current || now >= current.RenewAt)
+        {
+            var (token, lifetime) = tokens.ForClient(Subject, "viewer", PlatformTokens.Audience);
+            held = current = (token, now + lifetime * 0.8);
+        }
+        return new Metadata { { "Authorization", $"Bearer {current.Token}" } };
+    }
+}

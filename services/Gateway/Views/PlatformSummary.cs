@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Platform.Compute.V1;
+using Platform.Telemetry.V1;
+
+namespace Platform.Gateway.Views;
+
+/// <summary>
+/// Seed 003's summary of the whole platform (<c>/api/dashboard/stats</c>, <c>/ws/metrics</c>; seed 000's
+/// <c>/api/dashboard/metrics</c>): each service's section holds the figures that service has — read from it now, never
+/// filled in — under the seed's names where the seed has one. Sections the services do not measure yet (p2p, circuits)
+/// are absent until they do; a service that does not answer gives <c>{"error"}</c> in its place. 64-bit figures are
+/// strings, as everywhere in the API.
+/// </summary>
+public static class PlatformSummary
+{
+    public static async Task<JsonObject> ComposeAsync(ServiceReads reads, TimeProvider clock, CancellationToken ct)
+    {
+        var nodes = ServiceReads.SectionAsync(reads.ResourcesAsync, Nodes, ct);
+        var workloads = ServiceReads.SectionAsync(reads.WorkloadsAsync, Workloads, ct);
+        var idleCompute = ServiceReads.SectionAsync(reads.DevicesAsync, IdleCompute, ct);
+        var monitoring = ServiceReads.SectionAsync(reads.MonitoringAsync, Monitoring, ct);
+        var scheduler = ServiceReads.SectionAsync(reads.JobsAsync, Scheduler, ct);
+        var tokenomics = ServiceReads.SectionAsync(reads.TokensAsync, Tokenomics, ct);
+        var betanet = ServiceReads.SectionAsync(reads.RelaysAsync, Betanet, ct);
+        await Task.WhenAll(nodes, workloads, idleCompute, monitoring, scheduler, tokenomics, betanet);
+        return new JsonObject
+        {
+            ["timestamp"] = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+            ["nodes"] = nodes.Result, ["workloads"] = workloads.Result, ["idleCompute"] = idleCompute.Result, ["monitoring"] = monitoring.Result,
+            ["scheduler"] = scheduler.Result, ["tokenomics"] = tokenomics.Result, ["betanet"] = betanet.Result,
+        };
+    }
+
+    static string Int64(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    static JsonObject CountBy<T>(IEnumerable<T> items, Func<T, string> key)
+    {
+        var counts = new JsonObject();
+        foreach (var group in items.GroupBy(key).OrderBy(g => g.Key, StringComparer.Ordinal)) counts[group.Key] = group.Count();
+        return counts;
+    }
+
+    static JsonNode Nodes(ResourcesSummary summary) => new JsonObject
+    {
+        ["total"] = summary.Nodes.Count,
+        ["ready"] = summary.Nodes.Count(n => n.Status == "Ready"),
+        ["byStatus"] = CountBy(summary.Nodes, n => n.Status),
+        ["cpuCores"] = summary.Capacity?.CpuCores ?? 0,
+        ["memoryBytes"] = Int64(summary.Capacity?.MemoryBytes ?? 0),
+        ["reservedCpuMillis"] = summary.Reserved?.CpuMillis ?? 0,
+        ["reservedMemoryBytes"] = Int64(summary.Reserved?.MemoryBytes ?? 0),
+        ["used"] = summary.Used is { Measured: true } used
+            ? new JsonObject { ["cpuPercent"] = Math.Round(used.CpuPercent, 2), ["memoryUsedBytes"] = Int64(used.MemoryUsedBytes), ["measuredAtMs"] = Int64(used.MeasuredAtMs) }
+            : new JsonObject { ["measured"] = false, ["reason"] = summary.Used?.Reason ?? "no measurement" },
+    };
+
+    static JsonNode Workloads(ListWorkloadsResponse response) => new JsonObject
+    {
+        ["total"] = response.Workloads.Count,
+        ["running"] = response.Workloads.Count(w => w.PowerState == "running"),
+        ["byState"] = CountBy(response.Workloads, w => w.VmState),
+    };
+
+    static JsonNode IdleCompute(DeviceStats stats) => new JsonObject
+    {
+        ["totalDevices"] = stats.Devices, ["harvesting"] = stats.Offered, ["suspended"] = stats.Suspended, ["offline"] = stats.Offline,
+        ["offeredCpuCores"] = stats.OfferedCpuCores, ["offeredMemoryBytes"] = Int64(stats.OfferedMemoryBytes), ["offeredHours"] = Math.Round(stats.OfferedHours, 3),
+    };
+
+    static JsonNode Monitoring(Overview overview) => new JsonObject
+    {
+        ["agentsOnline"] = overview.AgentsOnline, ["agentsStale"] = overview.AgentsStale, ["agentsOffline"] = overview.AgentsOffline,
+        ["series"] = Int64(overview.Series), ["ingestRate"] = Math.Round(overview.IngestRate, 2),
+        ["alertsFiring"] = overview.AlertsFiring, ["alertsPending"] = overview.AlertsPending,
+    };
+
+    static JsonNode Scheduler(Scheduler.V1.ListJobsResponse response)
+    {
+        var pending = response.Jobs.Count(j => j.Status.Equals("pending", StringComparison.OrdinalIgnoreCase));
+        return new JsonObject
+        {
+            ["totalJobs"] = response.Jobs.Count, ["pendingJobs"] = pending, ["queueLength"] = pending,
+            ["runningJobs"] = response.Jobs.Count(j => j.Status.Equals("running", StringComparison.OrdinalIgnoreCase)),
+        };
+    }
+
+    static JsonNode Tokenomics(Tokenomics.V1.TokenStats stats) => new JsonObject
+    {
+        ["totalSupply"] = Int64(stats.TotalSupply), ["totalStaked"] = Int64(stats.TotalStaked), ["accounts"] = stats.Accounts,
+    };
+
+    static JsonNode Betanet(Privacy.V1.ListRelaysResponse response) => new JsonObject
+    {
+        ["relays"] = response.Relays.Count, ["byStatus"] = CountBy(response.Relays, r => r.Status),
+    };
+}

@@ -1,0 +1,55 @@
+using System.Text.Json.Nodes;
+using Grpc.Core;
+using Platform.Compute.V1;
+using Platform.Telemetry.V1;
+
+namespace Platform.Gateway.Views;
+
+/// <summary>
+/// The services' own read RPCs, called with the gateway's viewer token and a short deadline: a view is composed every
+/// second or two, so a service that does not answer within it is shown as such rather than holding the view back.
+/// </summary>
+public sealed class ServiceReads(
+    NodeInsight.NodeInsightClient nodes,
+    Compute.V1.Workloads.WorkloadsClient workloads,
+    Compute.V1.Devices.DevicesClient devices,
+    Dashboard.DashboardClient monitoring,
+    MetricQueries.MetricQueriesClient metrics,
+    Scheduler.V1.Scheduler.SchedulerClient scheduler,
+    Tokenomics.V1.Tokenomics.TokenomicsClient tokenomics,
+    Privacy.V1.Privacy.PrivacyClient privacy,
+    GatewayViewerToken token)
+{
+    static readonly TimeSpan Deadline = TimeSpan.FromSeconds(2);
+
+    CallOptions Call(CancellationToken cancellationToken) => new(token.Headers(), DateTime.UtcNow + Deadline, cancellationToken);
+
+    public Task<ResourcesSummary> ResourcesAsync(CancellationToken ct) => nodes.GetResourcesAsync(new GetResourcesRequest(), Call(ct)).ResponseAsync;
+    public Task<ListWorkloadsResponse> WorkloadsAsync(CancellationToken ct) => workloads.ListWorkloadsAsync(new ListWorkloadsRequest(), Call(ct)).ResponseAsync;
+    public Task<DeviceStats> DevicesAsync(CancellationToken ct) => devices.GetDeviceStatsAsync(new GetDeviceStatsRequest(), Call(ct)).ResponseAsync;
+    public Task<Overview> MonitoringAsync(CancellationToken ct) => monitoring.GetOverviewAsync(new GetOverviewRequest(), Call(ct)).ResponseAsync;
+    public Task<LatestValuesResponse> LatestValuesAsync(CancellationToken ct) => metrics.LatestValuesAsync(new LatestValuesRequest(), Call(ct)).ResponseAsync;
+    public Task<Scheduler.V1.ListJobsResponse> JobsAsync(CancellationToken ct) => scheduler.ListJobsAsync(new Scheduler.V1.ListJobsRequest(), Call(ct)).ResponseAsync;
+    public Task<Tokenomics.V1.TokenStats> TokensAsync(CancellationToken ct) => tokenomics.GetStatsAsync(new Tokenomics.V1.GetStatsRequest(), Call(ct)).ResponseAsync;
+    public Task<Privacy.V1.ListRelaysResponse> RelaysAsync(CancellationToken ct) => privacy.ListRelaysAsync(new Privacy.V1.ListRelaysRequest(), Call(ct)).ResponseAsync;
+
+    /// <summary>
+    /// One section of a view: what <paramref name="read"/> returned, shaped by <paramref name="shape"/>, or — when the
+    /// service did not answer — <c>{"error": "..."}</c> saying why, so the rest of the view still stands.
+    /// </summary>
+    public static async Task<JsonNode> SectionAsync<T>(Func<CancellationToken, Task<T>> read, Func<T, JsonNode> shape, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return shape(await read(cancellationToken));
+        }
+        catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new JsonObject { ["error"] = $"{ex.StatusCode}: {ex.Status.Detail}" };
+        }
+        catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        {
+            return new JsonObject { ["error"] = $"Unavailable: {ex.Message}" };
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Platform.IntegrationTests;
+
+/// <summary>
+/// The seeds' aggregate views through the gateway, over the running platform: every section is the services' own
+/// figures (the nodes the AppHost started, the series the agents shipped), and each live view speaks its seed's shape.
+/// </summary>
+[Collection(PlatformCollection.Name)]
+public sealed class SeedViewTests(PlatformFixture fixture)
+{
+    [Fact]
+    public async Task The_dashboard_stats_hold_every_services_figures_and_ws_metrics_pushes_them_every_second()
+    {
+        var platform = fixture.Platform;
+        using var http = platform.CreateHttpClient();
+        var nodes = JsonDocument.Parse(await http.GetStringAsync("/api/compute/nodes")).RootElement.GetProperty("nodes").GetArrayLength();
+
+        foreach (var path in new[] { "/api/dashboard/stats", "/api/dashboard/metrics" })
+        {
+            var stats = JsonDocument.Parse(await http.GetStringAsync(path)).RootElement;
+            foreach (var section in stats.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Object))
+                Assert.False(section.Value.TryGetProperty("error", out var error), $"{path} {section.Name}: {error}");
+            Assert.Equal(nodes, stats.GetProperty("nodes").GetProperty("total").GetInt32());
+            Assert.True(long.Parse(stats.GetProperty("monitoring").GetProperty("series").GetString()!) > 0);
+            Assert.Equal("0", stats.GetProperty("tokenomics").GetProperty("totalSupply").GetString()); // nothing minted: the ledger is empty
+        }
+
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using var socket = await LiveSocket.ConnectAsync(platform, "/ws/metrics", limit.Token);
+        var seen = new List<string>();
+        var first = await LiveSocket.ReceiveUntilAsync(socket, seen, _ => true, limit.Token);
+        var second = await LiveSocket.ReceiveUntilAsync(socket, seen, _ => true, limit.Token);
+        Assert.Equal(nodes, second.GetProperty("nodes").GetProperty("total").GetInt32());
+        Assert.True(second.GetProperty("timestamp").GetInt64() > first.GetProperty("timestamp").GetInt64());
+        Assert.True(second.TryGetProperty("idleCompute", out _) && second.TryGetProperty("scheduler", out _) && second.TryGetProperty("betanet", out _));
+    }
+
+    [Fact]
+    public async Task The_system_view_pushes_each_nodes_measured_use_and_the_monitoring_view_each_nodes_newest_samples()
+    {
+        var platform = fixture.Platform;
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var seen = new List<string>();
+
+        using var system = await LiveSocket.ConnectAsync(platform, "/api/system/ws", limit.Token);
+        var stats = await LiveSocket.ReceiveUntilAsync(system, seen, m => m.GetProperty("nodes").ValueKind == JsonValueKind.Array
+            && m.GetProperty("nodes").EnumerateArray().Any(n => n.GetProperty("measured").GetBoolean()), limit.Token);
+        Assert.Equal("stats", stats.GetProperty("type").GetString());
+        var measured = stats.GetProperty("nodes").EnumerateArray().First(n => n.GetProperty("measured").GetBoolean());
+        Assert.InRange(measured.GetProperty("cpuPercent").GetDouble(), 0, 100);
+        Assert.True(long.Parse(measured.GetProperty("memoryUsedBytes").GetString()!) > 0);
+
+        using var monitoring = await LiveSocket.ConnectAsync(platform, "/ws/monitoring", limit.Token);
+        var metrics = await LiveSocket.ReceiveUntilAsync(monitoring, seen, m => m.TryGetProperty("system", out var s) && s.GetArrayLength() > 0, limit.Token);
+        Assert.Equal("metrics", metrics.GetProperty("type").GetString());
+        var node = metrics.GetProperty("system")[0];
+        Assert.False(string.IsNullOrEmpty(node.GetProperty("node").GetString()));
+        Assert.True(node.GetProperty("metrics").GetProperty("node_memory_total_bytes").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task The_services_view_sends_a_workloads_status_when_it_changes()
+    {
+        var platform = fixture.Platform;
+        using var http = platform.CreateHttpClient();
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var seen = new List<string>();
+        using var socket = await LiveSocket.ConnectAsync(platform, "/api/services/ws", limit.Token);
+        await LiveSocket.ReceiveUntilAsync(socket, seen, m => m.GetProperty("type").GetString() == "services", limit.Token);
+
+        var name = $"services-view-{Guid.NewGuid():N}"[..24];
+        using var created = await http.PostAsJsonAsync("/api/compute/workloads", new { name, driver = "process", command = "sleep", args = new[] { "600" } });
+        created.EnsureSuccessStatusCode();
+        var workloadId = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("workload").GetProperty("workloadId").GetString();
+        try
+        {
+            var running = await LiveSocket.ReceiveUntilAsync(socket, seen, m => m.GetProperty("services").EnumerateArray()
+                .Any(s => s.GetProperty("name").GetString() == name && s.GetProperty("powerState").GetString() == "running"), limit.Token);
+            var entry = running.GetProperty("services").EnumerateArray().Single(s => s.GetProperty("name").GetString() == name);
+            Assert.Equal(workloadId, entry.GetProperty("workloadId").GetString());
+            Assert.True(entry.GetProperty("pid").GetInt32() > 0);
+        }
+        finally
+        {
+            await http.DeleteAsync($"/api/compute/workloads/{workloadId}");
+        }
+    }
+
+    [Fact]
+    public async Task Seed_003s_idle_compute_paths_answer_through_the_gateway()
+    {
+        using var http = fixture.Platform.CreateHttpClient();
+        var stats = JsonDocument.Parse(await http.GetStringAsync("/api/idle-compute/stats")).RootElement;
+        var devices = JsonDocument.Parse(await http.GetStringAsync("/api/idle-compute/devices")).RootElement;
+        Assert.Equal(devices.TryGetProperty("devices", out var list) ? list.GetArrayLength() : 0, stats.TryGetProperty("devices", out var count) ? count.GetInt32() : 0);
+        using var unknown = await http.DeleteAsync($"/api/idle-compute/devices/{Guid.NewGuid()}");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+}
