@@ -81,6 +81,21 @@ public sealed class SeedViewTests(PlatformFixture fixture)
             var entry = running.GetProperty("services").EnumerateArray().Single(s => s.GetProperty("name").GetString() == name);
             Assert.Equal(workloadId, entry.GetProperty("workloadId").GetString());
             Assert.True(entry.GetProperty("pid").GetInt32() > 0);
+
+            // Seed 002's VM metrics: the workload's own series, shipped by its node's agent, through the gateway to Telemetry.
+            JsonElement metrics;
+            while (true)
+            {
+                // 404 until the agent's first sample of it is stored.
+                using var response = await http.GetAsync($"/api/vm/vms/{workloadId}/metrics?stepMs=10000", limit.Token);
+                metrics = response.IsSuccessStatusCode ? JsonDocument.Parse(await response.Content.ReadAsStringAsync(limit.Token)).RootElement.Clone() : default;
+                if (metrics.ValueKind == JsonValueKind.Object && metrics.GetProperty("series").EnumerateArray().Any(s => s.GetProperty("metric").GetString() == "memory_rss_bytes")) break;
+                Assert.True(response.IsSuccessStatusCode || response.StatusCode == System.Net.HttpStatusCode.NotFound, $"{response.StatusCode}");
+                await Task.Delay(TimeSpan.FromSeconds(1), limit.Token);
+            }
+            var rss = metrics.GetProperty("series").EnumerateArray().First(s => s.GetProperty("metric").GetString() == "memory_rss_bytes");
+            Assert.Equal(name, rss.GetProperty("labels").GetProperty("workload").GetString());
+            Assert.True(rss.GetProperty("points").EnumerateArray().Last().GetProperty("value").GetDouble() > 0);
         }
         finally
         {
@@ -89,12 +104,14 @@ public sealed class SeedViewTests(PlatformFixture fixture)
     }
 
     [Fact]
-    public async Task Seed_003s_idle_compute_paths_answer_through_the_gateway()
+    public async Task Seed_003s_idle_compute_and_seed_002s_monitoring_paths_answer_through_the_gateway()
     {
         using var http = fixture.Platform.CreateHttpClient();
         var stats = JsonDocument.Parse(await http.GetStringAsync("/api/idle-compute/stats")).RootElement;
         var devices = JsonDocument.Parse(await http.GetStringAsync("/api/idle-compute/devices")).RootElement;
         Assert.Equal(devices.TryGetProperty("devices", out var list) ? list.GetArrayLength() : 0, stats.TryGetProperty("devices", out var count) ? count.GetInt32() : 0);
+        var system = JsonDocument.Parse(await http.GetStringAsync("/api/monitoring/metrics?stepMs=10000")).RootElement;
+        Assert.Contains(system.GetProperty("series").EnumerateArray(), s => s.GetProperty("metric").GetString() == "cpu_percent");
         using var unknown = await http.DeleteAsync($"/api/idle-compute/devices/{Guid.NewGuid()}");
         Assert.Equal(System.Net.HttpStatusCode.NotFound, unknown.StatusCode);
     }
