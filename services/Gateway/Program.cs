@@ -1,4 +1,5 @@
 using Platform.Gateway.Audit;
+using Platform.Gateway.Docs;
 using Platform.Gateway.Door;
 using Platform.Gateway.Health;
 using Platform.Gateway.Identity;
@@ -18,6 +19,7 @@ builder.AddIdentity();
 builder.AddAudit();
 builder.AddRealtime();
 builder.AddSeedViews();
+builder.AddApiDocs();
 builder.AddServiceRoutes();
 builder.AddServiceHealthAggregation();
 
@@ -42,6 +44,7 @@ app.MapApiTokens();
 app.MapAudit();
 app.MapRealtime();
 app.MapSeedViews();
+app.MapApiDocs();
 app.MapReverseProxy();
 
 app.Run();

@@ -10,7 +10,7 @@ namespace Platform.IntegrationTests;
 /// One REST route of a service: its method, path template, the RPC behind it and the policy that RPC declares (null:
 /// none), with the RPC's request message and which of it the body carries ("*": all of it but the path's fields).
 /// </summary>
-public sealed record Route(string Service, string Rpc, string Method, string Path, string? Policy, MessageDescriptor? Input = null, string Body = "")
+public sealed record Route(string Service, string Rpc, string Method, string Path, string? Policy, MessageDescriptor? Input = null, string Body = "", string DeclaredRole = "")
 {
     public override string ToString() => $"{Method} {Path} ({Service}.{Rpc}, {Policy ?? "no policy"})";
 }
@@ -64,7 +64,8 @@ public static class RouteTable
             var overridden = implementation.GetMethod(method.Name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly);
             var policy = overridden?.GetCustomAttribute<AuthorizeAttribute>()?.Policy ?? classPolicy;
             foreach (var binding in rule.AdditionalBindings.Prepend(rule))
-                yield return new Route(service.Name, method.Name, Verb(binding), PathOf(binding), policy, method.InputType, binding.Body);
+                yield return new Route(service.Name, method.Name, Verb(binding), PathOf(binding), policy, method.InputType, binding.Body,
+                    method.GetOptions()?.GetExtension(Platform.Protos.PlatformOptionsExtensions.RequiredRole) ?? "");
         }
     }
 

@@ -28,6 +28,8 @@ public sealed partial class RouteTableTests(PlatformFixture fixture)
         var exposed = GatewayPaths();
         Assert.True(routes.Count > 50, $"only {routes.Count} routes found");
         Assert.Empty(routes.Where(r => r.Policy is null || !Roles.ContainsKey(r.Policy)).Select(r => r.ToString()));
+        // The role the proto declares (what /openapi.json shows) is the policy the service enforces.
+        Assert.Empty(routes.Where(r => r.DeclaredRole != r.Policy).Select(r => $"{r}: the proto says {(r.DeclaredRole == "" ? "nothing" : r.DeclaredRole)}"));
 
         var tokens = await TokensAsync();
         using var http = fixture.Platform.CreateAnonymousHttpClient();
