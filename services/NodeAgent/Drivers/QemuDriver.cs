@@ -93,14 +93,31 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptio
     /// it over QMP for its status: the first that answers is the accelerator. QMP answers only once the machine and its
     /// accelerator are set up, so a slow start on a loaded node is not mistaken for a working one, nor the reverse.
     /// </summary>
+    /// <summary>
+    /// Why a workload's VM could not use KVM, or null: it runs as the workload's own user with no groups, so /dev/kvm
+    /// must be readable and writable by others (the agent's probe, as root, would succeed where the VM then fails).
+    /// </summary>
+    static string? KvmClosedToWorkloads()
+    {
+        if (!File.Exists("/dev/kvm")) return "no /dev/kvm";
+        var mode = File.GetUnixFileMode("/dev/kvm");
+        return mode.HasFlag(UnixFileMode.OtherRead) && mode.HasFlag(UnixFileMode.OtherWrite)
+            ? null
+            : $"/dev/kvm is not open to the workloads' users (mode {Convert.ToString((int)mode, 8)}; Debian's udev rule makes it 0666)";
+    }
+
     static (string?, string) Probe(QemuOptions options, CancellationToken stopping)
     {
         if (Which(Qemu) is null) return (null, $"{Qemu} is not installed (Debian package qemu-system-x86)");
         if (Which("prlimit") is null) return (null, "prlimit is not installed (util-linux)");
         var reasons = new List<string>();
-        foreach (var accelerator in options.Accelerators.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                     .Where(a => a != "kvm" || File.Exists("/dev/kvm")))
+        foreach (var accelerator in options.Accelerators.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
+            if (accelerator == "kvm" && KvmClosedToWorkloads() is { } closed)
+            {
+                reasons.Add($"kvm: {closed}");
+                continue;
+            }
             string? failure;
             // A probe never takes the agent down: whatever goes wrong is the reason the driver is not offered.
             try { failure = ProbeVm(options, accelerator, stopping); }
