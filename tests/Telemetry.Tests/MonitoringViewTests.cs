@@ -10,6 +10,8 @@ public sealed class MonitoringViewTests : IAsyncLifetime
 {
     ServiceHost<Program> host = null!;
     readonly long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    // The last whole minute: a one-minute step is served by the minute rollups, whose buckets start on whole minutes.
+    long Minute => now / 60_000 * 60_000 - 60_000;
     readonly string workloadId = Guid.NewGuid().ToString();
 
     public async Task InitializeAsync()
@@ -22,10 +24,10 @@ public sealed class MonitoringViewTests : IAsyncLifetime
             foreach (var (label, text) in labels) sample.Labels[label] = text;
             batch.Samples.Add(sample);
         }
-        Add("node_cpu_usage_percent", 20, 40_000);
-        Add("node_cpu_usage_percent", 40, 10_000);
-        Add("node_network_receive_bytes_total", 1_000, 40_000, ("interface", "eth0"));
-        Add("node_network_receive_bytes_total", 4_000, 10_000, ("interface", "eth0"));
+        Add("node_cpu_usage_percent", 20, now - (Minute + 10_000));
+        Add("node_cpu_usage_percent", 40, now - (Minute + 40_000));
+        Add("node_network_receive_bytes_total", 1_000, now - (Minute + 10_000), ("interface", "eth0"));
+        Add("node_network_receive_bytes_total", 4_000, now - (Minute + 40_000), ("interface", "eth0"));
         (string, string)[] workload = [("workload_id", workloadId), ("workload", "web")];
         Add("workload_cpu_seconds_total", 10, 40_000, workload);
         Add("workload_cpu_seconds_total", 16, 10_000, workload);
@@ -45,14 +47,14 @@ public sealed class MonitoringViewTests : IAsyncLifetime
     [Fact]
     public async Task System_metrics_average_the_gauges_and_turn_the_counters_into_rates_per_node()
     {
-        var view = await GetAsync($"/api/monitoring/metrics?startMs={now - 60_000}&endMs={now}&stepMs=60000");
+        var view = await GetAsync($"/api/monitoring/metrics?startMs={Minute}&endMs={Minute + 60_000}&stepMs=60000");
 
         Assert.Equal(30, Value(view, "cpu_percent"));
         Assert.Equal(3_000 / 60.0, Value(view, "network_receive_bytes_per_second"), 6); // 3000 bytes over the one-minute bucket
         var cpu = view.GetProperty("series").EnumerateArray().First(s => s.GetProperty("metric").GetString() == "cpu_percent");
         Assert.Equal("percent", cpu.GetProperty("unit").GetString());
         Assert.Equal("node-a", cpu.GetProperty("labels").GetProperty("node").GetString());
-        Assert.Empty((await GetAsync($"/api/monitoring/metrics?node=elsewhere&startMs={now - 60_000}&endMs={now}")).GetProperty("series").EnumerateArray());
+        Assert.Empty((await GetAsync($"/api/monitoring/metrics?node=elsewhere&startMs={Minute}&endMs={Minute + 60_000}")).GetProperty("series").EnumerateArray());
     }
 
     [Fact]
@@ -64,8 +66,9 @@ public sealed class MonitoringViewTests : IAsyncLifetime
         Assert.Equal("2000000", usage.GetProperty("memoryRssBytes").GetString());
         Assert.Equal(2, usage.GetProperty("processes").GetInt32());
 
-        var series = await GetAsync($"/api/vm/vms/{workloadId}/metrics?startMs={now - 60_000}&endMs={now}&stepMs=60000");
-        Assert.Equal(2_000_000, Value(series, "memory_rss_bytes"));
+        var series = await GetAsync($"/api/vm/vms/{workloadId}/metrics?startMs={now - 60_000}&endMs={now}&stepMs=10000");
+        var rss = series.GetProperty("series").EnumerateArray().Single(s => s.GetProperty("metric").GetString() == "memory_rss_bytes").GetProperty("points");
+        Assert.Equal([1_000_000, 3_000_000], rss.EnumerateArray().Select(p => p.GetProperty("value").GetDouble()));
         Assert.Equal("cores", series.GetProperty("series").EnumerateArray().First(s => s.GetProperty("metric").GetString() == "cpu_cores").GetProperty("unit").GetString());
     }
 

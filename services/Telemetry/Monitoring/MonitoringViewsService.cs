@@ -60,10 +60,11 @@ public sealed class MonitoringViewsService(RangeQueries ranges, SampleReader sam
     public override async Task<WorkloadUsageResponse> GetWorkloadUsage(WorkloadUsageRequest request, ServerCallContext context)
     {
         new ServiceDefaults.Grpc.RequestValidation().Require(request.Node.Length <= 253, "node", "at most 253 characters").ThrowIfInvalid();
-        // One bucket: the last minute (a rate also sees the sample just before it).
+        // One bucket: exactly the last minute, from raw samples (a rollup would round it to whole minutes); a rate also
+        // sees the sample just before it.
         var end = clock.GetUtcNow();
         var view = await ViewAsync(WorkloadMetrics, request.Node == "" ? [] : [$"node={request.Node}"], WorkloadIdentity,
-            (end - TimeSpan.FromMinutes(1)).ToUnixTimeMilliseconds(), end.ToUnixTimeMilliseconds(), 60_000, context.CancellationToken);
+            (end - TimeSpan.FromMinutes(1)).ToUnixTimeMilliseconds(), end.ToUnixTimeMilliseconds(), 60_000, context.CancellationToken, resolution: "raw");
         var response = new WorkloadUsageResponse();
         foreach (var workload in view.Series.GroupBy(s => s.Labels.GetValueOrDefault("workload_id", "")).Where(g => g.Key != "").OrderBy(g => g.Key, StringComparer.Ordinal))
         {
@@ -83,13 +84,14 @@ public sealed class MonitoringViewsService(RangeQueries ranges, SampleReader sam
         return response;
     }
 
-    async Task<MetricsView> ViewAsync(ViewMetric[] metrics, string[] match, string[] by, long startMs, long endMs, long stepMs, CancellationToken cancellationToken)
+    async Task<MetricsView> ViewAsync(ViewMetric[] metrics, string[] match, string[] by, long startMs, long endMs, long stepMs, CancellationToken cancellationToken,
+        string resolution = "auto")
     {
         var now = clock.GetUtcNow();
         var view = new MetricsView();
         foreach (var metric in metrics)
         {
-            var request = new QueryRangeRequest { Name = metric.Source, StartMs = startMs, EndMs = endMs, StepMs = stepMs, Aggregation = metric.Aggregation };
+            var request = new QueryRangeRequest { Name = metric.Source, StartMs = startMs, EndMs = endMs, StepMs = stepMs, Aggregation = metric.Aggregation, Resolution = resolution };
             request.Match.AddRange(match);
             request.By.AddRange(by);
             var query = RangeQuery.From(request, now); // validates start, end and step by the request's own field names
