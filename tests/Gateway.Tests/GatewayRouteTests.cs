@@ -12,6 +12,8 @@ public sealed class GatewayRouteTests : IAsyncLifetime
     [
         "/api/auth/login", "/auth/login", "/api/auth/register", "/auth/register", "/api/auth/refresh", "/api/auth/logout", "/api/auth/token",
         "/.well-known/jwks.json", "/.well-known/openid-configuration", "/health", "/alive", "/metrics",
+        // The API reference and Scalar's page over it.
+        "/openapi.json", "/docs/{documentName?}", "/docs/scalar.js", "/docs/scalar.aspnetcore.js", "/docs/favicon.svg",
     ];
 
     GatewayHost gateway = null!;

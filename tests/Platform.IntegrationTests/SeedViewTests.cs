@@ -38,6 +38,20 @@ public sealed class SeedViewTests(PlatformFixture fixture)
     }
 
     [Fact]
+    public async Task Api_info_tells_the_version_each_services_health_and_which_nodes_can_run_each_driver()
+    {
+        using var http = fixture.Platform.CreateHttpClient();
+        var nodes = JsonDocument.Parse(await http.GetStringAsync("/api/compute/nodes")).RootElement.GetProperty("nodes").GetArrayLength();
+        var info = JsonDocument.Parse(await http.GetStringAsync("/api/info")).RootElement;
+
+        Assert.Equal("/openapi.json", info.GetProperty("apiReference").GetString());
+        foreach (var service in new[] { "compute", "telemetry", "scheduler", "tokenomics", "privacy" })
+            Assert.Equal("healthy", info.GetProperty("services").GetProperty(service).GetString());
+        Assert.Equal(nodes, info.GetProperty("drivers").GetProperty("process").GetProperty("availableOn").GetInt32());
+        Assert.Contains(info.GetProperty("realtime").GetProperty("topics").EnumerateArray(), t => t.GetString() == "workloads");
+    }
+
+    [Fact]
     public async Task The_system_view_pushes_each_nodes_measured_use_and_the_monitoring_view_each_nodes_newest_samples()
     {
         var platform = fixture.Platform;
@@ -53,11 +67,12 @@ public sealed class SeedViewTests(PlatformFixture fixture)
         Assert.True(long.Parse(measured.GetProperty("memoryUsedBytes").GetString()!) > 0);
 
         using var monitoring = await LiveSocket.ConnectAsync(platform, "/ws/monitoring", limit.Token);
-        var metrics = await LiveSocket.ReceiveUntilAsync(monitoring, seen, m => m.TryGetProperty("system", out var s) && s.GetArrayLength() > 0, limit.Token);
+        var metrics = await LiveSocket.ReceiveUntilAsync(monitoring, seen, m => m.GetProperty("system") is { ValueKind: JsonValueKind.Array } s && s.GetArrayLength() > 0, limit.Token);
         Assert.Equal("metrics", metrics.GetProperty("type").GetString());
         var node = metrics.GetProperty("system")[0];
         Assert.False(string.IsNullOrEmpty(node.GetProperty("node").GetString()));
-        Assert.True(node.GetProperty("metrics").GetProperty("node_memory_total_bytes").GetDouble() > 0);
+        Assert.InRange(node.GetProperty("metrics").GetProperty("memory_used_percent").GetDouble(), 0.001, 100);
+        Assert.Equal(JsonValueKind.Array, metrics.GetProperty("vms").ValueKind);
     }
 
     [Fact]

@@ -43,48 +43,29 @@ public static class SeedPushViews
     };
 
     /// <summary>
-    /// The newest value of every node (<c>node_*</c>) and workload (<c>workload_*</c>) series Telemetry holds, grouped by
-    /// node and by workload; sent when a new sample arrived.
+    /// Each node's system metrics (its newest minute, from Telemetry's seed 002 view) and each workload's use over the
+    /// last minute; sent when either changed.
     /// </summary>
     public static async Task<JsonObject> MonitoringAsync(ServiceReads reads, CancellationToken ct)
     {
-        var message = (JsonObject)await ServiceReads.SectionAsync(reads.LatestValuesAsync, response => new JsonObject
-        {
-            ["type"] = "metrics",
-            ["system"] = Grouped(response.Series.Where(s => s.Name.StartsWith("node_", StringComparison.Ordinal) && s.Labels.ContainsKey("node")), ["node"]),
-            ["vms"] = Grouped(response.Series.Where(s => s.Name.StartsWith("workload_", StringComparison.Ordinal) && s.Labels.ContainsKey("workload_id")), ["workload_id", "workload", "node"]),
-        }, ct);
-        message.TryAdd("type", "metrics"); // the error form: {"error", "type"}
-        return message;
-    }
-
-    /// <summary>Series grouped by the <paramref name="identity"/> labels; within a group, each metric (with its other labels) and its newest value.</summary>
-    static JsonArray Grouped(IEnumerable<Series> series, string[] identity) =>
-        new([.. series.Where(s => s.Points.Count > 0)
-            .GroupBy(s => string.Join('\u001f', identity.Select(label => s.Labels.GetValueOrDefault(label, ""))))
-            .OrderBy(group => group.Key, StringComparer.Ordinal)
-            .Select(group =>
+        var system = ServiceReads.SectionAsync(reads.SystemMetricsAsync, view => new JsonArray([.. view.Series
+            .Where(s => s.Points.Count > 0)
+            .GroupBy(s => s.Labels.GetValueOrDefault("node", ""))
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(node =>
             {
-                var first = group.First();
-                var entry = new JsonObject();
-                foreach (var label in identity) entry[ToCamel(label)] = first.Labels.GetValueOrDefault(label, "");
                 var metrics = new JsonObject();
-                foreach (var s in group.OrderBy(s => s.Name, StringComparer.Ordinal)) metrics[Key(s, identity)] = s.Points[^1].Value;
-                entry["metrics"] = metrics;
-                entry["timestampMs"] = $"{group.Max(s => s.Points[^1].TimestampMs)}";
-                return (JsonNode)entry;
-            })]);
-
-    /// <summary><c>name</c>, or <c>name{label="value",…}</c> with the labels that are not the group's identity.</summary>
-    static string Key(Series series, string[] identity)
-    {
-        var rest = series.Labels.Where(l => !identity.Contains(l.Key)).OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}=\"{l.Value}\"").ToList();
-        return rest.Count == 0 ? series.Name : $"{series.Name}{{{string.Join(',', rest)}}}";
-    }
-
-    static string ToCamel(string label)
-    {
-        var parts = label.Split('_');
-        return parts[0] + string.Concat(parts.Skip(1).Select(p => p.Length == 0 ? p : char.ToUpperInvariant(p[0]) + p[1..]));
+                foreach (var series in node.OrderBy(s => s.Metric, StringComparer.Ordinal)) metrics[series.Metric] = Math.Round(series.Points[^1].Value, 3);
+                return (JsonNode)new JsonObject { ["node"] = node.Key, ["metrics"] = metrics, ["timestampMs"] = $"{node.Max(s => s.Points[^1].TimestampMs)}" };
+            })]), ct);
+        var vms = ServiceReads.SectionAsync(reads.WorkloadUsageAsync, usage => new JsonArray([.. usage.Workloads.Select(w => (JsonNode)new JsonObject
+        {
+            ["workloadId"] = w.WorkloadId, ["workload"] = w.Workload, ["node"] = w.Node,
+            ["cpuCores"] = w.HasCpuCores ? Math.Round(w.CpuCores, 4) : null, ["memoryRssBytes"] = $"{w.MemoryRssBytes}",
+            ["ioReadBytesPerSecond"] = w.HasIoReadBytesPerSecond ? Math.Round(w.IoReadBytesPerSecond, 1) : null,
+            ["ioWriteBytesPerSecond"] = w.HasIoWriteBytesPerSecond ? Math.Round(w.IoWriteBytesPerSecond, 1) : null,
+            ["processes"] = w.Processes,
+        })]), ct);
+        return new JsonObject { ["type"] = "metrics", ["system"] = await system, ["vms"] = await vms };
     }
 }

@@ -12,6 +12,6 @@ public sealed class SeedViews(ServiceReads reads, TimeProvider clock, ILogger<Se
     /// <summary>Seed 004's service status: the workloads, whenever one changed (looked at every two seconds; <c>/api/services/ws</c>).</summary>
     public ViewFeed WorkloadStatus { get; } = new("workload status", TimeSpan.FromSeconds(2), ct => SeedPushViews.WorkloadStatusAsync(reads, ct), onlyChanges: true, logger);
 
-    /// <summary>Seed 002's system and VM metrics, as new samples arrive (looked at every second; <c>/ws/monitoring</c>).</summary>
-    public ViewFeed Monitoring { get; } = new("monitoring", TimeSpan.FromSeconds(1), ct => SeedPushViews.MonitoringAsync(reads, ct), onlyChanges: true, logger);
+    /// <summary>Seed 002's system and VM metrics, as new samples arrive (looked at every two seconds; <c>/ws/monitoring</c>).</summary>
+    public ViewFeed Monitoring { get; } = new("monitoring", TimeSpan.FromSeconds(2), ct => SeedPushViews.MonitoringAsync(reads, ct), onlyChanges: true, logger);
 }

@@ -6,29 +6,41 @@ using Platform.Telemetry.V1;
 namespace Platform.Gateway.Views;
 
 /// <summary>
-/// The services' own read RPCs, called with the gateway's viewer token and a short deadline: a view is composed every
-/// second or two, so a service that does not answer within it is shown as such rather than holding the view back.
+/// The services' own read RPCs, called with the gateway's viewer token and a deadline of a few seconds: a service that does not
+/// answer within it is shown as such rather than holding the view back.
 /// </summary>
 public sealed class ServiceReads(
+    Compute.V1.Compute.ComputeClient registry,
     NodeInsight.NodeInsightClient nodes,
     Compute.V1.Workloads.WorkloadsClient workloads,
     Compute.V1.Devices.DevicesClient devices,
     Dashboard.DashboardClient monitoring,
-    MetricQueries.MetricQueriesClient metrics,
+    MonitoringViews.MonitoringViewsClient monitoringViews,
     Scheduler.V1.Scheduler.SchedulerClient scheduler,
     Tokenomics.V1.Tokenomics.TokenomicsClient tokenomics,
     Privacy.V1.Privacy.PrivacyClient privacy,
     GatewayViewerToken token)
 {
-    static readonly TimeSpan Deadline = TimeSpan.FromSeconds(2);
+    static readonly TimeSpan Deadline = TimeSpan.FromSeconds(5);
 
     CallOptions Call(CancellationToken cancellationToken) => new(token.Headers(), DateTime.UtcNow + Deadline, cancellationToken);
 
+    public Task<ListNodesResponse> NodesAsync(CancellationToken ct) => registry.ListNodesAsync(new ListNodesRequest(), Call(ct)).ResponseAsync;
     public Task<ResourcesSummary> ResourcesAsync(CancellationToken ct) => nodes.GetResourcesAsync(new GetResourcesRequest(), Call(ct)).ResponseAsync;
     public Task<ListWorkloadsResponse> WorkloadsAsync(CancellationToken ct) => workloads.ListWorkloadsAsync(new ListWorkloadsRequest(), Call(ct)).ResponseAsync;
     public Task<DeviceStats> DevicesAsync(CancellationToken ct) => devices.GetDeviceStatsAsync(new GetDeviceStatsRequest(), Call(ct)).ResponseAsync;
     public Task<Overview> MonitoringAsync(CancellationToken ct) => monitoring.GetOverviewAsync(new GetOverviewRequest(), Call(ct)).ResponseAsync;
-    public Task<LatestValuesResponse> LatestValuesAsync(CancellationToken ct) => metrics.LatestValuesAsync(new LatestValuesRequest(), Call(ct)).ResponseAsync;
+    /// <summary>Each node's system metrics over the last two minutes, by minute (the newest bucket is the current figure).</summary>
+    public Task<MetricsView> SystemMetricsAsync(CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return monitoringViews.GetSystemMetricsAsync(new SystemMetricsRequest
+        {
+            StartMs = (now - TimeSpan.FromMinutes(2)).ToUnixTimeMilliseconds(), EndMs = now.ToUnixTimeMilliseconds(), StepMs = 60_000,
+        }, Call(ct)).ResponseAsync;
+    }
+
+    public Task<WorkloadUsageResponse> WorkloadUsageAsync(CancellationToken ct) => monitoringViews.GetWorkloadUsageAsync(new WorkloadUsageRequest(), Call(ct)).ResponseAsync;
     public Task<Scheduler.V1.ListJobsResponse> JobsAsync(CancellationToken ct) => scheduler.ListJobsAsync(new Scheduler.V1.ListJobsRequest(), Call(ct)).ResponseAsync;
     public Task<Tokenomics.V1.TokenStats> TokensAsync(CancellationToken ct) => tokenomics.GetStatsAsync(new Tokenomics.V1.GetStatsRequest(), Call(ct)).ResponseAsync;
     public Task<Privacy.V1.ListRelaysResponse> RelaysAsync(CancellationToken ct) => privacy.ListRelaysAsync(new Privacy.V1.ListRelaysRequest(), Call(ct)).ResponseAsync;
