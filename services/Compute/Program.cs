@@ -1,4 +1,5 @@
 using Platform.Compute.Assignments;
+using Platform.Compute.Benchmarks;
 using Platform.Compute.Devices;
 using Platform.Compute.Evacuation;
 using Platform.Compute.Migration;
@@ -22,6 +23,7 @@ builder.AddMigration();
 builder.AddEvacuation();
 builder.AddSessions();
 builder.AddDevices();
+builder.AddBenchmarks();
 
 var app = builder.Build();
 
@@ -33,6 +35,7 @@ app.MapGrpcService<AssignmentService>();
 app.MapGrpcService<MigrationService>();
 app.MapGrpcService<SessionService>();
 app.MapGrpcService<DeviceService>();
+app.MapGrpcService<BenchmarkService>();
 
 app.Run();
 

@@ -91,7 +91,7 @@ public sealed class PlatformProcess : IAsyncDisposable
         new(new LoginHandler(Gateway, "admin", AdminPassword, ErrorLines) { InnerHandler = new HttpClientHandler() }) { BaseAddress = Gateway, Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>The lines of the output from an error (a "fail:" log entry) on, the last 200.</summary>
-    string ErrorLines()
+    public string ErrorLines()
     {
         var lines = Output.Split('\n');
         var first = Array.FindIndex(lines, line => line.Contains("fail: ", StringComparison.Ordinal));

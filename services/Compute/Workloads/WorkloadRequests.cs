@@ -11,7 +11,9 @@ namespace Platform.Compute.Workloads;
 /// </summary>
 public static partial class WorkloadRequests
 {
-    public static readonly string[] Drivers = ["process", "sandbox", "qemu"];
+    public static readonly string[] Drivers = ["process", "sandbox", "qemu", "benchmark"];
+    /// <summary>What the benchmark driver runs: only the platform's own NodeBench, one of these.</summary>
+    public static readonly string[] BenchmarkCommands = ["cpu", "memory", "disk", "network-server", "network-client"];
 
     const string NameRule = "must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit";
     const string LabelRule = "at most 64 labels; keys 1-63 characters, values up to 256";
@@ -25,10 +27,11 @@ public static partial class WorkloadRequests
         if (n.MemoryBytes == 0) n.MemoryBytes = 256L << 20;
         if (n.RestartPolicy == "") n.RestartPolicy = RestartPolicies.Never;
         if (n.Name == "") n.Name = $"{n.Driver}-{Guid.NewGuid().ToString("N")[..8]}";
-        if (n.Network == "") n.Network = n.Driver == "process" ? WorkloadNetworks.Host : WorkloadNetworks.None;
+        if (n.Network == "") n.Network = n.Driver is "process" or "benchmark" ? WorkloadNetworks.Host : WorkloadNetworks.None;
         new RequestValidation()
             .Require(WorkloadName().IsMatch(n.Name), "name", NameRule)
-            .Require(Drivers.Contains(n.Driver), "driver", "must be process, sandbox or qemu")
+            .Require(Drivers.Contains(n.Driver), "driver", "must be process, sandbox, qemu or benchmark")
+            .Require(n.Driver != "benchmark" || BenchmarkCommands.Contains(n.Command), "command", $"the benchmark driver runs one of {string.Join(", ", BenchmarkCommands)}")
             .Require(n.Driver == "qemu" || n.Command.Length is > 0 and <= 4096, "command", "is required for the process and sandbox drivers (at most 4096 characters)")
             .Require(n.Driver != "qemu" || n.Image.Length > 0, "image", "is required for the qemu driver")
             .Require(n.Driver != "qemu" || n.Image.Length == 0 || DiskImages.IsName(n.Image), "image", $"must be {DiskImages.Rule}")
@@ -42,7 +45,7 @@ public static partial class WorkloadRequests
             .Require(RestartPolicies.All.Contains(n.RestartPolicy), "restart_policy", "must be never, on-failure or always")
             .Require(ValidLabels(n.Labels), "labels", LabelRule)
             .Require(n.Network is WorkloadNetworks.None or WorkloadNetworks.Host, "network", "must be none or host")
-            .Require(n.Driver != "process" || n.Network != WorkloadNetworks.None, "network", "the process driver runs in the node's network: use the sandbox driver for none")
+            .Require(n.Driver is not ("process" or "benchmark") || n.Network != WorkloadNetworks.None, "network", "the process driver runs in the node's network: use the sandbox driver for none")
             .Require(n.Driver != "qemu" || n.Network != WorkloadNetworks.Host, "network", "the qemu driver gives the guest no network card: only none")
             .Require(n.IdempotencyKey.Length <= 128, "idempotency_key", "at most 128 characters")
             .ThrowIfInvalid();

@@ -2,7 +2,7 @@ namespace Platform.NodeAgent.Drivers;
 
 public static class DriverExtensions
 {
-    /// <summary>The ways this node runs a workload: a process, a bubblewrap sandbox, a qemu VM.</summary>
+    /// <summary>The ways this node runs a workload: a process, a bubblewrap sandbox, a qemu VM, the platform's own benchmarks.</summary>
     public static IHostApplicationBuilder AddWorkloadDrivers(this IHostApplicationBuilder builder)
     {
         builder.Services.Configure<QemuOptions>(builder.Configuration.GetSection("NodeAgent:Qemu"));
@@ -13,6 +13,7 @@ public static class DriverExtensions
         builder.Services.AddSingleton<IWorkloadDriver, ProcessDriver>();
         builder.Services.AddSingleton<IWorkloadDriver, SandboxDriver>();
         builder.Services.AddSingleton<IWorkloadDriver, QemuDriver>();
+        builder.Services.AddSingleton<IWorkloadDriver, BenchmarkDriver>();
         return builder;
     }
 }
