@@ -5,6 +5,7 @@ using Platform.Gateway.Health;
 using Platform.Gateway.Identity;
 using Platform.Gateway.Realtime;
 using Platform.Gateway.Routing;
+using Platform.Gateway.Security;
 using Platform.Gateway.Views;
 using Platform.ServiceDefaults.Cache;
 
@@ -20,6 +21,7 @@ builder.AddAudit();
 builder.AddRealtime();
 builder.AddSeedViews();
 builder.AddApiDocs();
+builder.AddSecurityView();
 builder.AddServiceRoutes();
 builder.AddServiceHealthAggregation();
 
@@ -44,6 +46,7 @@ app.MapApiTokens();
 app.MapAudit();
 app.MapRealtime();
 app.MapSeedViews();
+app.MapSecurityView();
 app.MapApiDocs();
 app.MapReverseProxy();
 
