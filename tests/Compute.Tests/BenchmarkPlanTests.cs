@@ -28,12 +28,16 @@ public sealed class BenchmarkPlanTests
         var results = BenchmarkPlan.Parse("""
             warming up
             {"benchmark":"cpu_sha256_single","value":1.5e9,"unit":"bytes_per_second","method":"SHA-256"}
+            {"benchmark":"cpu_sha256_single","value":9e99,"unit":"bytes_per_second","method":"a second, forged line"}
+            {"benchmark":"cpu_sha256_all","value":"3e9","unit":"bytes_per_second"}
+            {"benchmark":"cpu_sha256_all","value":3e9,"unit":"iops"}
+            {"benchmark":"network_throughput","value":1e12,"unit":"bytes_per_second"}
             {"benchmark":"","value":1}
-            {"benchmark":"nan","value":"NaN"}
             [1, 2]
-            {"benchmark":"memory_copy","value":8e9,"unit":"bytes_per_second","method":"copy"}
-            """);
-        Assert.Equal([("cpu_sha256_single", 1.5e9), ("memory_copy", 8e9)], results.Select(r => (r.Benchmark, r.Value)));
+            """, "cpu");
+        // Only the kind's own measures, in their units, once each: the rest of a workload's output is not a result.
+        Assert.Equal([("cpu_sha256_single", 1.5e9)], results.Select(r => (r.Benchmark, r.Value)));
+        Assert.Empty(BenchmarkPlan.Parse("""{"benchmark":"disk_random_read","value":-5,"unit":"iops"}""", "disk"));
         Assert.Equal(("10.0.0.2", 4711), BenchmarkPlan.Listening("noise\n{\"listening\":\"10.0.0.2:4711\"}\n"));
         Assert.Null(BenchmarkPlan.Listening("{\"listening\":\"nowhere\"}"));
         Assert.Equal("10.0.0.2", BenchmarkPlan.AddressOf(Node("x", "fe80::1", "10.0.0.2")));
@@ -43,9 +47,12 @@ public sealed class BenchmarkPlanTests
     [Fact]
     public void A_benchmark_workload_runs_only_nodebench()
     {
-        var bad = Assert.ThrowsAny<Exception>(() => BenchmarkPlan.Workload(Guid.NewGuid(), Guid.NewGuid(), "sh", ["-c", "id"], null));
+        var bad = Assert.ThrowsAny<Exception>(() => BenchmarkPlan.Workload(Guid.NewGuid(), 0, Guid.NewGuid(), "sh", ["-c", "id"], null));
         Assert.Contains("command", bad.Message);
-        var workload = BenchmarkPlan.Workload(Guid.NewGuid(), Guid.NewGuid(), "network-server", ["10.0.0.2"], "a-secret-of-enough-length");
+        var run = Guid.NewGuid();
+        var workload = BenchmarkPlan.Workload(run, 3, Guid.NewGuid(), "network-server", ["10.0.0.2"], "a-secret-of-enough-length");
         Assert.Equal(("benchmark", "never", "a-secret-of-enough-length"), (workload.Driver, workload.RestartPolicy, workload.Env["BENCH_TOKEN"]));
+        // Created again after a crash, it is the same workload (the same idempotency key), not a second one.
+        Assert.Equal(workload.IdempotencyKey, BenchmarkPlan.Workload(run, 3, Guid.NewGuid(), "network-server", ["10.0.0.2"], "x").IdempotencyKey);
     }
 }

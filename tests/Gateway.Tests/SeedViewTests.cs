@@ -53,4 +53,16 @@ public sealed class SeedViewTests
         await using var client = await RealtimeClient.ConnectAsync(gateway, token, path: path);
         Assert.Null(client.CloseStatus);
     }
+
+    [Fact]
+    public async Task A_view_socket_ends_with_its_token_and_says_why()
+    {
+        var settings = new Dictionary<string, string>(Unreachable) { ["Gateway:Auth:AccessTokenLifetime"] = "00:00:04" };
+        await using var gateway = await GatewayHost.StartAsync(settings, sockets: true);
+        var token = (await gateway.LoginAsync("admin", GatewayHost.AdminPassword)).GetProperty("accessToken").GetString()!;
+        await using var client = await RealtimeClient.ConnectAsync(gateway, token, path: "/ws/metrics");
+
+        await Assert.ThrowsAsync<WebSocketException>(async () => { while (true) await client.NextAsync(); });
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, client.CloseStatus);
+    }
 }

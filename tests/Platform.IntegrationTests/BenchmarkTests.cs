@@ -55,6 +55,15 @@ public sealed class BenchmarkTests(PlatformFixture fixture)
                    .TryGetProperty("series", out var series) || series.GetArrayLength() < nodes.Count)
             await Task.Delay(TimeSpan.FromSeconds(1), limit.Token);
         Assert.All(samples.GetProperty("series").EnumerateArray(), s => Assert.False(string.IsNullOrEmpty(s.GetProperty("labels").GetProperty("node").GetString())));
+
+        // Seed 000's views over them: each node's benchmarks beside its use, and the links between nodes.
+        var performance = JsonDocument.Parse(await http.GetStringAsync("/api/performance", limit.Token)).RootElement.GetProperty("nodes");
+        Assert.All(performance.EnumerateArray(), node => Assert.Contains(node.GetProperty("benchmarks").EnumerateArray(), b => b.GetProperty("benchmark").GetString() == "cpu_sha256_all"));
+        var network = JsonDocument.Parse(await http.GetStringAsync("/api/network", limit.Token)).RootElement;
+        Assert.All(network.GetProperty("nodes").EnumerateArray(), node => Assert.True(node.GetProperty("addresses").GetArrayLength() > 0, node.ToString()));
+        var links = network.GetProperty("links").EnumerateArray().ToList();
+        Assert.True(links.Count >= 2, network.ToString());
+        Assert.All(links, link => Assert.True(link.GetProperty("networkThroughput").GetDouble() > 0 && link.GetProperty("networkRttP50").GetDouble() > 0, link.ToString()));
     }
 
     [Fact]
@@ -71,10 +80,11 @@ public sealed class BenchmarkTests(PlatformFixture fixture)
             Assert.Equal(HttpStatusCode.BadRequest, unknownNode.StatusCode);
             Assert.Contains("node_ids", await unknownNode.Content.ReadAsStringAsync());
         }
-        using (var userWorkload = await http.PostAsJsonAsync("/api/compute/workloads", new { name = "not-a-benchmark", driver = "benchmark", command = "sh" }))
+        // Only a run starts benchmark workloads: one created directly could give NodeBench an environment of its choosing.
+        using (var userWorkload = await http.PostAsJsonAsync("/api/compute/workloads", new { name = "not-a-benchmark", driver = "benchmark", command = "cpu" }))
         {
             Assert.Equal(HttpStatusCode.BadRequest, userWorkload.StatusCode);
-            Assert.Contains("command", await userWorkload.Content.ReadAsStringAsync());
+            Assert.Contains("driver", await userWorkload.Content.ReadAsStringAsync());
         }
 
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(5));

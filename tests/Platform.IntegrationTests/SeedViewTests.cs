@@ -52,6 +52,22 @@ public sealed class SeedViewTests(PlatformFixture fixture)
     }
 
     [Fact]
+    public async Task Security_shows_the_gateways_certificate_expiry_and_each_nodes_driver_isolation()
+    {
+        using var http = fixture.Platform.CreateHttpClient();
+        var security = JsonDocument.Parse(await http.GetStringAsync("/api/security")).RootElement;
+
+        var certificate = security.GetProperty("certificate");
+        Assert.True(certificate.GetProperty("configured").GetBoolean(), certificate.ToString());
+        Assert.True(certificate.GetProperty("daysLeft").GetDouble() > 0);
+        var nodes = security.GetProperty("drivers").EnumerateArray().ToList();
+        Assert.True(nodes.Count >= 2);
+        var process = nodes[0].GetProperty("drivers").EnumerateArray().Single(d => d.GetProperty("name").GetString() == "process");
+        Assert.Contains("uid", process.GetProperty("isolation").GetProperty("user").GetString());
+        Assert.True(security.GetProperty("auditChain").GetProperty("valid").GetBoolean());
+    }
+
+    [Fact]
     public async Task The_system_view_pushes_each_nodes_measured_use_and_the_monitoring_view_each_nodes_newest_samples()
     {
         var platform = fixture.Platform;

@@ -35,19 +35,38 @@ public static class BenchmarkPlan
     public static string AddressOf(NodeRecord node) =>
         node.Addresses.FirstOrDefault(a => System.Net.IPAddress.TryParse(a, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ?? "127.0.0.1";
 
-    /// <summary>The results NodeBench printed (one JSON object per line with benchmark, value, unit, method); other lines are skipped.</summary>
-    public static IReadOnlyList<(string Benchmark, double Value, string Unit, string Method)> Parse(string stdout)
+    /// <summary>What each kind measures, with its unit: anything else a workload prints is not a result.</summary>
+    public static readonly IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Measures = new Dictionary<string, IReadOnlyDictionary<string, string>>
     {
-        var results = new List<(string, double, string, string)>();
+        ["cpu"] = new Dictionary<string, string> { ["cpu_sha256_single"] = "bytes_per_second", ["cpu_sha256_all"] = "bytes_per_second" },
+        ["memory"] = new Dictionary<string, string> { ["memory_copy"] = "bytes_per_second" },
+        ["disk"] = new Dictionary<string, string>
+        {
+            ["disk_seq_write"] = "bytes_per_second", ["disk_seq_read"] = "bytes_per_second", ["disk_random_write"] = "iops", ["disk_random_read"] = "iops",
+        },
+        ["network"] = new Dictionary<string, string> { ["network_rtt_p50"] = "seconds", ["network_rtt_p99"] = "seconds", ["network_throughput"] = "bytes_per_second" },
+    };
+
+    /// <summary>
+    /// The results NodeBench printed for <paramref name="kind"/> (one JSON object per line with benchmark, value, unit,
+    /// method): only the kind's own measures in their own units, each once, with a finite value that is not negative;
+    /// every other line is skipped.
+    /// </summary>
+    public static IReadOnlyList<(string Benchmark, double Value, string Unit, string Method)> Parse(string stdout, string kind)
+    {
+        var measures = Measures.GetValueOrDefault(kind) ?? new Dictionary<string, string>();
+        var results = new List<(string Benchmark, double Value, string Unit, string Method)>();
         foreach (var line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             try
             {
                 using var json = JsonDocument.Parse(line);
                 var root = json.RootElement;
-                if (root.ValueKind == JsonValueKind.Object && Text(root, "benchmark") is { Length: > 0 and <= 64 } benchmark
-                    && root.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && double.IsFinite(number))
-                    results.Add((benchmark, number, Text(root, "unit") ?? "", Text(root, "method") ?? ""));
+                if (root.ValueKind == JsonValueKind.Object && Text(root, "benchmark") is { } benchmark && measures.TryGetValue(benchmark, out var unit)
+                    && Text(root, "unit") == unit && results.All(r => r.Benchmark != benchmark)
+                    && root.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number)
+                    && double.IsFinite(number) && number >= 0)
+                    results.Add((benchmark, number, unit, Text(root, "method") is { } method ? method[..Math.Min(method.Length, 256)] : ""));
             }
             catch (JsonException)
             {
@@ -78,8 +97,13 @@ public static class BenchmarkPlan
     }
 
     /// <summary>The workload a task runs: our program only, pinned to the node, with room for its buffers; checked like any other.</summary>
-    public static CreateWorkloadRequest Workload(Guid runId, Guid nodeId, string command, IEnumerable<string> args, string? token) => Workloads.WorkloadRequests.Normalize(new()
+    /// <remarks>
+    /// The idempotency key names the run, the task and the role: a runner that crashed between creating the workload and
+    /// recording it gets the same workload again instead of a second one.
+    /// </remarks>
+    public static CreateWorkloadRequest Workload(Guid runId, int position, Guid nodeId, string command, IEnumerable<string> args, string? token) => Workloads.WorkloadRequests.Normalize(new()
     {
+        IdempotencyKey = $"bench-{runId:N}-{position}-{command}",
         Name = $"bench-{command}-{runId.ToString("N")[..8]}",
         Driver = "benchmark",
         Command = command,

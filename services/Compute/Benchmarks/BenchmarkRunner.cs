@@ -7,6 +7,7 @@ using Platform.Compute.Workloads;
 using Platform.NodeAgent.V1;
 using Platform.ServiceDefaults.Cache;
 using Platform.ServiceDefaults.Data;
+using Platform.ServiceDefaults.Grpc;
 
 namespace Platform.Compute.Benchmarks;
 
@@ -46,9 +47,10 @@ public sealed class BenchmarkRunner(
             if (task.State == "pending") await StartAsync(task, cancellationToken);
             else await AdvanceAsync(task, cancellationToken);
         }
-        catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is RpcException or DomainException && !cancellationToken.IsCancellationRequested)
         {
-            await FailAsync(task, ex.Status.Detail, cancellationToken);
+            // The node is full, gone or not Ready, or its agent did not answer: this task fails, the run goes on.
+            await FailAsync(task, ex is RpcException rpc ? rpc.Status.Detail : ex.Message, cancellationToken);
         }
     }
 
@@ -60,12 +62,12 @@ public sealed class BenchmarkRunner(
         {
             var peer = await ReadyNodeAsync(task.PeerNodeId!.Value, cancellationToken);
             var (server, _) = await lifecycle.CreateAsync(
-                BenchmarkPlan.Workload(task.RunId, peer.NodeId, "network-server", [BenchmarkPlan.AddressOf(peer)], task.Secret), Owner, cancellationToken);
+                BenchmarkPlan.Workload(task.RunId, task.Position, peer.NodeId, "network-server", [BenchmarkPlan.AddressOf(peer)], task.Secret), Owner, cancellationToken);
             await UpdateAsync(task with { State = "running", ServerWorkloadId = server.WorkloadId, StartedAt = now }, cancellationToken);
         }
         else
         {
-            var (workload, _) = await lifecycle.CreateAsync(BenchmarkPlan.Workload(task.RunId, node.NodeId, task.Kind, [], null), Owner, cancellationToken);
+            var (workload, _) = await lifecycle.CreateAsync(BenchmarkPlan.Workload(task.RunId, task.Position, node.NodeId, task.Kind, [], null), Owner, cancellationToken);
             await UpdateAsync(task with { State = "running", WorkloadId = workload.WorkloadId, StartedAt = now }, cancellationToken);
         }
         logger.LogInformation("Benchmark {Kind} started on node {NodeName} (run {RunId})", task.Kind, node.Name, task.RunId);
@@ -89,8 +91,15 @@ public sealed class BenchmarkRunner(
                 return;
             }
             if (server.PowerState != "running" || BenchmarkPlan.Listening(await OutputAsync(server, "stdout", cancellationToken)) is not { } at) return;
+            // The client goes only where Compute told the server to listen: a peer's output cannot aim it elsewhere.
+            var peer = await ReadyNodeAsync(task.PeerNodeId!.Value, cancellationToken);
+            if (at.Host != BenchmarkPlan.AddressOf(peer))
+            {
+                await FailAsync(task, $"the server on {peer.Name} says it listens at {at.Host}, not at the address it was given", cancellationToken);
+                return;
+            }
             var (client, _) = await lifecycle.CreateAsync(
-                BenchmarkPlan.Workload(task.RunId, task.NodeId, "network-client", [at.Host, at.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)], task.Secret),
+                BenchmarkPlan.Workload(task.RunId, task.Position, task.NodeId, "network-client", [at.Host, at.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)], task.Secret),
                 Owner, cancellationToken);
             await UpdateAsync(task with { WorkloadId = client.WorkloadId }, cancellationToken);
             return;
@@ -99,7 +108,7 @@ public sealed class BenchmarkRunner(
         var workload = await workloads.GetAsync(task.WorkloadId!.Value, cancellationToken);
         if (workload is not null && !Finished(workload)) return;
         var stdout = await OutputAsync(workload, "stdout", cancellationToken);
-        var parsed = BenchmarkPlan.Parse(stdout);
+        var parsed = BenchmarkPlan.Parse(stdout, task.Kind);
         if (workload?.ExitCode != 0 || parsed.Count == 0)
         {
             await FailAsync(task, $"exited with {workload?.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no exit code"}: " +
@@ -139,8 +148,17 @@ public sealed class BenchmarkRunner(
     public async Task RemoveWorkloadsAsync(BenchmarkTaskRow task, CancellationToken cancellationToken)
     {
         foreach (var id in new[] { task.WorkloadId, task.ServerWorkloadId }.OfType<Guid>())
-            if (await workloads.GetAsync(id, cancellationToken) is { VmState: not VmStates.Deleted })
+        {
+            if (await workloads.GetAsync(id, cancellationToken) is not { VmState: not VmStates.Deleted, TaskState: not TaskStates.Deleting }) continue;
+            try
+            {
                 await lifecycle.ActAsync(id, WorkloadTransitions.Delete, Owner, cancellationToken);
+            }
+            catch (WorkloadConflictException)
+            {
+                // Being deleted already (an operator, or a stop at the same moment).
+            }
+        }
     }
 
     async Task<NodeRecord> ReadyNodeAsync(Guid nodeId, CancellationToken cancellationToken)

@@ -29,7 +29,9 @@ public sealed class BenchmarkService(
 
         var now = clock.GetUtcNow();
         var all = await nodes.ListAsync(context.CancellationToken);
-        var able = all.Where(n => n.Status(now, leases.Value) == NodeStatuses.Ready && (n.Drivers ?? []).Any(d => d.Name == "benchmark" && d.Available)).ToList();
+        // Where placement would put a workload: Ready, admitted, schedulable (not cordoned or draining), with the driver.
+        var able = all.Where(n => n.Status(now, leases.Value) == NodeStatuses.Ready && n.Admission == NodeAdmissions.Admitted && n.Schedulable && !n.Draining
+            && (n.Drivers ?? []).Any(d => d.Name == "benchmark" && d.Available)).ToList();
         List<NodeRecord> chosen;
         if (request.NodeIds.Count == 0) chosen = able;
         else
@@ -61,12 +63,13 @@ public sealed class BenchmarkService(
         var runId = request.RunId == "" ? await store.ActiveRunAsync(context.CancellationToken) : RequestValidation.RequireGuid(request.RunId, "run_id");
         var response = new StopBenchmarkResponse();
         if (runId is not { } id) return response;
-        var tasks = await store.TasksAsync(id, context.CancellationToken);
-        if (tasks.Count == 0 && await store.RunAsync(id, false, context.CancellationToken) is null)
+        if (await store.RunAsync(id, false, context.CancellationToken) is null)
             throw new RpcException(new Status(StatusCode.NotFound, $"Benchmark run {id} does not exist."));
         if (await store.FinishAsync(id, "stopped", clock.GetUtcNow(), context.CancellationToken))
         {
-            foreach (var task in tasks.Where(t => t.State is "pending" or "running")) await runner.RemoveWorkloadsAsync(task, context.CancellationToken);
+            // Read after the stop committed: the runner records nothing more for this run (a workload it starts meanwhile
+            // it removes itself), so every workload the run has is in what is read now.
+            foreach (var task in await store.TasksAsync(id, context.CancellationToken)) await runner.RemoveWorkloadsAsync(task, context.CancellationToken);
             logger.LogInformation("Benchmark run {RunId} stopped by {Caller}", id, context.Caller());
             var run = (await store.RunAsync(id, withResults: true, context.CancellationToken))!;
             await events.PublishAsync("workloads", "benchmark.stopped", run);

@@ -107,9 +107,11 @@ public sealed class BenchmarkStore(NpgsqlDataSource db)
                 runId = task.RunId, nodeId = task.NodeId, result.NodeName, result.Benchmark, result.Value, result.Unit, result.Method,
                 peer = task.PeerNodeId, measuredAt = DateTimeOffset.FromUnixTimeMilliseconds(result.MeasuredAtMs),
             }, cancellationToken));
-        await connection.ExecuteAsync(transaction.In("UPDATE compute.benchmark_tasks SET state = 'completed', error = '' WHERE run_id = @RunId AND position = @Position",
-            task, cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
+        var completed = await connection.ExecuteAsync(transaction.In("""
+            UPDATE compute.benchmark_tasks t SET state = 'completed', error = ''
+            FROM compute.benchmark_runs r WHERE t.run_id = @RunId AND t.position = @Position AND r.run_id = t.run_id AND r.state = 'running'
+            """, task, cancellationToken));
+        if (completed == 1) await transaction.CommitAsync(cancellationToken); // a stopped run keeps no late results
     }
 
     /// <summary>Ends a run that is still running; false when it already ended.</summary>

@@ -18,6 +18,8 @@ public sealed class WorkloadService(WorkloadLifecycle lifecycle, WorkloadStore s
     [Authorize(Policy = PlatformPolicies.Operator)]
     public override async Task<WorkloadOperation> CreateWorkload(CreateWorkloadRequest request, ServerCallContext context)
     {
+        if (request.Driver == "benchmark")
+            throw new InvalidFieldException("driver", "benchmark workloads are started by POST /api/benchmarks/start, not created directly");
         var (workload, operation) = await lifecycle.CreateAsync(WorkloadRequests.Normalize(request), context.Caller(), context.CancellationToken);
         return new WorkloadOperation { Workload = workload.ToMessage(), Operation = operation.ToMessage() };
     }

@@ -18,7 +18,8 @@ public static class ProtoRouteTable
         {
             if (rpc.GetOptions()?.GetExtension(AnnotationsExtensions.Http) is not { } rule) return [];
             var role = rpc.GetOptions().GetExtension(PlatformOptionsExtensions.RequiredRole) ?? "";
-            return rule.AdditionalBindings.Prepend(rule).Select((binding, index) => new ProtoRoute(rpc.Service, rpc, Verb(binding), PathOf(binding), binding.Body, role, index));
+            return rule.AdditionalBindings.Prepend(rule).Where(binding => binding.PatternCase != HttpRule.PatternOneofCase.None)
+                .Select((binding, index) => new ProtoRoute(rpc.Service, rpc, Verb(binding), PathOf(binding), binding.Body, role, index));
         }),
     ];
 

@@ -12,15 +12,17 @@ namespace Platform.Gateway.Views;
 public sealed class GatewayViewerToken(AccessTokens tokens, TimeProvider clock)
 {
     public const string Subject = "gateway-views";
-    (string Token, DateTimeOffset RenewAt)? held;
+    sealed record Held(string Token, DateTimeOffset RenewAt);
+    Held? held;
 
     public Metadata Headers()
     {
         var now = clock.GetUtcNow();
-        if (held is not { } current || now >= current.RenewAt)
+        var current = Volatile.Read(ref held); // the feeds ask from several threads: one reference, never a torn pair
+        if (current is null || now >= current.RenewAt)
         {
             var (token, lifetime) = tokens.ForClient(Subject, "viewer", PlatformTokens.Audience);
-            held = current = (token, now + lifetime * 0.8);
+            Volatile.Write(ref held, current = new Held(token, now + lifetime * 0.8));
         }
         return new Metadata { { "Authorization", $"Bearer {current.Token}" } };
     }

@@ -61,10 +61,10 @@ public static class SeedPushViews
         var vms = ServiceReads.SectionAsync(reads.WorkloadUsageAsync, usage => new JsonArray([.. usage.Workloads.Select(w => (JsonNode)new JsonObject
         {
             ["workloadId"] = w.WorkloadId, ["workload"] = w.Workload, ["node"] = w.Node,
-            ["cpuCores"] = w.HasCpuCores ? Math.Round(w.CpuCores, 4) : null, ["memoryRssBytes"] = $"{w.MemoryRssBytes}",
+            ["cpuCores"] = w.HasCpuCores ? Math.Round(w.CpuCores, 4) : null, ["memoryRssBytes"] = w.HasMemoryRssBytes ? $"{w.MemoryRssBytes}" : null,
             ["ioReadBytesPerSecond"] = w.HasIoReadBytesPerSecond ? Math.Round(w.IoReadBytesPerSecond, 1) : null,
             ["ioWriteBytesPerSecond"] = w.HasIoWriteBytesPerSecond ? Math.Round(w.IoWriteBytesPerSecond, 1) : null,
-            ["processes"] = w.Processes,
+            ["processes"] = w.HasProcesses ? w.Processes : null,
         })]), ct);
         return new JsonObject { ["type"] = "metrics", ["system"] = await system, ["vms"] = await vms };
     }

@@ -16,6 +16,8 @@ public sealed class ServiceReads(
     Compute.V1.Devices.DevicesClient devices,
     Dashboard.DashboardClient monitoring,
     MonitoringViews.MonitoringViewsClient monitoringViews,
+    MetricQueries.MetricQueriesClient metrics,
+    Compute.V1.Benchmarks.BenchmarksClient benchmarks,
     Scheduler.V1.Scheduler.SchedulerClient scheduler,
     Tokenomics.V1.Tokenomics.TokenomicsClient tokenomics,
     Privacy.V1.Privacy.PrivacyClient privacy,
@@ -40,6 +42,23 @@ public sealed class ServiceReads(
         }, Call(ct)).ResponseAsync;
     }
 
+    /// <summary>The newest benchmark result of each benchmark on each node (and peer, for the network).</summary>
+    public async Task<BenchmarkData> LatestBenchmarksAsync(CancellationToken ct) =>
+        await benchmarks.GetBenchmarkDataAsync(new GetBenchmarkDataRequest { Limit = 1 }, Call(ct));
+
+    /// <summary>Each node's traffic per interface over the last minute, in bytes per second, in one direction (receive or transmit).</summary>
+    public async Task<QueryRangeResponse> InterfaceRatesAsync(string direction, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var request = new QueryRangeRequest
+        {
+            Name = $"node_network_{direction}_bytes_total", Aggregation = "rate", StepMs = 60_000, Resolution = "raw",
+            StartMs = (now - TimeSpan.FromMinutes(1)).ToUnixTimeMilliseconds(), EndMs = now.ToUnixTimeMilliseconds(),
+        };
+        request.By.Add(["node", "interface"]);
+        return await metrics.QueryRangeAsync(request, Call(ct));
+    }
+
     public Task<WorkloadUsageResponse> WorkloadUsageAsync(CancellationToken ct) => monitoringViews.GetWorkloadUsageAsync(new WorkloadUsageRequest(), Call(ct)).ResponseAsync;
     public Task<Scheduler.V1.ListJobsResponse> JobsAsync(CancellationToken ct) => scheduler.ListJobsAsync(new Scheduler.V1.ListJobsRequest(), Call(ct)).ResponseAsync;
     public Task<Tokenomics.V1.TokenStats> TokensAsync(CancellationToken ct) => tokenomics.GetStatsAsync(new Tokenomics.V1.GetStatsRequest(), Call(ct)).ResponseAsync;
@@ -49,19 +68,26 @@ public sealed class ServiceReads(
     /// One section of a view: what <paramref name="read"/> returned, shaped by <paramref name="shape"/>, or — when the
     /// service did not answer — <c>{"error": "..."}</c> saying why, so the rest of the view still stands.
     /// </summary>
-    public static async Task<JsonNode> SectionAsync<T>(Func<CancellationToken, Task<T>> read, Func<T, JsonNode> shape, CancellationToken cancellationToken)
+    public static async Task<JsonNode> SectionAsync<T>(Func<CancellationToken, Task<T>> read, Func<T, JsonNode> shape, CancellationToken cancellationToken) where T : class
+    {
+        var (value, error) = await TryAsync(read, cancellationToken);
+        return value is not null ? shape(value) : error!;
+    }
+
+    /// <summary>What <paramref name="read"/> returned, or — when the service did not answer — <c>{"error": "..."}</c> saying why.</summary>
+    public static async Task<(T? Value, JsonObject? Error)> TryAsync<T>(Func<CancellationToken, Task<T>> read, CancellationToken cancellationToken) where T : class
     {
         try
         {
-            return shape(await read(cancellationToken));
+            return (await read(cancellationToken), null);
         }
         catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            return new JsonObject { ["error"] = $"{ex.StatusCode}: {ex.Status.Detail}" };
+            return (null, new JsonObject { ["error"] = $"{ex.StatusCode}: {ex.Status.Detail}" });
         }
         catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
         {
-            return new JsonObject { ["error"] = $"Unavailable: {ex.Message}" };
+            return (null, new JsonObject { ["error"] = $"Unavailable: {ex.Message}" });
         }
     }
 }

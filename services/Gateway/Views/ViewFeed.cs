@@ -32,7 +32,8 @@ public sealed class ViewFeed(string name, TimeSpan period, Func<CancellationToke
             if (running is null)
             {
                 running = new CancellationTokenSource();
-                _ = RunAsync(running.Token);
+                var stopping = running.Token;
+                _ = Task.Run(() => RunAsync(stopping), CancellationToken.None); // composing never runs under the lock
             }
         }
         return listener.Reader;
@@ -94,7 +95,7 @@ public sealed class ViewFeed(string name, TimeSpan period, Func<CancellationToke
                 {
                     await ComposeAsync(stopping);
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                catch (Exception ex) when (ex is not OperationCanceledException && !stopping.IsCancellationRequested)
                 {
                     if (failures.Allows()) logger.LogWarning(ex, "Composing the {View} view failed", name);
                 }

@@ -20,30 +20,36 @@ public static class ViewSocket
         try
         {
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
-            using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-            var expiresIn = LiveDoor.Expiry(context) is { } expiry ? expiry - clock.GetUtcNow() : (TimeSpan?)null;
-            if (expiresIn is { } left) ending.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            // Two tokens: the client's close or a failed read ends the sending (closed), and the token's expiry ends it
+            // too (expired) — without cancelling the pending read, which would abort the socket before the 1008.
+            using var closed = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            using var expired = new CancellationTokenSource();
+            if (LiveDoor.Expiry(context) is { } expiry) expired.CancelAfter(Max(expiry - clock.GetUtcNow(), TimeSpan.Zero));
+            using var sending = CancellationTokenSource.CreateLinkedTokenSource(closed.Token, expired.Token);
             var listener = feed.Listen();
+            var reading = ReadUntilCloseAsync(socket, closed);
             try
             {
-                var reading = ReadUntilCloseAsync(socket, ending);
-                await foreach (var message in listener.ReadAllAsync(ending.Token))
+                await foreach (var message in listener.ReadAllAsync(sending.Token))
                 {
-                    using var sendLimit = CancellationTokenSource.CreateLinkedTokenSource(ending.Token);
+                    using var sendLimit = CancellationTokenSource.CreateLinkedTokenSource(sending.Token);
                     sendLimit.CancelAfter(hub.Options.SendTimeout);
-                    await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, sendLimit.Token);
+                    try
+                    {
+                        await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, sendLimit.Token);
+                    }
+                    catch (OperationCanceledException) when (!sending.IsCancellationRequested)
+                    {
+                        logger.LogInformation("A {View} client of {User} left a message unread for {Timeout}: closed", feed.Name, user, hub.Options.SendTimeout);
+                        socket.Abort();
+                        break;
+                    }
                 }
-                await reading;
             }
-            catch (OperationCanceledException) when (ending.IsCancellationRequested || context.RequestAborted.IsCancellationRequested)
+            catch (OperationCanceledException) when (sending.IsCancellationRequested)
             {
-                if (!context.RequestAborted.IsCancellationRequested && expiresIn is not null && socket.State == WebSocketState.Open)
+                if (expired.IsCancellationRequested && socket.State == WebSocketState.Open)
                     await CloseQuietlyAsync(socket, WebSocketCloseStatus.PolicyViolation, "the token expired: connect again with a fresh one");
-            }
-            catch (OperationCanceledException)
-            {
-                logger.LogInformation("A {View} client of {User} left a message unread for {Timeout}: closed", feed.Name, user, hub.Options.SendTimeout);
-                socket.Abort();
             }
             catch (WebSocketException)
             {
@@ -52,6 +58,9 @@ public static class ViewSocket
             finally
             {
                 feed.Leave(listener);
+                if (socket.State == WebSocketState.CloseSent) await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(2))); // the client answers our close
+                if (socket.State is not (WebSocketState.Closed or WebSocketState.Aborted)) socket.Abort();
+                await reading; // ends with the socket; never throws
             }
         }
         finally
@@ -61,15 +70,20 @@ public static class ViewSocket
         return Results.Empty;
     }
 
-    /// <summary>Reads (and ignores) what the client sends until its close, which it answers; a message too big closes the socket.</summary>
-    static async Task ReadUntilCloseAsync(WebSocket socket, CancellationTokenSource ending)
+    static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>
+    /// Reads (and ignores) what the client sends until its close, which it answers; a message too big closes the socket.
+    /// Whatever ends it, <paramref name="closed"/> is cancelled so the sending stops; it never throws.
+    /// </summary>
+    static async Task ReadUntilCloseAsync(WebSocket socket, CancellationTokenSource closed)
     {
         var buffer = new byte[MaxIncomingMessage];
         try
         {
             while (true)
             {
-                var received = await socket.ReceiveAsync(buffer, ending.Token);
+                var received = await socket.ReceiveAsync(buffer, CancellationToken.None); // ends when the socket does
                 if (received.MessageType == WebSocketMessageType.Close)
                 {
                     await CloseQuietlyAsync(socket, WebSocketCloseStatus.NormalClosure, "");
@@ -82,12 +96,12 @@ public static class ViewSocket
                 }
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
         }
         finally
         {
-            await ending.CancelAsync();
+            try { closed.Cancel(); } catch (ObjectDisposedException) { }
         }
     }
 

@@ -22,9 +22,24 @@ public sealed class BenchmarkDriver(ILogger<ProcessDriver> logger, WorkloadCgrou
         info.Name = Name;
         info.Attributes["kinds"] = string.Join(", ", Kinds);
         if (info.Available && !File.Exists(Program)) (info.Available, info.Reason) = (false, $"the benchmark program is missing ({Program})");
-        if (info.Available && Which("dotnet") is null) (info.Available, info.Reason) = (false, "dotnet is not on the PATH");
+        if (info.Available && !DotnetReachable()) (info.Available, info.Reason) = (false, "dotnet is not on a PATH folder the workloads' users can reach");
         return info;
     }
+
+    /// <summary>Only the network benchmark's shared secret: no variable of anyone's choosing (LD_PRELOAD, DOTNET_STARTUP_HOOKS) reaches our program.</summary>
+    protected override IDictionary<string, string> EnvironmentOf(Assignment assignment) =>
+        assignment.Env.Where(v => v.Key == "BENCH_TOKEN").ToDictionary(v => v.Key, v => v.Value);
+
+    /// <summary>Unlinks what is at <paramref name="path"/> and creates the file exclusively (O_CREAT|O_EXCL: a link put back meanwhile fails it).</summary>
+    static void WriteNew(string path, byte[] content)
+    {
+        File.Delete(path); // a link is removed, not followed
+        using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        file.Write(content);
+    }
+
+    static bool DotnetReachable() =>
+        WorkloadUsers.ReachablePath(Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':').Any(folder => File.Exists(Path.Combine(folder, "dotnet")));
 
     public override Task CheckpointAsync(WorkloadHandle handle, string imagesDir, CancellationToken cancellationToken) =>
         throw new NotSupportedException("a benchmark is not migrated: run it again on the target");
@@ -41,9 +56,11 @@ public sealed class BenchmarkDriver(ILogger<ProcessDriver> logger, WorkloadCgrou
         };
         if (!valid)
             throw new InvalidOperationException($"not a benchmark: {assignment.Command} with {arguments.Length} arguments (kinds: cpu, memory, disk, network-server <ip>, network-client <ip> <port>)");
-        File.Copy(Program, Path.Combine(folder, "NodeBench.dll"), overwrite: true);
+        // Root writes into a folder the workload's user owns: whatever is at these names now (a link planted by an
+        // earlier run of this workload, say) is removed, and the files are created anew, never opened through a link.
         var version = $"{Environment.Version.Major}.{Environment.Version.Minor}";
-        File.WriteAllText(Path.Combine(folder, "NodeBench.runtimeconfig.json"), System.Text.Json.JsonSerializer.Serialize(new
+        WriteNew(Path.Combine(folder, "NodeBench.dll"), File.ReadAllBytes(Program));
+        WriteNew(Path.Combine(folder, "NodeBench.runtimeconfig.json"), System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
         {
             runtimeOptions = new { tfm = $"net{version}", framework = new { name = "Microsoft.NETCore.App", version = $"{version}.0" } },
         }));

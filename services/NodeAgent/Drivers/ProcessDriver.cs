@@ -80,6 +80,9 @@ public class ProcessDriver(ILogger<ProcessDriver> logger, WorkloadCgroups? cgrou
     /// <summary>The RLIMIT_DATA cap: the workload's memory; a driver with overhead of its own (qemu) adds it.</summary>
     protected virtual long DataLimit(Assignment assignment) => assignment.MemoryBytes;
 
+    /// <summary>The variables the workload gets (its own, as asked); a driver that runs only its own program narrows them.</summary>
+    protected virtual IDictionary<string, string> EnvironmentOf(Assignment assignment) => assignment.Env;
+
     /// <summary>The argument list that runs the command: a driver that wraps it further (sandbox) overrides this.</summary>
     protected virtual IEnumerable<string> CommandLine(Assignment assignment, string folder) => [assignment.Command, .. assignment.Args];
 
@@ -90,7 +93,7 @@ public class ProcessDriver(ILogger<ProcessDriver> logger, WorkloadCgroups? cgrou
         var uid = WorkloadUsers.Prepare(assignment.WorkloadId, folder).ToString(CultureInfo.InvariantCulture);
         File.Delete(Path.Combine(folder, "exit_code"));
         var groups = Cgroups.Create(Path.GetFileName(folder), DataLimit(assignment), assignment.CpuMillis, MaxProcesses);
-        var environment = WorkloadEnvironment.Write(folder, assignment.Env);
+        var environment = WorkloadEnvironment.Write(folder, EnvironmentOf(assignment));
         var start = new ProcessStartInfo("setsid") { WorkingDirectory = folder, UseShellExecute = false };
         foreach (var argument in (string[])["sh", "-c", JoinGroups, "join", groups.Count.ToString(CultureInfo.InvariantCulture), .. groups, environment,
                      "prlimit", $"--data={DataLimit(assignment)}", "--", "nice", "-n", Niceness.ToString(CultureInfo.InvariantCulture),

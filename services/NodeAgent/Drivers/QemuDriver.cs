@@ -88,12 +88,6 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptio
     ];
 
     /// <summary>
-    /// Starts a paused, disk-less VM with each accelerator in turn, with the same arguments and under the same
-    /// RLIMIT_DATA a workload's VM gets (so the fingerprint cannot promise what a workload then fails to get), and asks
-    /// it over QMP for its status: the first that answers is the accelerator. QMP answers only once the machine and its
-    /// accelerator are set up, so a slow start on a loaded node is not mistaken for a working one, nor the reverse.
-    /// </summary>
-    /// <summary>
     /// Why a workload's VM could not use KVM, or null: it runs as the workload's own user with no groups, so /dev/kvm
     /// must be readable and writable by others (the agent's probe, as root, would succeed where the VM then fails).
     /// </summary>
@@ -106,6 +100,12 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptio
             : $"/dev/kvm is not open to the workloads' users (mode {Convert.ToString((int)mode, 8)}; Debian's udev rule makes it 0666)";
     }
 
+    /// <summary>
+    /// Starts a paused, disk-less VM with each accelerator in turn, with the same arguments and under the same
+    /// RLIMIT_DATA a workload's VM gets (so the fingerprint cannot promise what a workload then fails to get), and asks
+    /// it over QMP for its status: the first that answers is the accelerator. QMP answers only once the machine and its
+    /// accelerator are set up, so a slow start on a loaded node is not mistaken for a working one, nor the reverse.
+    /// </summary>
     static (string?, string) Probe(QemuOptions options, CancellationToken stopping)
     {
         if (Which(Qemu) is null) return (null, $"{Qemu} is not installed (Debian package qemu-system-x86)");

@@ -68,14 +68,16 @@ public sealed class MonitoringViewsService(RangeQueries ranges, SampleReader sam
         var response = new WorkloadUsageResponse();
         foreach (var workload in view.Series.GroupBy(s => s.Labels.GetValueOrDefault("workload_id", "")).Where(g => g.Key != "").OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            Point? Newest(string metric) => workload.FirstOrDefault(s => s.Metric == metric)?.Points.LastOrDefault();
-            var labels = workload.First().Labels;
+            // A workload that moved within the minute has a series per node: the one with the newest point is where it is.
+            var current = workload.Where(s => s.Points.Count > 0).MaxBy(s => s.Points[^1].TimestampMs)?.Labels ?? workload.First().Labels;
+            Point? Newest(string metric) => workload.Where(s => s.Metric == metric && s.Labels.GetValueOrDefault("node") == current.GetValueOrDefault("node"))
+                .Select(s => s.Points.LastOrDefault()).FirstOrDefault(p => p is not null);
             var usage = new WorkloadUsage
             {
-                WorkloadId = workload.Key, Workload = labels.GetValueOrDefault("workload", ""), Node = labels.GetValueOrDefault("node", ""),
-                MemoryRssBytes = (long)(Newest("memory_rss_bytes")?.Value ?? 0), Processes = (int)Math.Round(Newest("processes")?.Value ?? 0),
-                WindowEndMs = view.EndMs,
+                WorkloadId = workload.Key, Workload = current.GetValueOrDefault("workload", ""), Node = current.GetValueOrDefault("node", ""), WindowEndMs = view.EndMs,
             };
+            if (Newest("memory_rss_bytes") is { } rss) usage.MemoryRssBytes = (long)rss.Value;
+            if (Newest("processes") is { } processes) usage.Processes = (int)Math.Round(processes.Value);
             if (Newest("cpu_cores") is { } cpu) usage.CpuCores = cpu.Value;
             if (Newest("io_read_bytes_per_second") is { } read) usage.IoReadBytesPerSecond = read.Value;
             if (Newest("io_write_bytes_per_second") is { } write) usage.IoWriteBytesPerSecond = write.Value;
