@@ -29,7 +29,7 @@ public sealed class LiveEndpointsDocument : IOpenApiDocumentTransformer
             {
                 OperationId = $"Live{string.Concat(path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(p => char.ToUpperInvariant(p[0]) + p[1..]))}",
                 Summary = summary,
-                Description = $"A WebSocket (send an upgrade request). {description}\n\nRequires the **viewer** role (or operator, admin); agents' and scripts' tokens are refused; at most 32 live connections per user.",
+                Description = $"A WebSocket (send an upgrade request). {description}\n\nRequires the **viewer** role (or operator, admin): a user's token, or an API token a user made; agents' tokens are refused. At most Gateway:Realtime:MaxConnectionsPerUser (32 by default) live connections per user.",
                 Tags = new HashSet<OpenApiTagReference> { new("Live", document) },
                 Responses = new OpenApiResponses { ["101"] = new OpenApiResponse { Description = "Switching protocols: the socket is open" } },
                 Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ServiceRoutesDocument.BearerScheme, document)] = [] }],
