@@ -58,7 +58,7 @@ public class ProcessDriver(ILogger<ProcessDriver> logger, WorkloadCgroups? cgrou
     const int Niceness = 10;
     readonly Dictionary<int, Process> children = [];
     // Looked up once: every start asks for the fingerprint, and the tools do not come and go.
-    readonly Lazy<List<string>> missingTools = new(() => [.. new[] { "setsid", "prlimit", "nice", "env", "sh", "setpriv" }.Where(tool => Which(tool) is null)]);
+    readonly Lazy<List<string>> missingTools = new(() => [.. new[] { "setsid", "prlimit", "nice", "env", "sh", "setpriv" }.Where(tool => MachineTools.Which(tool) is null)]);
 
     public virtual string Name => "process";
 
@@ -295,7 +295,4 @@ public class ProcessDriver(ILogger<ProcessDriver> logger, WorkloadCgroups? cgrou
             return null;
         }
     }
-
-    protected static string? Which(string tool) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':').Select(dir => Path.Combine(dir, tool)).FirstOrDefault(File.Exists);
 }

@@ -108,8 +108,8 @@ public sealed class QemuDriver(ILogger<ProcessDriver> logger, IOptions<QemuOptio
     /// </summary>
     static (string?, string) Probe(QemuOptions options, CancellationToken stopping)
     {
-        if (Which(Qemu) is null) return (null, $"{Qemu} is not installed (Debian package qemu-system-x86)");
-        if (Which("prlimit") is null) return (null, "prlimit is not installed (util-linux)");
+        if (MachineTools.Which(Qemu) is null) return (null, $"{Qemu} is not installed (Debian package qemu-system-x86)");
+        if (MachineTools.Which("prlimit") is null) return (null, "prlimit is not installed (util-linux)");
         var reasons = new List<string>();
         foreach (var accelerator in options.Accelerators.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {

@@ -46,7 +46,7 @@ public sealed class SandboxDriver(ILogger<ProcessDriver> logger, WorkloadCgroups
     /// <summary>Why bwrap cannot sandbox here (not installed, namespaces refused), or null when it can.</summary>
     static string? Probe()
     {
-        if (Which("bwrap") is null) return "bwrap is not installed (Debian package bubblewrap)";
+        if (MachineTools.Which("bwrap") is null) return "bwrap is not installed (Debian package bubblewrap)";
         var folder = Path.GetTempPath();
         using var probe = Process.Start(new ProcessStartInfo("bwrap", [.. Isolation(folder, ownNetwork: true), "--", "true"]) { RedirectStandardError = true, UseShellExecute = false })!;
         if (!probe.WaitForExit(TimeSpan.FromSeconds(10))) return "bwrap did not start within 10 s";
