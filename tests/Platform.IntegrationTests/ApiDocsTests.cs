@@ -1,7 +1,5 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace Platform.IntegrationTests;
 
@@ -11,7 +9,7 @@ namespace Platform.IntegrationTests;
 /// of a path nothing serves.
 /// </summary>
 [Collection(PlatformCollection.Name)]
-public sealed partial class ApiDocsTests(PlatformFixture fixture)
+public sealed class ApiDocsTests(PlatformFixture fixture)
 {
     [Fact]
     public async Task Every_served_route_is_documented_and_every_documented_route_answers()
@@ -28,14 +26,14 @@ public sealed partial class ApiDocsTests(PlatformFixture fixture)
 
         // A token of its own: the sweep includes POST /api/auth/logout.
         var admin = (await RouteTableTests.TokensForAsync(platform))["admin"].Token;
-        using var missing = await SendAsync(anonymous, "GET", $"/api/no-such-route-{Guid.NewGuid():N}", admin);
+        using var missing = await RouteTableTests.SendForResponseAsync(anonymous, "GET", $"/api/no-such-route-{Guid.NewGuid():N}", admin);
         Assert.Equal((HttpStatusCode.NotFound, ""), (missing.StatusCode, await missing.Content.ReadAsStringAsync()));
 
         var unanswered = new List<string>();
         foreach (var (method, path) in documented.Where(d => !d.Path.StartsWith("/ws/", StringComparison.Ordinal) && !d.Path.EndsWith("/ws", StringComparison.Ordinal)))
         {
-            var concrete = Parameter().Replace(path, p => p.Value == "{username}" ? $"nobody-{Guid.NewGuid():N}"[..20] : Guid.NewGuid().ToString());
-            using var response = await SendAsync(anonymous, method, concrete, admin);
+            var concrete = RouteTableTests.Fill(path, p => p == "{username}" ? $"nobody-{Guid.NewGuid():N}"[..20] : Guid.NewGuid().ToString());
+            using var response = await RouteTableTests.SendForResponseAsync(anonymous, method, concrete, admin);
             var body = await response.Content.ReadAsStringAsync();
             if (response.StatusCode == HttpStatusCode.NotFound && !body.Contains("\"message\"", StringComparison.Ordinal))
                 unanswered.Add($"{method} {path}: a bare 404");
@@ -44,16 +42,4 @@ public sealed partial class ApiDocsTests(PlatformFixture fixture)
         }
         Assert.Empty(unanswered);
     }
-
-    static async Task<HttpResponseMessage> SendAsync(HttpClient http, string method, string path, string token)
-    {
-        using var request = new HttpRequestMessage(new HttpMethod(method), path);
-        if (method is "POST" or "PUT" or "PATCH") request.Content = JsonContent.Create(new { });
-        request.Headers.Authorization = new("Bearer", token);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-    }
-
-    [GeneratedRegex(@"\{[^}]+\}")]
-    private static partial Regex Parameter();
 }

@@ -53,14 +53,22 @@ public sealed partial class RouteTableTests(PlatformFixture fixture)
 
     static async Task<HttpStatusCode> SendAsync(HttpClient http, string method, string path, string? token)
     {
+        using var response = await SendForResponseAsync(http, method, path, token);
+        return response.StatusCode;
+    }
+
+    /// <summary>One request with an empty JSON object as the body where the method has one; headers only (a streaming route answers at once and then keeps the stream open).</summary>
+    public static async Task<HttpResponseMessage> SendForResponseAsync(HttpClient http, string method, string path, string? token)
+    {
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
         if (method is "POST" or "PUT" or "PATCH") request.Content = JsonContent.Create(new { });
         if (token is not null) request.Headers.Authorization = new("Bearer", token);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        // Headers only: a streaming route answers at once and then keeps the stream open.
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-        return response.StatusCode;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
     }
+
+    /// <summary>A route template's path with each parameter filled in by <paramref name="value"/>.</summary>
+    public static string Fill(string template, Func<string, string> value) => Parameter().Replace(template, p => value(p.Value));
 
     /// <summary>A token of each role, with its subject: users made by the admin, the test's outside agent, and a service's own credential.</summary>
     Task<Dictionary<string, (string Token, string Subject)>> TokensAsync() => TokensForAsync(fixture.Platform);
