@@ -69,6 +69,13 @@ public sealed class WorkloadApiTests : IAsyncLifetime
         Assert.Equal(("active", "", "running", 4242), (workload.VmState, workload.TaskState, workload.PowerState, workload.Pid));
         var operation = await Operator.GetOperationAsync(new GetOperationRequest { OperationId = created.Operation.OperationId });
         Assert.Equal("succeeded", operation.Status);
+
+        // Counted, not listed: what a dashboard reads every second.
+        await CreateAsync("queued");
+        var stats = await Operator.GetWorkloadStatsAsync(new GetWorkloadStatsRequest());
+        Assert.Equal((2, 1, 1, 1, 2), (stats.Total, stats.Running, stats.ByState["active"], stats.ByState["building"], stats.ByDriver["process"]));
+        var rest = System.Text.Json.JsonDocument.Parse(await host.Http().GetStringAsync("/api/compute/workloads/stats")).RootElement;
+        Assert.Equal(2, rest.GetProperty("total").GetInt32());
     }
 
     [Fact]

@@ -29,6 +29,16 @@ public sealed class WorkloadService(WorkloadLifecycle lifecycle, WorkloadStore s
         (await FindAsync(request.WorkloadId, context)).ToMessage();
 
     [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<WorkloadStats> GetWorkloadStats(GetWorkloadStatsRequest request, ServerCallContext context)
+    {
+        var rows = await store.CountAsync(context.CancellationToken);
+        var stats = new WorkloadStats { Total = (int)rows.Sum(r => r.Count), Running = (int)rows.Where(r => r.PowerState == "running").Sum(r => r.Count) };
+        foreach (var group in rows.GroupBy(r => r.VmState)) stats.ByState[group.Key] = (int)group.Sum(r => r.Count);
+        foreach (var group in rows.GroupBy(r => r.Driver)) stats.ByDriver[group.Key] = (int)group.Sum(r => r.Count);
+        return stats;
+    }
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
     public override async Task<ListWorkloadsResponse> ListWorkloads(ListWorkloadsRequest request, ServerCallContext context)
     {
         WorkloadRequests.Validate(request);

@@ -137,6 +137,12 @@ public sealed class WorkloadStore(NpgsqlDataSource db, NodePlacement placement)
         }, cancellationToken);
     }
 
+    /// <summary>Workloads that are not deleted, counted by vm state, power state and driver (one row per combination).</summary>
+    public Task<IReadOnlyList<(string VmState, string PowerState, string Driver, long Count)>> CountAsync(CancellationToken cancellationToken) =>
+        db.QueryAsync<(string, string, string, long)>("""
+            SELECT vm_state, power_state, driver, count(*) FROM compute.workloads WHERE vm_state <> @deleted GROUP BY vm_state, power_state, driver
+            """, new { deleted = VmStates.Deleted }, cancellationToken);
+
     /// <summary>The node's workloads that are not deleted, oldest first: what leaves with it when it goes down or drains.</summary>
     public Task<IReadOnlyList<WorkloadRecord>> OnNodeAsync(Guid nodeId, CancellationToken cancellationToken) =>
         db.QueryAsync<WorkloadRecord>($"SELECT {Columns} FROM compute.workloads WHERE node_id = @nodeId AND vm_state <> @deleted ORDER BY created_at",

@@ -17,7 +17,7 @@ public static class PlatformSummary
     public static async Task<JsonObject> ComposeAsync(ServiceReads reads, TimeProvider clock, CancellationToken ct)
     {
         var nodes = ServiceReads.SectionAsync(reads.ResourcesAsync, Nodes, ct);
-        var workloads = ServiceReads.SectionAsync(reads.WorkloadsAsync, Workloads, ct);
+        var workloads = ServiceReads.SectionAsync(reads.WorkloadStatsAsync, Workloads, ct);
         var idleCompute = ServiceReads.SectionAsync(reads.DevicesAsync, IdleCompute, ct);
         var monitoring = ServiceReads.SectionAsync(reads.MonitoringAsync, Monitoring, ct);
         var scheduler = ServiceReads.SectionAsync(reads.JobsAsync, Scheduler, ct);
@@ -55,12 +55,12 @@ public static class PlatformSummary
             : new JsonObject { ["measured"] = false, ["reason"] = summary.Used?.Reason ?? "no measurement" },
     };
 
-    static JsonNode Workloads(ListWorkloadsResponse response) => new JsonObject
+    static JsonNode Workloads(WorkloadStats stats)
     {
-        ["total"] = response.Workloads.Count,
-        ["running"] = response.Workloads.Count(w => w.PowerState == "running"),
-        ["byState"] = CountBy(response.Workloads, w => w.VmState),
-    };
+        var byState = new JsonObject();
+        foreach (var (state, count) in stats.ByState.OrderBy(s => s.Key, StringComparer.Ordinal)) byState[state] = count;
+        return new JsonObject { ["total"] = stats.Total, ["running"] = stats.Running, ["byState"] = byState };
+    }
 
     static JsonNode IdleCompute(DeviceStats stats) => new JsonObject
     {

@@ -29,6 +29,7 @@ public sealed class ServiceReads(
 
     public Task<ListNodesResponse> NodesAsync(CancellationToken ct) => registry.ListNodesAsync(new ListNodesRequest(), Call(ct)).ResponseAsync;
     public Task<ResourcesSummary> ResourcesAsync(CancellationToken ct) => nodes.GetResourcesAsync(new GetResourcesRequest(), Call(ct)).ResponseAsync;
+    public Task<WorkloadStats> WorkloadStatsAsync(CancellationToken ct) => workloads.GetWorkloadStatsAsync(new GetWorkloadStatsRequest(), Call(ct)).ResponseAsync;
     public Task<ListWorkloadsResponse> WorkloadsAsync(CancellationToken ct) => workloads.ListWorkloadsAsync(new ListWorkloadsRequest(), Call(ct)).ResponseAsync;
     public Task<DeviceStats> DevicesAsync(CancellationToken ct) => devices.GetDeviceStatsAsync(new GetDeviceStatsRequest(), Call(ct)).ResponseAsync;
     public Task<Overview> MonitoringAsync(CancellationToken ct) => monitoring.GetOverviewAsync(new GetOverviewRequest(), Call(ct)).ResponseAsync;
