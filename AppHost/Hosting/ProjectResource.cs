@@ -94,19 +94,29 @@ public sealed class ProjectResource(string name, string projectPath, string targ
                 await WaitHealthyAsync(run, cancellationToken);
                 break;
             }
-            catch (AppHostException) when (attempt < 3 && !fixedHttpPort && process!.Exited.IsCompleted && process.LastLines().Contains("address already in use"))
+            catch (AppHostException) when (attempt < 3 && process!.Exited.IsCompleted && TakenPort(process.LastLines()) is { } taken && MayMove(taken))
             {
-                // Another process bound one of our ports between choosing and binding it: choose again.
-                run.Console.AppHost($"{Name}: a port was taken before it could bind; retrying on other ports");
+                // Another process bound one of our ports between choosing and binding it: that port alone is chosen
+                // again — the others may already be in use by those that started before (the issuer's address is).
+                run.Console.AppHost($"{Name}: port {taken} was taken before it could bind; retrying on another");
                 process.Dispose();
-                HttpPort = GrpcPort = -1;
-                if (!fixedHttpsPort && certificate is not null) HttpsPort = 0;
-                AllocatePorts();
+                if (taken == HttpPort) HttpPort = Ports.Free();
+                else if (taken == GrpcPort) GrpcPort = Ports.Free();
+                else HttpsPort = Ports.Free();
             }
         }
         State = ResourceState.Running;
         _ = SuperviseAsync();
     }
+
+    /// <summary>The port Kestrel said it could not bind ("Failed to bind to address http://127.0.0.1:PORT: address already in use").</summary>
+    public static int? TakenPort(string lastLines) =>
+        System.Text.RegularExpressions.Regex.Match(lastLines, @"Failed to bind to address \S+:(\d+): address already in use") is { Success: true } match
+            ? int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)
+            : null;
+
+    /// <summary>Whether a taken port of ours was chosen freely (a port the operator fixed is theirs to free).</summary>
+    bool MayMove(int port) => port == GrpcPort || port == HttpPort && !fixedHttpPort || port == HttpsPort && !fixedHttpsPort && certificate is not null;
 
     void Launch(RunContext run)
     {
