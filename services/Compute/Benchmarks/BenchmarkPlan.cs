@@ -56,22 +56,12 @@ public static class BenchmarkPlan
     {
         var measures = Measures.GetValueOrDefault(kind) ?? new Dictionary<string, string>();
         var results = new List<(string Benchmark, double Value, string Unit, string Method)>();
-        foreach (var line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            try
-            {
-                using var json = JsonDocument.Parse(line);
-                var root = json.RootElement;
-                if (root.ValueKind == JsonValueKind.Object && Text(root, "benchmark") is { } benchmark && measures.TryGetValue(benchmark, out var unit)
-                    && Text(root, "unit") == unit && results.All(r => r.Benchmark != benchmark)
-                    && root.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number)
-                    && double.IsFinite(number) && number >= 0)
-                    results.Add((benchmark, number, unit, Text(root, "method") is { } method ? method[..Math.Min(method.Length, 256)] : ""));
-            }
-            catch (JsonException)
-            {
-            }
-        }
+        foreach (var root in JsonObjects(stdout))
+            if (Text(root, "benchmark") is { } benchmark && measures.TryGetValue(benchmark, out var unit)
+                && Text(root, "unit") == unit && results.All(r => r.Benchmark != benchmark)
+                && root.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number)
+                && double.IsFinite(number) && number >= 0)
+                results.Add((benchmark, number, unit, Text(root, "method") is { } method ? method[..Math.Min(method.Length, 256)] : ""));
         return results;
     }
 
@@ -81,19 +71,28 @@ public static class BenchmarkPlan
     /// <summary>The server's <c>{"listening":"host:port"}</c>, once it printed it.</summary>
     public static (string Host, int Port)? Listening(string stdout)
     {
-        foreach (var line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var json in JsonObjects(stdout))
+            if (System.Net.IPEndPoint.TryParse(Text(json, "listening") ?? "", out var endpoint)) return (endpoint.Address.ToString(), endpoint.Port);
+        return null;
+    }
+
+    /// <summary>The lines of a program's output that are JSON objects, each parsed; every other line is skipped.</summary>
+    static IEnumerable<JsonElement> JsonObjects(string output)
+    {
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
+            JsonElement root;
             try
             {
                 using var json = JsonDocument.Parse(line);
-                if (json.RootElement.ValueKind == JsonValueKind.Object && System.Net.IPEndPoint.TryParse(Text(json.RootElement, "listening") ?? "", out var endpoint))
-                    return (endpoint.Address.ToString(), endpoint.Port);
+                root = json.RootElement.Clone();
             }
             catch (JsonException)
             {
+                continue;
             }
+            if (root.ValueKind == JsonValueKind.Object) yield return root;
         }
-        return null;
     }
 
     /// <summary>The workload a task runs: our program only, pinned to the node, with room for its buffers; checked like any other.</summary>

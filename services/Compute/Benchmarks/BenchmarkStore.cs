@@ -132,29 +132,31 @@ public sealed class BenchmarkStore(NpgsqlDataSource db)
     {
         var run = await db.QuerySingleOrDefaultAsync<RunRow>("SELECT run_id, state, kinds, started_by, started_at, finished_at FROM compute.benchmark_runs WHERE run_id = @runId",
             new { runId }, cancellationToken);
-        return run is null ? null : await ToMessageAsync(run, withResults, cancellationToken);
+        if (run is null) return null;
+        var results = withResults
+            ? await db.QueryAsync<ResultRow>($"SELECT {ResultColumns} FROM compute.benchmark_results WHERE run_id = @runId ORDER BY result_id", new { runId }, cancellationToken)
+            : [];
+        return ToMessage(run, await TasksAsync(runId, cancellationToken), results);
     }
 
+    /// <summary>The newest runs with their tasks (two queries, whatever the count), without results.</summary>
     public async Task<IReadOnlyList<BenchmarkRun>> RecentRunsAsync(int limit, CancellationToken cancellationToken)
     {
         var runs = await db.QueryAsync<RunRow>("SELECT run_id, state, kinds, started_by, started_at, finished_at FROM compute.benchmark_runs ORDER BY started_at DESC LIMIT @limit",
             new { limit }, cancellationToken);
-        var messages = new List<BenchmarkRun>();
-        foreach (var run in runs) messages.Add(await ToMessageAsync(run, withResults: false, cancellationToken));
-        return messages;
+        var tasks = (await db.QueryAsync<BenchmarkTaskRow>("SELECT * FROM compute.benchmark_tasks WHERE run_id = ANY(@ids) ORDER BY run_id, position",
+            new { ids = runs.Select(r => r.RunId).ToArray() }, cancellationToken)).ToLookup(t => t.RunId);
+        return [.. runs.Select(run => ToMessage(run, [.. tasks[run.RunId]], []))];
     }
 
-    async Task<BenchmarkRun> ToMessageAsync(RunRow run, bool withResults, CancellationToken cancellationToken)
+    static BenchmarkRun ToMessage(RunRow run, IReadOnlyList<BenchmarkTaskRow> tasks, IReadOnlyList<ResultRow> results)
     {
         var message = new BenchmarkRun
         {
             RunId = run.RunId.ToString(), State = run.State, Kinds = { run.Kinds }, StartedBy = run.StartedBy,
             StartedAtMs = run.StartedAt.ToUnixTimeMilliseconds(), FinishedAtMs = run.FinishedAt?.ToUnixTimeMilliseconds() ?? 0,
         };
-        var results = withResults
-            ? await db.QueryAsync<ResultRow>($"SELECT {ResultColumns} FROM compute.benchmark_results WHERE run_id = @RunId ORDER BY result_id", run, cancellationToken)
-            : [];
-        foreach (var task in await TasksAsync(run.RunId, cancellationToken))
+        foreach (var task in tasks)
         {
             var entry = new BenchmarkTask
             {

@@ -22,9 +22,7 @@ public static class NodeViews
             nodes.Add(new JsonObject
             {
                 ["nodeId"] = node.NodeId, ["name"] = node.Name, ["status"] = node.Status,
-                ["utilisation"] = node.Used is { Measured: true } used
-                    ? new JsonObject { ["cpuPercent"] = Math.Round(used.CpuPercent, 2), ["memoryUsedBytes"] = $"{used.MemoryUsedBytes}", ["measuredAtMs"] = $"{used.MeasuredAtMs}" }
-                    : new JsonObject { ["measured"] = false, ["reason"] = node.Used?.Reason ?? "no measurement" },
+                ["utilisation"] = PlatformSummary.Usage(node.Used),
                 ["benchmarks"] = benchmarks is null
                     ? benchmarksError!.DeepClone()
                     : new JsonArray([.. benchmarks.Latest.Where(r => r.NodeId == node.NodeId && r.PeerNodeId == "").OrderBy(r => r.Benchmark, StringComparer.Ordinal).Select(Result)]),

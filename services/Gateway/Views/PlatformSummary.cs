@@ -50,10 +50,13 @@ public static class PlatformSummary
         ["memoryBytes"] = Int64(summary.Capacity?.MemoryBytes ?? 0),
         ["reservedCpuMillis"] = summary.Reserved?.CpuMillis ?? 0,
         ["reservedMemoryBytes"] = Int64(summary.Reserved?.MemoryBytes ?? 0),
-        ["used"] = summary.Used is { Measured: true } used
-            ? new JsonObject { ["cpuPercent"] = Math.Round(used.CpuPercent, 2), ["memoryUsedBytes"] = Int64(used.MemoryUsedBytes), ["measuredAtMs"] = Int64(used.MeasuredAtMs) }
-            : new JsonObject { ["measured"] = false, ["reason"] = summary.Used?.Reason ?? "no measurement" },
+        ["used"] = Usage(summary.Used),
     };
+
+    /// <summary>Measured use as the views show it: the figures with when they were measured, or why there are none.</summary>
+    public static JsonObject Usage(ResourceUsage? used) => used is { Measured: true }
+        ? new JsonObject { ["cpuPercent"] = Math.Round(used.CpuPercent, 2), ["memoryUsedBytes"] = Int64(used.MemoryUsedBytes), ["measuredAtMs"] = Int64(used.MeasuredAtMs) }
+        : new JsonObject { ["measured"] = false, ["reason"] = used?.Reason ?? "no measurement" };
 
     static JsonNode Workloads(WorkloadStats stats)
     {

@@ -16,19 +16,25 @@ public static class SeedPushViews
     {
         ["type"] = "stats",
         ["timestamp"] = clock.GetUtcNow().ToUnixTimeMilliseconds(),
-        ["nodes"] = await ServiceReads.SectionAsync(reads.ResourcesAsync, summary => new JsonArray([.. summary.Nodes.Select(node => (JsonNode)new JsonObject
+        ["nodes"] = await ServiceReads.SectionAsync(reads.ResourcesAsync, summary => new JsonArray([.. summary.Nodes.Select(NodeStats)]), ct),
+    };
+
+    static JsonNode NodeStats(NodeResourceSummary node)
+    {
+        var used = node.Used is { Measured: true } measured ? measured : null;
+        return new JsonObject
         {
             ["nodeId"] = node.NodeId, ["name"] = node.Name, ["status"] = node.Status,
             ["cpuCores"] = node.Capacity?.CpuCores ?? 0,
             ["memoryTotalBytes"] = $"{node.Capacity?.MemoryBytes ?? 0}",
             ["diskTotalBytes"] = $"{node.Capacity?.DiskBytes ?? 0}",
-            ["measured"] = node.Used?.Measured ?? false,
-            ["cpuPercent"] = node.Used is { Measured: true } used ? Math.Round(used.CpuPercent, 2) : null,
-            ["memoryUsedBytes"] = node.Used is { Measured: true } m ? $"{m.MemoryUsedBytes}" : null,
-            ["memoryPercent"] = node.Used is { Measured: true } p && node.Capacity is { MemoryBytes: > 0 } c ? Math.Round(100.0 * p.MemoryUsedBytes / c.MemoryBytes, 2) : null,
-            ["measuredAtMs"] = node.Used is { Measured: true } t ? $"{t.MeasuredAtMs}" : null,
-        })]), ct),
-    };
+            ["measured"] = used is not null,
+            ["cpuPercent"] = used is null ? null : Math.Round(used.CpuPercent, 2),
+            ["memoryUsedBytes"] = used is null ? null : $"{used.MemoryUsedBytes}",
+            ["memoryPercent"] = used is not null && node.Capacity is { MemoryBytes: > 0 } capacity ? Math.Round(100.0 * used.MemoryUsedBytes / capacity.MemoryBytes, 2) : null,
+            ["measuredAtMs"] = used is null ? null : $"{used.MeasuredAtMs}",
+        };
+    }
 
     /// <summary>Every workload's state as Compute holds it; the view sends it when any of them changed.</summary>
     public static async Task<JsonObject> WorkloadStatusAsync(ServiceReads reads, CancellationToken ct) => new()

@@ -21,10 +21,12 @@ public sealed class ServiceReads(
     Scheduler.V1.Scheduler.SchedulerClient scheduler,
     Tokenomics.V1.Tokenomics.TokenomicsClient tokenomics,
     Privacy.V1.Privacy.PrivacyClient privacy,
-    GatewayViewerToken token)
+    GatewayViewerToken token,
+    TimeProvider clock)
 {
     static readonly TimeSpan Deadline = TimeSpan.FromSeconds(5);
 
+    // gRPC deadlines are wall-clock times, whatever clock the views' windows use.
     CallOptions Call(CancellationToken cancellationToken) => new(token.Headers(), DateTime.UtcNow + Deadline, cancellationToken);
 
     public Task<ListNodesResponse> NodesAsync(CancellationToken ct) => registry.ListNodesAsync(new ListNodesRequest(), Call(ct)).ResponseAsync;
@@ -36,7 +38,7 @@ public sealed class ServiceReads(
     /// <summary>Each node's system metrics over the last two minutes, by minute (the newest bucket is the current figure).</summary>
     public Task<MetricsView> SystemMetricsAsync(CancellationToken ct)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = clock.GetUtcNow();
         return monitoringViews.GetSystemMetricsAsync(new SystemMetricsRequest
         {
             StartMs = (now - TimeSpan.FromMinutes(2)).ToUnixTimeMilliseconds(), EndMs = now.ToUnixTimeMilliseconds(), StepMs = 60_000,
@@ -50,7 +52,7 @@ public sealed class ServiceReads(
     /// <summary>Each node's traffic per interface over the last minute, in bytes per second, in one direction (receive or transmit).</summary>
     public async Task<QueryRangeResponse> InterfaceRatesAsync(string direction, CancellationToken ct)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = clock.GetUtcNow();
         var request = new QueryRangeRequest
         {
             Name = $"node_network_{direction}_bytes_total", Aggregation = "rate", StepMs = 60_000, Resolution = "raw",
