@@ -64,6 +64,7 @@ public static class AuthExtensions
             .AddPolicy(PlatformPolicies.Admin, p => p.AddRequirements(new PlatformRoleRequirement("admin")))
             .AddPolicy(PlatformPolicies.Agent, p => p.AddRequirements(new PlatformRoleRequirement("agent", "service")))
             .AddPolicy(PlatformPolicies.Service, p => p.AddRequirements(new PlatformRoleRequirement("service")))
+            .AddPolicy(PlatformPolicies.AdminOrService, p => p.AddRequirements(new PlatformRoleRequirement("admin", "service")))
             .AddPolicy(PlatformPolicies.AgentOrOperator, p => p.AddRequirements(new PlatformRoleRequirement("agent", "operator", "admin", "service")));
         return builder;
     }
@@ -136,4 +137,6 @@ public static class PlatformPolicies
     public const string Service = "service";
     /// <summary>An agent for what its credential is bound to (checked by the RPC), or an operator for anything.</summary>
     public const string AgentOrOperator = "agent-or-operator";
+    /// <summary>Admins, and the platform's services acting on a decision (Tokenomics executing a governance proposal).</summary>
+    public const string AdminOrService = "admin-or-service";
 }

@@ -19,6 +19,7 @@ public sealed partial class RouteTableTests(PlatformFixture fixture)
         ["viewer"] = ("agent", "viewer"), ["operator"] = ("viewer", "operator"), ["admin"] = ("operator", "admin"),
         ["agent"] = ("viewer", "service"), ["service"] = ("agent", "service"),
         ["agent-or-operator"] = ("viewer", "operator"),
+        ["admin-or-service"] = ("operator", "admin"),
     };
 
     [Fact]

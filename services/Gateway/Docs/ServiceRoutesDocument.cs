@@ -111,6 +111,7 @@ public sealed partial class ServiceRoutesDocument(IProxyConfigProvider proxy) : 
         "operator" => " (or admin)",
         "agent" => " (a node's or device's agent token, acting for itself)",
         "agent-or-operator" => ": an operator, or the agent the resource belongs to",
+        "admin-or-service" => ": an admin, or a platform service carrying out a governance decision",
         _ => "",
     };
 

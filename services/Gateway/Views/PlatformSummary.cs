@@ -78,13 +78,15 @@ public static class PlatformSummary
         ["alertsFiring"] = overview.AlertsFiring, ["alertsPending"] = overview.AlertsPending,
     };
 
-    static JsonNode Scheduler(Scheduler.V1.ListJobsResponse response)
+    static JsonNode Scheduler(Scheduler.V1.SchedulerStats stats)
     {
-        var pending = response.Jobs.Count(j => j.Status.Equals("pending", StringComparison.OrdinalIgnoreCase));
+        var byTier = new JsonObject();
+        foreach (var (tier, count) in stats.QueueByTier.OrderBy(t => t.Key, StringComparer.Ordinal)) byTier[tier] = count;
         return new JsonObject
         {
-            ["totalJobs"] = response.Jobs.Count, ["pendingJobs"] = pending, ["queueLength"] = pending,
-            ["runningJobs"] = response.Jobs.Count(j => j.Status.Equals("running", StringComparison.OrdinalIgnoreCase)),
+            ["totalJobs"] = stats.TotalJobs, ["pendingJobs"] = stats.PendingJobs, ["queueLength"] = stats.QueueLength, ["runningJobs"] = stats.RunningJobs,
+            ["scheduledJobs"] = stats.ScheduledJobs, ["queueByTier"] = byTier, ["slaViolations"] = stats.SlaViolations,
+            ["lastSolveMs"] = stats.LastDecision?.SolveMs,
         };
     }
 

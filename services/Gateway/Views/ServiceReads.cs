@@ -63,7 +63,7 @@ public sealed class ServiceReads(
     }
 
     public Task<WorkloadUsageResponse> WorkloadUsageAsync(CancellationToken ct) => monitoringViews.GetWorkloadUsageAsync(new WorkloadUsageRequest(), Call(ct)).ResponseAsync;
-    public Task<Scheduler.V1.ListJobsResponse> JobsAsync(CancellationToken ct) => scheduler.ListJobsAsync(new Scheduler.V1.ListJobsRequest(), Call(ct)).ResponseAsync;
+    public Task<Scheduler.V1.SchedulerStats> JobsAsync(CancellationToken ct) => scheduler.GetStatsAsync(new Scheduler.V1.GetStatsRequest(), Call(ct)).ResponseAsync;
     public Task<Tokenomics.V1.TokenStats> TokensAsync(CancellationToken ct) => tokenomics.GetStatsAsync(new Tokenomics.V1.GetStatsRequest(), Call(ct)).ResponseAsync;
     public Task<Privacy.V1.ListRelaysResponse> RelaysAsync(CancellationToken ct) => privacy.ListRelaysAsync(new Privacy.V1.ListRelaysRequest(), Call(ct)).ResponseAsync;
 

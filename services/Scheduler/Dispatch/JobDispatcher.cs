@@ -1,0 +1,69 @@
+using Grpc.Core;
+using Platform.Compute.V1;
+using Platform.Scheduler.Jobs;
+
+namespace Platform.Scheduler.Dispatch;
+
+/// <summary>
+/// Turns a scheduled job into a Compute workload on its node, and removes workloads. The job is marked scheduled
+/// (committed) before the workload is asked for, with an idempotency key per job attempt: a Scheduler that crashes in
+/// between asks again with the same key and gets the same workload, never a twin.
+/// </summary>
+public sealed class JobDispatcher(Workloads.WorkloadsClient workloads, JobStore jobs, JobEvents events, TimeProvider clock, ILogger<JobDispatcher> logger)
+{
+    public const string JobLabel = "scheduler-job";
+    /// <summary>On every workload the scheduler creates, so one list call finds them all.</summary>
+    public const string ScheduledByLabel = "scheduled-by=scheduler";
+
+    public async Task DispatchAsync(JobRow job, CancellationToken cancellationToken)
+    {
+        var request = new CreateWorkloadRequest
+        {
+            Name = job.Name, Driver = job.Driver, Command = job.Command, Image = job.Image, CpuMillis = job.CpuMillis, MemoryBytes = job.MemoryMib << 20,
+            GpuCount = job.GpuCount, NodeId = job.NodeId!.Value.ToString(), RestartPolicy = "never", IdempotencyKey = job.DispatchKey,
+            Labels = { ["scheduled-by"] = "scheduler", [JobLabel] = job.JobId.ToString(), ["scheduler-owner"] = Truncate(job.Owner), ["sla-tier"] = job.SlaTier },
+        };
+        request.Args.AddRange(job.Args);
+        WorkloadOperation created;
+        try
+        {
+            created = await workloads.CreateWorkloadAsync(request, cancellationToken: cancellationToken);
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.ResourceExhausted or StatusCode.InvalidArgument or StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.AlreadyExists)
+        {
+            // Compute refused it (the node filled up meanwhile, went away, or cannot run it): the job waits for the next solve.
+            var (requeued, _) = await jobs.TransitionAsync(job.JobId, [JobStates.Scheduled], j => j with
+            {
+                Status = JobStates.Pending, Reason = JobReasons.DispatchFailed, NodeId = null, WorkloadId = null, UpdatedAt = clock.GetUtcNow(),
+            }, $"Compute refused the workload: {ex.Status.Detail}", cancellationToken);
+            logger.LogWarning("Job {JobId} not dispatched to node {NodeId}: {Reason}", job.JobId, job.NodeId, ex.Status.Detail);
+            if (requeued is not null) await events.ChangedAsync(requeued);
+            return;
+        }
+        var workloadId = Guid.Parse(created.Workload.WorkloadId);
+        var (recorded, current) = await jobs.TransitionAsync(job.JobId, [JobStates.Scheduled, JobStates.Running],
+            j => j with { WorkloadId = workloadId }, "", cancellationToken);
+        if (recorded is null)
+        {
+            // Cancelled (or requeued) while the workload was being created: it must not run.
+            logger.LogInformation("Job {JobId} is {Status}: removing the workload just created for it", job.JobId, current?.Status);
+            await RemoveAsync(workloadId, cancellationToken);
+            return;
+        }
+        logger.LogInformation("Job {JobId} dispatched as workload {WorkloadId} on node {NodeId} (attempt {Attempt})", job.JobId, workloadId, job.NodeId, job.Attempts);
+    }
+
+    /// <summary>Deletes a workload (the agent stops it first); one already gone or going is fine.</summary>
+    public async Task RemoveAsync(Guid workloadId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await workloads.DeleteWorkloadAsync(new WorkloadRequest { WorkloadId = workloadId.ToString() }, cancellationToken: cancellationToken);
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.Aborted)
+        {
+        }
+    }
+
+    static string Truncate(string text) => text.Length > 256 ? text[..256] : text;
+}

@@ -1,0 +1,77 @@
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.Scheduler.Jobs;
+using Platform.Scheduler.Placement;
+using Platform.Scheduler.Priority;
+using Platform.ServiceDefaults.Data;
+
+namespace Platform.Scheduler.Dispatch;
+
+/// <summary>
+/// The scheduler's loop, on one replica at a time, every interval: follow the placed jobs; finish dispatching jobs a
+/// crash left scheduled without a workload (same idempotency key, so no twin); cancel jobs whose dependencies failed;
+/// then, when the queue or the cluster changed, solve for the pending jobs whose dependencies completed, record the
+/// decision, mark each placement scheduled and dispatch it; and let gold jobs that found no room preempt bronze ones.
+/// </summary>
+public sealed class SchedulingLoop(
+    NpgsqlDataSource db, JobStore jobs, ClusterReader cluster, JobFollower follower, JobDispatcher dispatcher, DependencyGate dependencies,
+    PlacementRecorder recorder, Preemption preemption, FairShareStore fairShare, IOptions<PlacementOptions> options, TimeProvider clock,
+    ILogger<SchedulingLoop> logger) : SingleReplicaJob(db, LockKey, clock, logger)
+{
+    const long LockKey = 0x7363686564; // "sched"
+    string lastInput = "";
+
+    protected override TimeSpan Interval => options.Value.Interval;
+    protected override string Description => "Scheduling";
+
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await follower.FollowAsync(await jobs.InStatesAsync(JobStates.Placed, cancellationToken), cancellationToken);
+            foreach (var job in (await jobs.InStatesAsync([JobStates.Scheduled], cancellationToken)).Where(j => j.WorkloadId is null))
+                await dispatcher.DispatchAsync(job, cancellationToken);
+            var ready = await dependencies.ReadyAsync(await jobs.InStatesAsync([JobStates.Pending], cancellationToken), cancellationToken);
+            if (ready.Count == 0) return;
+            await SolveAsync(ready, cancellationToken);
+        }
+        catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            Logger.LogWarning("Scheduling round skipped: Compute did not answer ({Status}: {Detail})", ex.StatusCode, ex.Status.Detail);
+        }
+    }
+
+    async Task SolveAsync(IReadOnlyList<JobRow> ready, CancellationToken cancellationToken)
+    {
+        var nodes = await cluster.NodesAsync(cancellationToken);
+        var placed = await jobs.InStatesAsync(JobStates.Placed, cancellationToken);
+        var priorities = await fairShare.PrioritiesAsync(nodes.Where(n => n.Ready).Sum(n => n.CpuMillis), cancellationToken);
+        var now = Clock.GetUtcNow();
+        var batch = PlacementBatch.Build(ready.OrderByDescending(priorities.Of).Take(options.Value.MaxBatch), nodes, placed, options.Value, now);
+        // Nothing changed since a solve that placed nothing: the same question would get the same answer.
+        var input = string.Join(';', batch.Jobs.Select(j => j.JobId)) + "|" + string.Join(';', batch.Nodes.Select(n => $"{n.NodeId}:{n.FreeCpuMillis}:{n.FreeMemoryMib}:{n.FreeGpus}:{n.Status}"));
+        if (batch.Jobs.Count == 0 || input == lastInput) return;
+
+        var result = PlacementSolver.Solve(batch.Problem, await recorder.WeightsAsync(cancellationToken), options.Value, seed: (int)(now.ToUnixTimeMilliseconds() & 0x7fffffff), cancellationToken);
+        var decision = await recorder.RecordAsync(batch, result, now, cancellationToken);
+        lastInput = PlacementSolver.Placed(result.Chosen) == 0 ? input : "";
+        Logger.LogInformation("Placed {Placed} of {Jobs} pending jobs on {Nodes} nodes in {Milliseconds:0} ms ({Generations} generations, front of {Front}); decision {DecisionId}",
+            PlacementSolver.Placed(result.Chosen), batch.Jobs.Count, batch.Nodes.Count, result.Elapsed.TotalMilliseconds, result.Generations, result.Front.Count, decision.DecisionId);
+
+        for (var j = 0; j < batch.Jobs.Count; j++)
+        {
+            if (result.Chosen[j] < 0) continue;
+            var node = batch.Nodes[result.Chosen[j]];
+            var (scheduled, _) = await jobs.TransitionAsync(batch.Jobs[j].JobId, [JobStates.Pending], job => job with
+            {
+                Status = JobStates.Scheduled, Reason = JobReasons.Placed, NodeId = node.NodeId, WorkloadId = null, Attempts = job.Attempts + 1,
+                ExitCode = null, UpdatedAt = Clock.GetUtcNow(),
+            }, $"placed on {node.Name} by decision {decision.DecisionId}", cancellationToken);
+            if (scheduled is null) continue; // cancelled or changed meanwhile
+            await recorder.ScheduledAsync(scheduled);
+            await dispatcher.DispatchAsync(scheduled, cancellationToken);
+        }
+        if (options.Value.Preemption) await preemption.MakeRoomAsync(batch, result.Chosen, placed, cancellationToken);
+    }
+}

@@ -1,0 +1,28 @@
+using Platform.Scheduler.Dispatch;
+using Platform.ServiceDefaults.Grpc;
+
+namespace Platform.Scheduler.Placement;
+
+public static class PlacementExtensions
+{
+    public static IHostApplicationBuilder AddPlacement(this IHostApplicationBuilder builder)
+    {
+        builder.Services.Configure<PlacementOptions>(builder.Configuration.GetSection("Scheduler:Placement"));
+        builder.Services.Configure<GovernanceOptions>(builder.Configuration.GetSection("Scheduler:Governance"));
+        builder.AddPlatformGrpcClient<Compute.V1.Compute.ComputeClient>("compute");
+        builder.AddPlatformGrpcClient<Compute.V1.Workloads.WorkloadsClient>("compute");
+        builder.AddPlatformGrpcClient<Compute.V1.Benchmarks.BenchmarksClient>("compute");
+        builder.Services.AddSingleton<ClusterReader>();
+        builder.Services.AddSingleton<DecisionStore>();
+        builder.Services.AddSingleton<ObjectiveWeightsStore>();
+        builder.Services.AddSingleton<PlacementRecorder>();
+        builder.Services.AddSingleton<JobExplainer>();
+        builder.Services.AddSingleton<JobEvents>();
+        builder.Services.AddSingleton<JobDispatcher>();
+        builder.Services.AddSingleton<JobFollower>();
+        builder.Services.AddSingleton<DependencyGate>();
+        builder.Services.AddSingleton<Preemption>();
+        builder.Services.AddHostedService<SchedulingLoop>();
+        return builder;
+    }
+}
