@@ -27,6 +27,8 @@ public sealed class SchedulerWorld : IAsyncDisposable
     readonly Dictionary<string, string> schedulerSettings;
     /// <summary>Nodes whose agent has gone silent: no reports, no heartbeats.</summary>
     public ConcurrentDictionary<string, bool> Silent { get; } = new();
+    /// <summary>Whether the agents start what they are assigned; while false, workloads stay unstarted.</summary>
+    public bool StartWorkloads { get; set; } = true;
     /// <summary>Workloads the agent leaves unstarted.</summary>
     public ConcurrentDictionary<string, bool> Held { get; } = new();
 
@@ -34,7 +36,7 @@ public sealed class SchedulerWorld : IAsyncDisposable
     readonly string computeAddress;
 
     /// <summary>A channel to Compute's real socket whose calls carry <paramref name="token"/>.</summary>
-    Grpc.Net.Client.GrpcChannel ComputeChannel(string token) => computeChannels.GetOrAdd(token, t =>
+    public Grpc.Net.Client.GrpcChannel ComputeChannel(string token) => computeChannels.GetOrAdd(token, t =>
         Grpc.Net.Client.GrpcChannel.ForAddress(computeAddress, new Grpc.Net.Client.GrpcChannelOptions { HttpHandler = new BearerHandler(t) { InnerHandler = new SocketsHttpHandler() } }));
 
     SchedulerWorld(ServiceHost<ComputeProgram> compute, ServiceHost<Program> scheduler, Dictionary<string, string> schedulerSettings)
@@ -65,10 +67,11 @@ public sealed class SchedulerWorld : IAsyncDisposable
     }
 
     /// <summary>Stops the Scheduler (as a crash would: nothing more of its work happens) and starts a new one on the same database.</summary>
-    public async Task RestartSchedulerAsync(IReadOnlyDictionary<string, string> changes)
+    public async Task RestartSchedulerAsync(IReadOnlyDictionary<string, string> changes, Func<Task>? whileStopped = null)
     {
         var database = Scheduler.ConnectionString;
         await Scheduler.DisposeAsync();
+        if (whileStopped is not null) await whileStopped();
         foreach (var (key, value) in changes) schedulerSettings[key] = value;
         Scheduler = await ServiceHost<Program>.StartOnAsync(database, configuration: schedulerSettings);
     }
@@ -125,7 +128,7 @@ public sealed class SchedulerWorld : IAsyncDisposable
                     foreach (var a in (await Assignments.ListAssignmentsAsync(new ListAssignmentsRequest { NodeId = nodeId })).Assignments)
                     {
                         if (a.DesiredState == "absent") reports.Add(new WorkloadReport { WorkloadId = a.WorkloadId, Generation = a.Generation, PowerState = "nostate", Absent = true });
-                        else if (a.DesiredState == "running" && !Held.ContainsKey(a.WorkloadId) && reportedRunning.TryAdd($"{a.WorkloadId}/{a.Generation}", true))
+                        else if (a.DesiredState == "running" && StartWorkloads && !Held.ContainsKey(a.WorkloadId) && reportedRunning.TryAdd($"{a.WorkloadId}/{a.Generation}", true))
                             reports.Add(new WorkloadReport { WorkloadId = a.WorkloadId, Generation = a.Generation, PowerState = "running", Pid = 4242,
                                 StartedAtMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
                     }

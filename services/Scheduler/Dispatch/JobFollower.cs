@@ -45,6 +45,12 @@ public sealed class JobFollower(
         {
             var status = workload.ExitCode == 0 ? JobStates.Completed : JobStates.Failed;
             var started = job.StartedAt ?? FromMs(workload.StartedAtMs) ?? now;
+            // A job that ran and ended between two rounds still ran: its history says so.
+            if (job.Status == JobStates.Scheduled)
+            {
+                if (!await MoveAsync(job, j => j with { Status = JobStates.Running, Reason = JobReasons.Started, StartedAt = started, UpdatedAt = started }, "", cancellationToken)) return;
+                job = job with { Status = JobStates.Running, StartedAt = started };
+            }
             var finished = FromMs(workload.FinishedAtMs) ?? now;
             var moved = await MoveAsync(job, j => Finish(j, status, JobReasons.Exited, workload.ExitCode, finished) with { StartedAt = started },
                 $"the process exited with code {workload.ExitCode}", cancellationToken);
