@@ -9,23 +9,41 @@ using Platform.ServiceDefaults.Data;
 namespace Platform.Scheduler.Dispatch;
 
 /// <summary>
-/// The scheduler's loop, on one replica at a time, every interval: follow the placed jobs; finish dispatching jobs a
+/// The scheduler's loop, on one replica at a time, every interval or sooner when woken (<see cref="LoopWakeups"/>): follow the placed jobs; finish dispatching jobs a
 /// crash left scheduled without a workload (same idempotency key, so no twin); cancel jobs whose dependencies failed;
 /// then, when the queue or the cluster changed, solve for the pending jobs whose dependencies completed, record the
 /// decision, mark each placement scheduled and dispatch it; and let gold jobs that found no room preempt bronze ones.
 /// </summary>
 public sealed class SchedulingLoop(
     NpgsqlDataSource db, JobStore jobs, ClusterReader cluster, JobFollower follower, JobDispatcher dispatcher, DependencyGate dependencies,
-    PlacementRecorder recorder, Preemption preemption, FairShareStore fairShare, IOptions<PlacementOptions> options, TimeProvider clock,
-    ILogger<SchedulingLoop> logger) : SingleReplicaJob(db, LockKey, clock, logger)
+    PlacementRecorder recorder, Preemption preemption, FairShareStore fairShare, LoopWakeups wakeups, IOptions<PlacementOptions> options,
+    TimeProvider clock, ILogger<SchedulingLoop> logger) : BackgroundService
 {
     const long LockKey = 0x7363686564; // "sched"
     string lastInput = "";
 
-    protected override TimeSpan Interval => options.Value.Interval;
-    protected override string Description => "Scheduling";
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await using var replica = new SingleReplica(db, LockKey, logger);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await wakeups.WaitAsync(options.Value.Interval, clock, stoppingToken);
+            if (stoppingToken.IsCancellationRequested || !await replica.IsMineAsync(stoppingToken)) continue;
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (NpgsqlException ex)
+            {
+                logger.LogError(ex, "Scheduling round failed; next try in {Interval}", options.Value.Interval);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+            }
+        }
+    }
 
-    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
+    async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -38,7 +56,7 @@ public sealed class SchedulingLoop(
         }
         catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            Logger.LogWarning("Scheduling round skipped: Compute did not answer ({Status}: {Detail})", ex.StatusCode, ex.Status.Detail);
+            logger.LogWarning("Scheduling round skipped: Compute did not answer ({Status}: {Detail})", ex.StatusCode, ex.Status.Detail);
         }
     }
 
@@ -47,7 +65,7 @@ public sealed class SchedulingLoop(
         var nodes = await cluster.NodesAsync(cancellationToken);
         var placed = await jobs.InStatesAsync(JobStates.Placed, cancellationToken);
         var priorities = await fairShare.PrioritiesAsync(nodes.Where(n => n.Ready).Sum(n => n.CpuMillis), cancellationToken);
-        var now = Clock.GetUtcNow();
+        var now = clock.GetUtcNow();
         var batch = PlacementBatch.Build(ready.OrderByDescending(priorities.Of).Take(options.Value.MaxBatch), nodes, placed, options.Value, now);
         // Nothing changed since a solve that placed nothing: the same question would get the same answer.
         var input = string.Join(';', batch.Jobs.Select(j => j.JobId)) + "|" + string.Join(';', batch.Nodes.Select(n => $"{n.NodeId}:{n.FreeCpuMillis}:{n.FreeMemoryMib}:{n.FreeGpus}:{n.Status}"));
@@ -56,7 +74,7 @@ public sealed class SchedulingLoop(
         var result = PlacementSolver.Solve(batch.Problem, await recorder.WeightsAsync(cancellationToken), options.Value, seed: (int)(now.ToUnixTimeMilliseconds() & 0x7fffffff), cancellationToken);
         var decision = await recorder.RecordAsync(batch, result, now, cancellationToken);
         lastInput = PlacementSolver.Placed(result.Chosen) == 0 ? input : "";
-        Logger.LogInformation("Placed {Placed} of {Jobs} pending jobs on {Nodes} nodes in {Milliseconds:0} ms ({Generations} generations, front of {Front}); decision {DecisionId}",
+        logger.LogInformation("Placed {Placed} of {Jobs} pending jobs on {Nodes} nodes in {Milliseconds:0} ms ({Generations} generations, front of {Front}); decision {DecisionId}",
             PlacementSolver.Placed(result.Chosen), batch.Jobs.Count, batch.Nodes.Count, result.Elapsed.TotalMilliseconds, result.Generations, result.Front.Count, decision.DecisionId);
 
         for (var j = 0; j < batch.Jobs.Count; j++)
@@ -66,7 +84,7 @@ public sealed class SchedulingLoop(
             var (scheduled, _) = await jobs.TransitionAsync(batch.Jobs[j].JobId, [JobStates.Pending], job => job with
             {
                 Status = JobStates.Scheduled, Reason = JobReasons.Placed, NodeId = node.NodeId, WorkloadId = null, Attempts = job.Attempts + 1,
-                ExitCode = null, UpdatedAt = Clock.GetUtcNow(),
+                ExitCode = null, UpdatedAt = clock.GetUtcNow(),
             }, $"placed on {node.Name} by decision {decision.DecisionId}", cancellationToken);
             if (scheduled is null) continue; // cancelled or changed meanwhile
             await recorder.ScheduledAsync(scheduled);

@@ -7,7 +7,7 @@ public sealed record Nsga2Options
 {
     public int PopulationSize { get; init; } = 100;
     public int Generations { get; init; } = 250;
-    /// <summary>Stop after the generation during which this much time has passed; null: run every generation.</summary>
+    /// <summary>Stop before a generation that would end past this much time (judged by the average so far); null: run every generation.</summary>
     public TimeSpan? TimeBudget { get; init; }
     public int Seed { get; init; }
     /// <summary>Evaluate each generation's offspring on every core: worth it when an evaluation costs more than scheduling it.</summary>
@@ -38,8 +38,7 @@ public sealed class Nsga2<TGenome>(IProblem<TGenome> problem, IVariation<TGenome
         var evaluations = population.Count;
         population = Survive(population, size);
         var generation = 0;
-        while (generation < options.Generations && !cancellationToken.IsCancellationRequested
-               && (options.TimeBudget is not { } budget || clock.Elapsed < budget))
+        while (generation < options.Generations && !cancellationToken.IsCancellationRequested && !OverBudget(clock.Elapsed, generation))
         {
             var offspring = new List<Individual<TGenome>>(size + 1);
             while (offspring.Count < size)
@@ -59,6 +58,10 @@ public sealed class Nsga2<TGenome>(IProblem<TGenome> problem, IVariation<TGenome
         var front = population.Where(i => i.Rank == 0).ToList();
         return new Nsga2Result<TGenome>(population, front, generation, evaluations, clock.Elapsed);
     }
+
+    /// <summary>Whether another generation, as long as the average one so far, would end past the time budget.</summary>
+    bool OverBudget(TimeSpan elapsed, int generations) =>
+        options.TimeBudget is { } budget && elapsed + (generations == 0 ? TimeSpan.Zero : elapsed / (generations + 1)) >= budget;
 
     void Evaluate(List<Individual<TGenome>> individuals)
     {

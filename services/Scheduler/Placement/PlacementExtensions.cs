@@ -22,6 +22,8 @@ public static class PlacementExtensions
         builder.Services.AddSingleton<JobFollower>();
         builder.Services.AddSingleton<DependencyGate>();
         builder.Services.AddSingleton<Preemption>();
+        builder.Services.AddSingleton<LoopWakeups>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LoopWakeups>());
         builder.Services.AddHostedService<SchedulingLoop>();
         return builder;
     }
