@@ -1,6 +1,6 @@
 using Platform.Scheduler.Dispatch;
-using Platform.Scheduler.Jobs;
 using Platform.Scheduler.Placement;
+using Platform.Scheduler.Queue;
 using Platform.ServiceDefaults.Cache;
 using Platform.ServiceDefaults.Data;
 using Platform.ServiceDefaults.Grpc;
@@ -11,8 +11,9 @@ builder.AddServiceDefaults();
 builder.AddPlatformDatabase<Program>(schema: "scheduler");
 builder.AddPlatformCache();
 builder.AddPlatformGrpc();
-builder.AddJobQueue();          // Jobs/: submit, list, update, cancel, priorities, the queue's views
-builder.AddPlacement();         // Placement/ and Dispatch/: NSGA-II over the cluster from Compute, the loop that dispatches and follows
+builder.AddJobQueue();          // Queue/ over Jobs/ and Priority/: submit, list, update, cancel, priorities, blockers, the queue's views
+builder.AddPlacement();         // Placement/ over Optimization/: the cluster from Compute, NSGA-II placement, decisions, weights
+builder.AddDispatch();          // Dispatch/: the loop that solves, dispatches to Compute and follows every placed job
 
 var app = builder.Build();
 

@@ -33,7 +33,7 @@ public sealed class JobFollower(
         var now = clock.GetUtcNow();
         if (workload is null || workload.VmState == "deleted")
         {
-            await MoveAsync(job, j => Finish(j, JobStates.Failed, JobReasons.WorkloadGone, null, now), "its workload was deleted outside the scheduler", cancellationToken);
+            await MoveAsync(job, j => j.Finished(JobStates.Failed, JobReasons.WorkloadGone, null, now), "its workload was deleted outside the scheduler", cancellationToken);
             return;
         }
         if (workload.VmState == "lost")
@@ -52,7 +52,7 @@ public sealed class JobFollower(
                 job = job with { Status = JobStates.Running, StartedAt = started };
             }
             var finished = FromMs(workload.FinishedAtMs) ?? now;
-            var moved = await MoveAsync(job, j => Finish(j, status, JobReasons.Exited, workload.ExitCode, finished) with { StartedAt = started },
+            var moved = await MoveAsync(job, j => j.Finished(status, JobReasons.Exited, workload.ExitCode, finished) with { StartedAt = started },
                 $"the process exited with code {workload.ExitCode}", cancellationToken);
             if (moved) await fairShare.AddAsync(job.Owner, job.CpuMillis / 1000.0 * Math.Max(0, (finished - started).TotalSeconds), cancellationToken);
             await dispatcher.RemoveAsync(job.WorkloadId!.Value, cancellationToken);
@@ -60,7 +60,7 @@ public sealed class JobFollower(
         }
         if (workload.VmState == "error")
         {
-            await MoveAsync(job, j => Finish(j, JobStates.Failed, JobReasons.WorkloadFailed, null, now), workload.Message, cancellationToken);
+            await MoveAsync(job, j => j.Finished(JobStates.Failed, JobReasons.WorkloadFailed, null, now), workload.Message, cancellationToken);
             await dispatcher.RemoveAsync(job.WorkloadId!.Value, cancellationToken);
             return;
         }
@@ -72,7 +72,7 @@ public sealed class JobFollower(
         }
         if (job is { Status: JobStates.Running, MaxRuntimeS: > 0, StartedAt: { } since } && now - since > TimeSpan.FromSeconds(job.MaxRuntimeS))
         {
-            if (await MoveAsync(job, j => Finish(j, JobStates.Timeout, JobReasons.MaxRuntime, null, now), $"ran longer than its maximum of {job.MaxRuntimeS} s", cancellationToken))
+            if (await MoveAsync(job, j => j.Finished(JobStates.Timeout, JobReasons.MaxRuntime, null, now), $"ran longer than its maximum of {job.MaxRuntimeS} s", cancellationToken))
                 await dispatcher.RemoveAsync(job.WorkloadId!.Value, cancellationToken);
         }
     }
@@ -126,9 +126,6 @@ public sealed class JobFollower(
             return null;
         }
     }
-
-    public static JobRow Finish(JobRow job, string status, string reason, int? exitCode, DateTimeOffset at) =>
-        job with { Status = status, Reason = reason, ExitCode = exitCode, FinishedAt = at, UpdatedAt = at };
 
     static DateTimeOffset? FromMs(long ms) => ms > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 }

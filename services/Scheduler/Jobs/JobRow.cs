@@ -42,6 +42,10 @@ public sealed record JobRow
     /// <summary>Whether the job ran, or still runs or waits, past its deadline.</summary>
     public bool DeadlineMissed(DateTimeOffset now) => Deadline is { } deadline && (FinishedAt ?? now) > deadline && Status != JobStates.Cancelled;
 
+    /// <summary>The job ended: its final status, why, the exit code when a process exited, and when.</summary>
+    public JobRow Finished(string status, string reason, int? exitCode, DateTimeOffset at) =>
+        this with { Status = status, Reason = reason, ExitCode = exitCode, FinishedAt = at, UpdatedAt = at };
+
     public Job ToMessage(DateTimeOffset now, double priority = 0)
     {
         var job = new Job

@@ -1,4 +1,3 @@
-using Platform.Scheduler.Dispatch;
 using Platform.ServiceDefaults.Grpc;
 
 namespace Platform.Scheduler.Placement;
@@ -16,15 +15,6 @@ public static class PlacementExtensions
         builder.Services.AddSingleton<DecisionStore>();
         builder.Services.AddSingleton<ObjectiveWeightsStore>();
         builder.Services.AddSingleton<PlacementRecorder>();
-        builder.Services.AddSingleton<JobExplainer>();
-        builder.Services.AddSingleton<JobEvents>();
-        builder.Services.AddSingleton<JobDispatcher>();
-        builder.Services.AddSingleton<JobFollower>();
-        builder.Services.AddSingleton<DependencyGate>();
-        builder.Services.AddSingleton<Preemption>();
-        builder.Services.AddSingleton<LoopWakeups>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<LoopWakeups>());
-        builder.Services.AddHostedService<SchedulingLoop>();
         return builder;
     }
 }

@@ -1,4 +1,3 @@
-using Platform.Scheduler.Dispatch;
 using Platform.Scheduler.Jobs;
 using Platform.Scheduler.V1;
 

@@ -1,7 +1,6 @@
-using Platform.Scheduler.Jobs;
 using Platform.ServiceDefaults.Cache;
 
-namespace Platform.Scheduler.Dispatch;
+namespace Platform.Scheduler.Jobs;
 
 /// <summary><c>job.&lt;status&gt;</c> events on <c>platform.events.jobs</c>, after the change is committed; the job as the API shows it.</summary>
 public sealed class JobEvents(EventPublisher events, TimeProvider clock)

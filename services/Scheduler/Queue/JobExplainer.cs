@@ -2,9 +2,10 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Platform.Scheduler.Dispatch;
 using Platform.Scheduler.Jobs;
+using Platform.Scheduler.Placement;
 using Platform.Scheduler.V1;
 
-namespace Platform.Scheduler.Placement;
+namespace Platform.Scheduler.Queue;
 
 /// <summary>
 /// Why a pending job waits: the dependencies not yet completed, every constraint each node fails, and an estimated

@@ -2,13 +2,14 @@ using System.Security.Claims;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Platform.Scheduler.Dispatch;
+using Platform.Scheduler.Jobs;
 using Platform.Scheduler.Placement;
 using Platform.Scheduler.Priority;
 using Platform.Scheduler.V1;
 using Platform.ServiceDefaults.Auth;
 using Platform.ServiceDefaults.Grpc;
 
-namespace Platform.Scheduler.Jobs;
+namespace Platform.Scheduler.Queue;
 
 /// <summary>
 /// Seed 003's job queue: submit, list, get (with history and blockers), update while pending, cancel, a job's
@@ -87,7 +88,7 @@ public sealed class JobQueueService(
         var job = await VisibleJobAsync(request.JobId, context);
         var now = clock.GetUtcNow();
         var (cancelled, current) = await jobs.TransitionAsync(job.JobId, [JobStates.Pending, .. JobStates.Placed],
-            j => JobFollower.Finish(j, JobStates.Cancelled, JobReasons.Cancelled, null, now), $"cancelled by {context.Caller()}", context.CancellationToken);
+            j => j.Finished(JobStates.Cancelled, JobReasons.Cancelled, null, now), $"cancelled by {context.Caller()}", context.CancellationToken);
         if (cancelled is null) throw new JobStateConflict(current!, "the job has finished");
         logger.LogInformation("Job {JobId} cancelled by {Caller} (it was {Status})", job.JobId, context.Caller(), current!.Status);
         // Its workload is stopped and removed; should Compute not answer now, the loop removes it as an orphan.

@@ -1,6 +1,8 @@
+using Platform.Scheduler.Jobs;
+using Platform.Scheduler.Placement;
 using Platform.Scheduler.Priority;
 
-namespace Platform.Scheduler.Jobs;
+namespace Platform.Scheduler.Queue;
 
 public static class JobQueueExtensions
 {
@@ -8,8 +10,10 @@ public static class JobQueueExtensions
     {
         builder.Services.Configure<PriorityOptions>(builder.Configuration.GetSection("Scheduler:Priority"));
         builder.Services.AddSingleton<JobStore>();
+        builder.Services.AddSingleton<JobEvents>();
         builder.Services.AddSingleton<FairShareStore>();
         builder.Services.AddSingleton<QueueViews>();
+        builder.Services.AddSingleton<JobExplainer>();
         return builder;
     }
 }

@@ -1,10 +1,11 @@
 using Grpc.Core;
 using Npgsql;
+using Platform.Scheduler.Jobs;
 using Platform.Scheduler.Placement;
 using Platform.Scheduler.V1;
 using Platform.ServiceDefaults.Data;
 
-namespace Platform.Scheduler.Jobs;
+namespace Platform.Scheduler.Queue;
 
 /// <summary>The queue counted (per tier and status, wait times, SLA violations, the last decision) and the nodes as the scheduler sees them.</summary>
 public sealed class QueueViews(NpgsqlDataSource db, JobStore jobs, ClusterReader cluster, DecisionStore decisions, TimeProvider clock)
