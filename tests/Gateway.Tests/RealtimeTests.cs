@@ -99,9 +99,11 @@ public sealed class RealtimeTests
         var viewer = (await gateway.LoginAsync("vera", "a long enough password")).GetProperty("accessToken").GetString()!;
 
         await using var client = await RealtimeClient.ConnectAsync(gateway, viewer);
-        await client.SendAsync(new { type = "subscribe", topics = new[] { "nodes", "audit", "weather" } });
-        var answers = new[] { await client.NextAsync(), await client.NextAsync(), await client.NextAsync() };
+        await client.SendAsync(new { type = "subscribe", topics = new[] { "nodes", "audit", "weather", "jobs" } });
+        var answers = new[] { await client.NextAsync(), await client.NextAsync(), await client.NextAsync(), await client.NextAsync() };
         Assert.Contains(answers, a => a.GetProperty("type").GetString() == "error" && a.GetProperty("code").GetString() == "forbidden_topic" && a.GetProperty("topic").GetString() == "audit");
+        // Jobs belong to their owners: their events are for operators.
+        Assert.Contains(answers, a => a.GetProperty("type").GetString() == "error" && a.GetProperty("code").GetString() == "forbidden_topic" && a.GetProperty("topic").GetString() == "jobs");
         Assert.Contains(answers, a => a.GetProperty("type").GetString() == "error" && a.GetProperty("code").GetString() == "unknown_topic" && a.GetProperty("topic").GetString() == "weather");
         Assert.Contains(answers, a => a.GetProperty("type").GetString() == "subscribed" && a.GetProperty("topics").EnumerateArray().Select(t => t.GetString()).SequenceEqual(["nodes"]));
         await client.SendRawAsync("{\"type\": \"subscribe\", \"topics\": \"nodes\"}");

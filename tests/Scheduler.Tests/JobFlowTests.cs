@@ -50,10 +50,16 @@ public sealed class JobFlowTests : IAsyncLifetime
         Assert.Equal(("chosen", 5), (decision.Chosen.Label, decision.Chosen.Objectives.Count));
         Assert.Equal(["first-fit", "best-fit"], decision.Baselines.Select(b => b.Label));
         Assert.Contains(decision.Placements, p => p.JobId == failing.JobId && p.NodeId == node.NodeId);
+        // Which job went where is for operators: a viewer gets the front without the placements, and no job ids on the nodes.
+        Assert.Empty((await world.Placements("vera", "viewer").GetLatestDecisionAsync(new GetLatestDecisionRequest())).Placements);
+        var longJob = await world.Jobs().SubmitJobAsync(Job("held"));
+        await world.WaitForAsync(longJob.JobId, "running");
+        Assert.Equal([longJob.JobId], (await world.Jobs().ListNodesAsync(new V1.ListNodesRequest())).Nodes.Single().JobIds);
+        Assert.Empty((await world.Jobs("vera", "viewer").ListNodesAsync(new V1.ListNodesRequest())).Nodes.Single().JobIds);
         var stats = await world.Jobs().GetStatsAsync(new GetStatsRequest());
-        Assert.Equal((2, 1, 1), (stats.TotalJobs, stats.ByStatus["completed"], stats.ByStatus["failed"]));
-        Assert.Equal(2, stats.WaitByTier.Values.Sum(w => w.Jobs));
-        Assert.Equal(decision.DecisionId, stats.LastDecision.DecisionId);
+        Assert.Equal((3, 1, 1, 1), (stats.TotalJobs, stats.ByStatus["completed"], stats.ByStatus["failed"], stats.RunningJobs));
+        Assert.Equal(3, stats.WaitByTier.Values.Sum(w => w.Jobs));
+        Assert.Equal((await world.Placements().GetLatestDecisionAsync(new GetLatestDecisionRequest())).DecisionId, stats.LastDecision.DecisionId);
     }
 
     [Fact]

@@ -76,4 +76,39 @@ public sealed class PlacementPolicyTests : IAsyncLifetime
         Assert.Contains("makespan", await bad.Content.ReadAsStringAsync());
         Assert.Equal(4.0, (await world.Placements("vera", "viewer").GetObjectiveWeightsAsync(new GetObjectiveWeightsRequest())).SlaLateness);
     }
+
+    [Fact]
+    public async Task Jobs_no_node_can_take_never_crowd_out_those_that_fit_and_absurd_capacity_is_refused()
+    {
+        await world.RestartSchedulerAsync(new Dictionary<string, string> { ["Scheduler:Placement:MaxBatch"] = "2" });
+        // An agent may claim any capacity: Compute refuses figures past any machine's.
+        var absurd = await Assert.ThrowsAsync<RpcException>(() => world.AddNodeAsync("liar", cores: int.MaxValue / 1000 + 1));
+        Assert.Contains("capacity.cpu_cores", absurd.Status.Detail);
+        await world.AddNodeAsync("big", cores: 100_000, labels: new() { ["zone"] = "nowhere" });
+        await world.AddNodeAsync("worker-a");
+        for (var i = 0; i < 3; i++)
+            await world.Jobs().SubmitJobAsync(new SubmitJobRequest { Name = $"stranded-{i}", Command = "true", SlaTier = "gold", NodeSelector = { ["zone"] = "mars" } });
+        var humble = await world.Jobs().SubmitJobAsync(new SubmitJobRequest { Name = "humble", Command = "true", SlaTier = "bronze", NodeSelector = { ["zone"] = "nowhere" } });
+        var fits = await world.Jobs().SubmitJobAsync(new SubmitJobRequest { Name = "fits", Command = "true", SlaTier = "bronze" });
+        await world.WaitForAsync(humble.JobId, "running");
+        await world.WaitForAsync(fits.JobId, "running");
+    }
+
+    [Fact]
+    public async Task Anti_affine_jobs_never_share_a_node_and_one_waits_when_there_is_only_one()
+    {
+        var first = await world.AddNodeAsync("worker-a", cores: 8);
+        SubmitJobRequest Replica(string name) => new() { Name = name, Command = "sleep", Labels = { ["app"] = "db" }, AntiAffinity = { ["app"] = "db" } };
+        var one = await world.Jobs().SubmitJobAsync(Replica("db-1"));
+        var two = await world.Jobs().SubmitJobAsync(Replica("db-2"));
+        await Eventually.HoldsAsync(async () => (await world.Jobs().ListJobsAsync(new ListJobsRequest { State = "running" })).Jobs.Count == 1, "one replica running");
+        var waiting = (await world.Jobs().ListJobsAsync(new ListJobsRequest { State = "pending" })).Jobs.Single();
+        var explained = await world.Jobs().GetJobAsync(new JobRequest { JobId = waiting.JobId });
+        Assert.Contains(explained.Blockers.Single().Blockers, b => b.Constraint == "anti-affinity");
+
+        var second = await world.AddNodeAsync("worker-b", cores: 8);
+        var a = await world.WaitForAsync(one.JobId, "running");
+        var b = await world.WaitForAsync(two.JobId, "running");
+        Assert.Equal(new[] { first.NodeId, second.NodeId }.Order(), new[] { a.NodeId, b.NodeId }.Order());
+    }
 }

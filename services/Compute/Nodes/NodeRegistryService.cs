@@ -131,9 +131,10 @@ public sealed partial class NodeRegistryService(
             .Require(!string.IsNullOrWhiteSpace(request.Hostname) && request.Hostname.Length <= 253, "hostname", "must be 1-253 characters")
             .Require(request.Addresses.Count <= 64, "addresses", "at most 64 addresses")
             .Require(capacity is not null, "capacity", "is required")
-            .Require(capacity is null || capacity.CpuCores > 0, "capacity.cpu_cores", "must be positive")
-            .Require(capacity is null || capacity.MemoryBytes > 0, "capacity.memory_bytes", "must be positive")
-            .Require(capacity is null || capacity.GpuCount >= 0, "capacity.gpu_count", "must not be negative")
+            // Bounds past any machine: capacity is counted in thousandths of a core and summed over nodes.
+            .Require(capacity is null || capacity.CpuCores is > 0 and <= 100_000, "capacity.cpu_cores", "must be between 1 and 100000")
+            .Require(capacity is null || capacity.MemoryBytes is > 0 and <= 1L << 50, "capacity.memory_bytes", "must be between 1 and 2^50 (1 PiB)")
+            .Require(capacity is null || capacity.GpuCount is >= 0 and <= 4096, "capacity.gpu_count", "must be between 0 and 4096")
             .Require(capacity is null || capacity.DiskBytes >= 0, "capacity.disk_bytes", "must not be negative")
             .Require(request.Labels.Count <= 64 && request.Labels.All(l => l.Key.Length is > 0 and <= 63 && l.Value.Length <= 256), "labels", "at most 64 labels; keys 1-63 characters, values up to 256")
             .Require(!string.IsNullOrWhiteSpace(request.AgentVersion), "agent_version", "is required")

@@ -13,7 +13,7 @@ public sealed record Candidate(Guid NodeId, string Name, long FreeCpu, long Free
 /// <summary>What placement reads of <c>compute.nodes</c>, inside the placing transaction.</summary>
 internal static class PlacementStore
 {
-    const string Free = "n.node_id, n.name, (n.cpu_cores * 1000 - r.cpu)::bigint AS free_cpu, n.memory_bytes - r.memory AS free_memory, (n.gpu_count - r.gpu)::bigint AS free_gpu";
+    const string Free = "n.node_id, n.name, (n.cpu_cores::bigint * 1000 - r.cpu) AS free_cpu, n.memory_bytes - r.memory AS free_memory, (n.gpu_count - r.gpu)::bigint AS free_gpu";
 
     /// <summary>Admitted, schedulable nodes Ready since <paramref name="readySince"/>, with the driver and the selector's labels.</summary>
     public static async Task<List<Candidate>> CandidatesAsync(NpgsqlTransaction transaction, CreateWorkloadRequest request,

@@ -10,6 +10,7 @@ namespace Platform.Gateway.Realtime;
 public static class RealtimeTopics
 {
     static readonly string[] Everyone = ["viewer", "operator", "admin"];
+    static readonly string[] Operators = ["operator", "admin"];
 
     public static readonly IReadOnlyDictionary<string, string[]> RolesFor = new Dictionary<string, string[]>
     {
@@ -17,7 +18,8 @@ public static class RealtimeTopics
         ["alerts"] = Everyone,
         ["nodes"] = Everyone,
         ["workloads"] = Everyone,
-        ["jobs"] = Everyone,
+        // Jobs are their owners' (a viewer sees only its own through the API): their events are for operators.
+        ["jobs"] = Operators,
         ["ledger"] = Everyone,
         ["governance"] = Everyone,
         ["circuits"] = Everyone,

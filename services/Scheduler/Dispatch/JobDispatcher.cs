@@ -1,6 +1,8 @@
 using Grpc.Core;
+using Microsoft.Extensions.Options;
 using Platform.Compute.V1;
 using Platform.Scheduler.Jobs;
+using Platform.Scheduler.Placement;
 
 namespace Platform.Scheduler.Dispatch;
 
@@ -9,7 +11,8 @@ namespace Platform.Scheduler.Dispatch;
 /// (committed) before the workload is asked for, with an idempotency key per job attempt: a Scheduler that crashes in
 /// between asks again with the same key and gets the same workload, never a twin.
 /// </summary>
-public sealed class JobDispatcher(Workloads.WorkloadsClient workloads, JobStore jobs, JobEvents events, TimeProvider clock, ILogger<JobDispatcher> logger)
+public sealed class JobDispatcher(
+    Workloads.WorkloadsClient workloads, JobStore jobs, JobEvents events, IOptions<PlacementOptions> options, TimeProvider clock, ILogger<JobDispatcher> logger)
 {
     public const string JobLabel = "scheduler-job";
     /// <summary>On every workload the scheduler creates, so one list call finds them all.</summary>
@@ -21,7 +24,7 @@ public sealed class JobDispatcher(Workloads.WorkloadsClient workloads, JobStore 
         {
             Name = job.Name, Driver = job.Driver, Command = job.Command, Image = job.Image, CpuMillis = job.CpuMillis, MemoryBytes = job.MemoryMib << 20,
             GpuCount = job.GpuCount, NodeId = job.NodeId!.Value.ToString(), RestartPolicy = "never", IdempotencyKey = job.DispatchKey,
-            Labels = { ["scheduled-by"] = "scheduler", [JobLabel] = job.JobId.ToString(), ["scheduler-owner"] = Truncate(job.Owner), ["sla-tier"] = job.SlaTier },
+            NodeSelector = { job.NodeSelector }, Labels = { ["scheduled-by"] = "scheduler", [JobLabel] = job.JobId.ToString(), ["sla-tier"] = job.SlaTier },
         };
         request.Args.AddRange(job.Args);
         WorkloadOperation created;
@@ -29,20 +32,33 @@ public sealed class JobDispatcher(Workloads.WorkloadsClient workloads, JobStore 
         {
             created = await workloads.CreateWorkloadAsync(request, cancellationToken: cancellationToken);
         }
-        catch (RpcException ex) when (ex.StatusCode is StatusCode.ResourceExhausted or StatusCode.InvalidArgument or StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.AlreadyExists)
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.AlreadyExists)
         {
-            // Compute refused it (the node filled up meanwhile, went away, or cannot run it): the job waits for the next solve.
-            var (requeued, _) = await jobs.TransitionAsync(job.JobId, [JobStates.Scheduled], j => j with
-            {
-                Status = JobStates.Pending, Reason = JobReasons.DispatchFailed, NodeId = null, WorkloadId = null, UpdatedAt = clock.GetUtcNow(),
-            }, $"Compute refused the workload: {ex.Status.Detail}", cancellationToken);
+            // Compute will never run it as asked (a rule of its own the job's request breaks): placing it again would not help.
+            var (refused, _) = await jobs.TransitionAsync(job.JobId, [JobStates.Scheduled],
+                j => j.Finished(JobStates.Failed, JobReasons.Refused, null, clock.GetUtcNow()) with { NodeId = null },
+                $"Compute refused the workload: {ex.Status.Detail}", cancellationToken, when: j => j.WorkloadId is null);
+            logger.LogWarning("Job {JobId} failed: Compute refused its workload ({Reason})", job.JobId, ex.Status.Detail);
+            if (refused is not null) await events.ChangedAsync(refused);
+            return;
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.ResourceExhausted or StatusCode.FailedPrecondition or StatusCode.NotFound)
+        {
+            // No room there after all (the node filled up meanwhile, or went away): the job waits for the next solve, a few times.
+            var giveUp = job.Attempts >= options.Value.MaxAttempts;
+            var (requeued, _) = await jobs.TransitionAsync(job.JobId, [JobStates.Scheduled], j => giveUp
+                ? j.Finished(JobStates.Failed, JobReasons.TooManyAttempts, null, clock.GetUtcNow()) with { NodeId = null }
+                : j with { Status = JobStates.Pending, Reason = JobReasons.DispatchFailed, NodeId = null, WorkloadId = null, UpdatedAt = clock.GetUtcNow() },
+                $"Compute refused the workload: {ex.Status.Detail}", cancellationToken, when: j => j.WorkloadId is null && j.Attempts == job.Attempts);
             logger.LogWarning("Job {JobId} not dispatched to node {NodeId}: {Reason}", job.JobId, job.NodeId, ex.Status.Detail);
             if (requeued is not null) await events.ChangedAsync(requeued);
             return;
         }
         var workloadId = Guid.Parse(created.Workload.WorkloadId);
+        Identity = created.Workload.Owner;
+        // Only for the attempt it was made for: a late answer for an attempt since requeued must not be taken for the new one.
         var (recorded, current) = await jobs.TransitionAsync(job.JobId, [JobStates.Scheduled, JobStates.Running],
-            j => j with { WorkloadId = workloadId }, "", cancellationToken);
+            j => j with { WorkloadId = workloadId }, "", cancellationToken, when: j => j.Attempts == job.Attempts && (j.WorkloadId is null || j.WorkloadId == workloadId));
         if (recorded is null)
         {
             // Cancelled (or requeued) while the workload was being created: it must not run.
@@ -65,5 +81,9 @@ public sealed class JobDispatcher(Workloads.WorkloadsClient workloads, JobStore 
         }
     }
 
-    static string Truncate(string text) => text.Length > 256 ? text[..256] : text;
+    /// <summary>Who Compute takes the scheduler for (its workloads' owner), once it has created one; null before.</summary>
+    public string? Identity { get; private set; }
+
+    /// <summary>Learns the scheduler's owner name from a workload known to be its own.</summary>
+    public void Recognise(string owner) => Identity ??= owner;
 }

@@ -23,16 +23,20 @@ public sealed class Preemption(JobFollower follower, TimeProvider clock, ILogger
         {
             var gold = batch.Jobs[j];
             if (chosen[j] >= 0 || gold.SlaTier != SlaTiers.Gold || madeRoomFor.ContainsKey(gold.JobId)) continue;
-            foreach (var n in batch.Problem.Jobs[j].EligibleNodes)
+            var eligible = batch.Problem.Jobs[j].EligibleNodes;
+            // Room it only missed by chance (the solve left it waiting though a node has space): the next solve places it.
+            if (eligible.Any(n => Room(batch, chosen, n) is var room && room.Cpu >= gold.CpuMillis && room.Memory >= gold.MemoryMib && room.Gpus >= gold.GpuCount)) continue;
+            foreach (var n in eligible)
             {
                 var node = batch.Nodes[n];
-                var taken = Enumerable.Range(0, chosen.Length).Where(k => chosen[k] == n).Select(k => batch.Jobs[k]).ToList();
-                var (cpu, memory, gpus) = (node.FreeCpuMillis - taken.Sum(t => t.CpuMillis), node.FreeMemoryMib - taken.Sum(t => t.MemoryMib), node.FreeGpus - taken.Sum(t => t.GpuCount));
+                var (cpu, memory, gpus) = Room(batch, chosen, n);
                 var victims = new List<JobRow>();
                 foreach (var bronze in placed.Where(p => p.NodeId == node.NodeId && p is { Preemptible: true, SlaTier: SlaTiers.Bronze } && !preempted.Contains(p.JobId))
                              .OrderByDescending(p => p.CpuMillis))
                 {
                     if (cpu >= gold.CpuMillis && memory >= gold.MemoryMib && gpus >= gold.GpuCount) break;
+                    // Only a job that frees some of what is still missing.
+                    if (!(cpu < gold.CpuMillis && bronze.CpuMillis > 0 || memory < gold.MemoryMib && bronze.MemoryMib > 0 || gpus < gold.GpuCount && bronze.GpuCount > 0)) continue;
                     victims.Add(bronze);
                     (cpu, memory, gpus) = (cpu + bronze.CpuMillis, memory + bronze.MemoryMib, gpus + bronze.GpuCount);
                 }
@@ -41,9 +45,17 @@ public sealed class Preemption(JobFollower follower, TimeProvider clock, ILogger
                     if (await follower.RequeueAsync(victim, JobReasons.Preempted, $"preempted for gold job {gold.JobId} on {node.Name}", JobStates.Preempted, cancellationToken))
                         preempted.Add(victim.JobId);
                 madeRoomFor[gold.JobId] = now;
-                if (victims.Count > 0) logger.LogInformation("Gold job {JobId} preempted {Count} bronze jobs on {Node}", gold.JobId, victims.Count, node.Name);
+                logger.LogInformation("Gold job {JobId} preempted {Count} bronze jobs on {Node}", gold.JobId, victims.Count, node.Name);
                 break;
             }
         }
+    }
+
+    /// <summary>What node <paramref name="n"/> has free once the solve's own placements on it are made.</summary>
+    static (long Cpu, long Memory, long Gpus) Room(PlacementBatch batch, int[] chosen, int n)
+    {
+        var node = batch.Nodes[n];
+        var taken = Enumerable.Range(0, chosen.Length).Where(k => chosen[k] == n).Select(k => batch.Jobs[k]).ToList();
+        return (node.FreeCpuMillis - taken.Sum(t => (long)t.CpuMillis), node.FreeMemoryMib - taken.Sum(t => t.MemoryMib), node.FreeGpus - taken.Sum(t => (long)t.GpuCount));
     }
 }

@@ -21,6 +21,7 @@ public sealed class SchedulingLoop(
 {
     const long LockKey = 0x7363686564; // "sched"
     string lastInput = "";
+    DateTimeOffset lastSolvedAt;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -33,11 +34,12 @@ public sealed class SchedulingLoop(
             {
                 await RunOnceAsync(stoppingToken);
             }
-            catch (NpgsqlException ex)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
+                // Whatever one round meets (the database away, a bad figure from a node), the loop goes on: it is every job's.
                 logger.LogError(ex, "Scheduling round failed; next try in {Interval}", options.Value.Interval);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
             }
         }
@@ -45,18 +47,44 @@ public sealed class SchedulingLoop(
 
     async Task RunOnceAsync(CancellationToken cancellationToken)
     {
+        // Following and placing are independent: a failure to follow (Compute slow to list) does not hold the queue back.
         try
         {
             await follower.FollowAsync(await jobs.InStatesAsync(JobStates.Placed, cancellationToken), cancellationToken);
+        }
+        catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Placed jobs not followed this round: Compute did not answer ({Status}: {Detail})", ex.StatusCode, ex.Status.Detail);
+        }
+        try
+        {
             foreach (var job in (await jobs.InStatesAsync([JobStates.Scheduled], cancellationToken)).Where(j => j.WorkloadId is null))
-                await dispatcher.DispatchAsync(job, cancellationToken);
+            {
+                if (clock.GetUtcNow() - job.UpdatedAt > options.Value.StartTimeout)
+                    await follower.RequeueAsync(job, JobReasons.StartTimeout, $"Compute did not take its workload within {options.Value.StartTimeout.TotalMinutes:0} minutes", null, cancellationToken);
+                else
+                    await DispatchAsync(job, cancellationToken);
+            }
             var ready = await dependencies.ReadyAsync(await jobs.InStatesAsync([JobStates.Pending], cancellationToken), cancellationToken);
             if (ready.Count == 0) return;
             await SolveAsync(ready, cancellationToken);
         }
         catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("Scheduling round skipped: Compute did not answer ({Status}: {Detail})", ex.StatusCode, ex.Status.Detail);
+            logger.LogWarning("No placement this round: Compute did not answer ({Status}: {Detail})", ex.StatusCode, ex.Status.Detail);
+        }
+    }
+
+    /// <summary>Dispatches one job; Compute failing for this one (it stays scheduled, tried again next round) holds no other back.</summary>
+    async Task DispatchAsync(JobRow job, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await dispatcher.DispatchAsync(job, cancellationToken);
+        }
+        catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Job {JobId} not dispatched this round ({Status}: {Detail}); it is tried again", job.JobId, ex.StatusCode, ex.Status.Detail);
         }
     }
 
@@ -64,12 +92,15 @@ public sealed class SchedulingLoop(
     {
         var nodes = await cluster.NodesAsync(cancellationToken);
         var placed = await jobs.InStatesAsync(JobStates.Placed, cancellationToken);
-        var priorities = await fairShare.PrioritiesAsync(nodes.Where(n => n.Ready).Sum(n => n.CpuMillis), cancellationToken);
+        var priorities = await fairShare.PrioritiesAsync(ClusterNode.ReadyCpuMillis(nodes), cancellationToken);
         var now = clock.GetUtcNow();
-        var batch = PlacementBatch.Build(ready.OrderByDescending(priorities.Of).Take(options.Value.MaxBatch), nodes, placed, options.Value, now);
-        // Nothing changed since a solve that placed nothing: the same question would get the same answer.
-        var input = string.Join(';', batch.Jobs.Select(j => j.JobId)) + "|" + string.Join(';', batch.Nodes.Select(n => $"{n.NodeId}:{n.FreeCpuMillis}:{n.FreeMemoryMib}:{n.FreeGpus}:{n.Status}"));
-        if (batch.Jobs.Count == 0 || input == lastInput) return;
+        // The batch is the most urgent jobs some node could take: jobs no node can take never crowd out those that fit.
+        var batch = PlacementBatch.Build(ready.OrderByDescending(priorities.Of), nodes, placed, options.Value, now);
+        // Nothing changed since a solve that placed nothing: the same question would get the same answer (asked again
+        // after a minute in any case).
+        var input = string.Join(';', batch.Jobs.Select(j => $"{j.JobId}@{j.UpdatedAt.UtcTicks}")) + "|" + string.Join(';', batch.Nodes.Select(n => n.Fingerprint));
+        if (batch.Jobs.Count == 0 || input == lastInput && now - lastSolvedAt < TimeSpan.FromMinutes(1)) return;
+        lastSolvedAt = now;
 
         var result = PlacementSolver.Solve(batch.Problem, await recorder.WeightsAsync(cancellationToken), options.Value, seed: (int)(now.ToUnixTimeMilliseconds() & 0x7fffffff), cancellationToken);
         var decision = await recorder.RecordAsync(batch, result, now, cancellationToken);
@@ -81,14 +112,15 @@ public sealed class SchedulingLoop(
         {
             if (result.Chosen[j] < 0) continue;
             var node = batch.Nodes[result.Chosen[j]];
+            var solvedFor = batch.Jobs[j].UpdatedAt;
             var (scheduled, _) = await jobs.TransitionAsync(batch.Jobs[j].JobId, [JobStates.Pending], job => job with
             {
                 Status = JobStates.Scheduled, Reason = JobReasons.Placed, NodeId = node.NodeId, WorkloadId = null, Attempts = job.Attempts + 1,
                 ExitCode = null, UpdatedAt = clock.GetUtcNow(),
-            }, $"placed on {node.Name} by decision {decision.DecisionId}", cancellationToken);
-            if (scheduled is null) continue; // cancelled or changed meanwhile
+            }, $"placed on {node.Name} by decision {decision.DecisionId}", cancellationToken, when: job => job.UpdatedAt == solvedFor);
+            if (scheduled is null) continue; // cancelled, or changed since the solve: the next solve places it as it is now
             await recorder.ScheduledAsync(scheduled);
-            await dispatcher.DispatchAsync(scheduled, cancellationToken);
+            await DispatchAsync(scheduled, cancellationToken);
         }
         if (options.Value.Preemption) await preemption.MakeRoomAsync(batch, result.Chosen, placed, cancellationToken);
     }

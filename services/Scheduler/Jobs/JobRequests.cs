@@ -36,7 +36,7 @@ public static partial class JobRequests
             .Require(request.DeadlineMs <= now.AddYears(10).ToUnixTimeMilliseconds(), "deadline_ms", "must be within ten years")
             .Require(Drivers.Contains(driver), "driver", "must be process, sandbox or qemu")
             .Require(driver == "qemu" || request.Command.Length is > 0 and <= 4096, "command", "is required for the process and sandbox drivers (at most 4096 characters)")
-            .Require(driver != "qemu" || ImageRegex().IsMatch(request.Image), "image", "the qemu driver needs a disk image's name: letters, digits, '.', '_', '-', ending .qcow2, .raw or .img")
+            .Require(driver != "qemu" || Compute.V1.DiskImages.IsName(request.Image), "image", $"the qemu driver needs {Compute.V1.DiskImages.Rule}")
             .Require(request.Args.Count <= 256 && request.Args.All(a => a.Length <= 4096), "args", "at most 256, each up to 4096 characters")
             .Require(ValidLabels(request.NodeSelector), "node_selector", LabelRule)
             .Require(ValidLabels(request.Labels), "labels", LabelRule)
@@ -93,7 +93,4 @@ public static partial class JobRequests
 
     [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$")]
     private static partial Regex NameRegex();
-
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.(qcow2|raw|img)$")]
-    private static partial Regex ImageRegex();
 }

@@ -35,6 +35,9 @@ public static class JobReasons
     public const string DispatchFailed = "dispatch-failed";
     public const string DependencyFailed = "dependency-failed";
     public const string WorkloadGone = "workload-gone";
+    public const string Refused = "refused";
+    public const string TooManyAttempts = "too-many-attempts";
+    public const string StartTimeout = "start-timeout";
 }
 
 public static class SlaTiers

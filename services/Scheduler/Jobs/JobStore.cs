@@ -67,17 +67,18 @@ public sealed class JobStore(NpgsqlDataSource db)
     /// <summary>
     /// Moves a job on under its row lock: when its status is one of <paramref name="expected"/>, writes
     /// <paramref name="change"/>'s row and records the transition (when the status changes, or always with
-    /// <paramref name="record"/>), after <paramref name="passedThrough"/> when given; otherwise leaves it and returns null with the job as it is.
+    /// <paramref name="record"/>), after <paramref name="passedThrough"/> when given; when its status is not expected
+    /// or <paramref name="when"/> does not hold for it, leaves it and returns null with the job as it is.
     /// </summary>
     public async Task<(JobRow? Changed, JobRow? Current)> TransitionAsync(
         Guid jobId, string[] expected, Func<JobRow, JobRow> change, string message, CancellationToken cancellationToken, bool record = false,
-        string? passedThrough = null)
+        string? passedThrough = null, Func<JobRow, bool>? when = null)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var current = await connection.QuerySingleOrDefaultAsync<JobRow>(transaction.In(
             $"SELECT {Columns} FROM scheduler.jobs WHERE job_id = @jobId FOR UPDATE", new { jobId }, cancellationToken));
-        if (current is null || !expected.Contains(current.Status)) return (null, current);
+        if (current is null || !expected.Contains(current.Status) || when?.Invoke(current) == false) return (null, current);
         var changed = change(current);
         await connection.ExecuteAsync(transaction.In("""
             UPDATE scheduler.jobs SET name = @Name, sla_tier = @SlaTier, status = @Status, reason = @Reason, cpu_millis = @CpuMillis,

@@ -26,4 +26,12 @@ public sealed record ClusterNode
     public double WattsPerCore { get; init; }
 
     public bool Ready => Status == "Ready";
+
+    /// <summary>What placement depends on, as text: a solve is redone when it changes.</summary>
+    public string Fingerprint =>
+        $"{NodeId}:{Status}:{Schedulable}:{Draining}:{Admission}:{FreeCpuMillis}:{FreeMemoryMib}:{FreeGpus}:{string.Join(',', Drivers.Order())}:" +
+        string.Join(',', Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"));
+
+    /// <summary>The CPU of the Ready nodes, in thousandths of a core (the size factor's measure).</summary>
+    public static int ReadyCpuMillis(IEnumerable<ClusterNode> nodes) => (int)Math.Min(int.MaxValue, nodes.Where(n => n.Ready).Sum(n => (long)n.CpuMillis));
 }

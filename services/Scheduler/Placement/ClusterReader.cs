@@ -12,6 +12,7 @@ namespace Platform.Scheduler.Placement;
 public sealed class ClusterReader(Compute.V1.Compute.ComputeClient compute, Compute.V1.Benchmarks.BenchmarksClient benchmarks, IOptions<PlacementOptions> options)
 {
     const string SpeedBenchmark = "cpu_sha256_single";
+    const double MinSpeed = 0.01, MaxSpeed = 100;
 
     public async Task<IReadOnlyList<ClusterNode>> NodesAsync(CancellationToken cancellationToken)
     {
@@ -24,12 +25,14 @@ public sealed class ClusterReader(Compute.V1.Compute.ComputeClient compute, Comp
     {
         var capacity = node.Capacity ?? new NodeCapacity();
         var reserved = node.Reserved ?? new NodeResources();
+        // An agent states its own capacity: figures beyond any machine are held to what an int of thousandths can carry.
+        var cpuMillis = (int)Math.Min(int.MaxValue / 2, (long)capacity.CpuCores * 1000);
         var (speed, basis) = speeds.For(node.NodeId);
         return new ClusterNode
         {
             NodeId = Guid.Parse(node.NodeId), Name = node.Name, Status = node.Status, Schedulable = node.Schedulable, Draining = node.Draining,
-            Admission = node.Admission, CpuMillis = capacity.CpuCores * 1000, MemoryMib = capacity.MemoryBytes >> 20, Gpus = capacity.GpuCount,
-            FreeCpuMillis = capacity.CpuCores * 1000 - reserved.CpuMillis, FreeMemoryMib = (capacity.MemoryBytes - reserved.MemoryBytes) >> 20,
+            Admission = node.Admission, CpuMillis = cpuMillis, MemoryMib = capacity.MemoryBytes >> 20, Gpus = capacity.GpuCount,
+            FreeCpuMillis = cpuMillis - reserved.CpuMillis, FreeMemoryMib = (capacity.MemoryBytes - reserved.MemoryBytes) >> 20,
             FreeGpus = capacity.GpuCount - reserved.GpuCount, Labels = node.Labels.ToDictionary(),
             Drivers = node.Drivers.Where(d => d.Available).Select(d => d.Name).ToHashSet(), Speed = speed, SpeedBasis = basis,
             PricePerCoreHour = Label(node, "price-per-core-hour") ?? options.Value.DefaultPricePerCoreHour,
@@ -64,7 +67,8 @@ public sealed class ClusterReader(Compute.V1.Compute.ComputeClient compute, Comp
             if (Error is not null) return (1, Error);
             if (!Latest.TryGetValue(nodeId, out var result)) return (1, "not measured: run a CPU benchmark (POST /api/benchmarks/start)");
             var measured = DateTimeOffset.FromUnixTimeMilliseconds(result.MeasuredAtMs).ToString("u", CultureInfo.InvariantCulture);
-            return (result.Value / median, $"{SpeedBenchmark} {result.Value / 1e6:0.#} MB/s measured {measured}, against the cluster's median {median / 1e6:0.#} MB/s");
+            // A node's own program reports its figure: a speed beyond 100× either way of the median is held there.
+            return (Math.Clamp(result.Value / median, MinSpeed, MaxSpeed), $"{SpeedBenchmark} {result.Value / 1e6:0.#} MB/s measured {measured}, against the cluster's median {median / 1e6:0.#} MB/s");
         }
     }
 }

@@ -27,7 +27,7 @@ public static class Heuristics
             var best = long.MaxValue;
             foreach (var n in problem.Jobs[j].EligibleNodes)
             {
-                if (!problem.Fits(j, n, cpu, memory, gpus)) continue;
+                if (!problem.Fits(j, n, cpu, memory, gpus, genome)) continue;
                 var s = score?.Invoke(problem.Nodes[n].FreeCpuMillis - cpu[n] - problem.Jobs[j].CpuMillis) ?? 0;
                 if (s >= best) continue;
                 best = s;

@@ -29,8 +29,11 @@ public static class JobFit
         if (job.GpuCount > 0) Resource(problems, "gpu", job.GpuCount, node.Gpus, node.FreeGpus, "GPUs");
         if (job.Affinity.Count > 0 && !jobsOnNode.Any(j => Matches(j, job.Affinity)))
             problems.Add(new("affinity", $"no job with {Selector(job.Affinity)} runs on the node", false));
-        if (job.AntiAffinity.Count > 0 && jobsOnNode.FirstOrDefault(j => Matches(j, job.AntiAffinity)) is { } clash)
-            problems.Add(new("anti-affinity", $"job {clash.JobId} with {Selector(job.AntiAffinity)} runs on the node", false));
+        if (job.AntiAffinity.Count > 0 && jobsOnNode.Any(j => Matches(j, job.AntiAffinity)))
+            problems.Add(new("anti-affinity", $"a job with {Selector(job.AntiAffinity)} runs on the node", false));
+        // Anti-affinity binds both ways: a job already there may refuse this one.
+        if (jobsOnNode.Any(j => j.AntiAffinity.Count > 0 && Matches(job, j.AntiAffinity)))
+            problems.Add(new("anti-affinity", "a job on the node may not share it with a job labelled like this one", false));
         return problems;
     }
 

@@ -18,6 +18,7 @@ public sealed record PlacementBatch(IReadOnlyList<JobRow> Jobs, IReadOnlyList<Cl
         var eligible = new List<int[]>();
         foreach (var job in pendingByPriority)
         {
+            if (jobs.Count == options.MaxBatch) break;
             // Free capacity is the solver's to share out; every other constraint decides where the job may go at all.
             var where = Enumerable.Range(0, nodes.Count)
                 .Where(n => JobFit.Problems(job, nodes[n], onNode[nodes[n].NodeId]).All(p => !p.Permanent && p.Constraint is "cpu" or "memory" or "gpu")).ToArray();
@@ -49,7 +50,7 @@ public sealed record PlacementBatch(IReadOnlyList<JobRow> Jobs, IReadOnlyList<Cl
 
     /// <summary>How long the node's current jobs are expected to run on: the latest of their estimated ends.</summary>
     static double BusyFor(IEnumerable<JobRow> jobs, double speed, DateTimeOffset now) =>
-        jobs.Select(j => ((j.StartedAt ?? now) + TimeSpan.FromSeconds(j.EstimatedRuntimeS / speed) - now).TotalSeconds).DefaultIfEmpty(0).Max() is var busy && busy > 0 ? busy : 0;
+        jobs.Select(j => ((j.StartedAt ?? now) - now).TotalSeconds + j.EstimatedRuntimeS / speed).DefaultIfEmpty(0).Max() is var busy && busy > 0 ? busy : 0;
 
     static bool Clash(JobRow a, JobRow b) =>
         a.AntiAffinity.Count > 0 && JobFit.Matches(b, a.AntiAffinity) || b.AntiAffinity.Count > 0 && JobFit.Matches(a, b.AntiAffinity);

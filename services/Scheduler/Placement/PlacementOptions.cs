@@ -17,6 +17,10 @@ public sealed class PlacementOptions
     public double DefaultWattsPerCore { get; set; } = 10.0;
     /// <summary>How much a job's delay counts in the SLA-weighted lateness objective, by tier.</summary>
     public Dictionary<string, double> TierWeights { get; set; } = new() { ["gold"] = 10, ["silver"] = 3, ["bronze"] = 1 };
+    /// <summary>How many times a job is placed before a node loss, a refusal or a workload that never starts fails it for good.</summary>
+    public int MaxAttempts { get; set; } = 5;
+    /// <summary>How long a placed job's workload may take to start before the job is placed again.</summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromMinutes(10);
     /// <summary>Whether a gold job that fits nowhere may send preemptible bronze jobs back to the queue.</summary>
     public bool Preemption { get; set; } = true;
 }

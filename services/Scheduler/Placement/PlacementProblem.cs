@@ -57,11 +57,12 @@ public sealed class PlacementProblem(IReadOnlyList<PlacementJob> jobs, IReadOnly
         for (var j = 0; j < jobs.Count; j++)
         {
             if (genome[j] >= 0) continue;
-            // Left pending: it waits at least a round of its own length, or until a node it could use is through.
+            // Left waiting: until the first node it could use is through with its work, and at least a round of its own
+            // length (so an idle node never makes waiting look free).
             var job = jobs[j];
-            var wait = job.RuntimeSeconds;
-            foreach (var n in job.EligibleNodes) wait = Math.Min(wait, Math.Max(finish[n], 1));
-            wait = Math.Max(wait, job.RuntimeSeconds);
+            var soonest = double.PositiveInfinity;
+            foreach (var n in job.EligibleNodes) soonest = Math.Min(soonest, finish[n]);
+            var wait = double.IsPositiveInfinity(soonest) ? job.RuntimeSeconds : Math.Max(soonest, job.RuntimeSeconds);
             lateness += job.TierWeight * (wait + Math.Max(0, wait + job.RuntimeSeconds - job.DeadlineSeconds));
         }
         double makespan = 0, sum = 0, squares = 0;
@@ -81,9 +82,37 @@ public sealed class PlacementProblem(IReadOnlyList<PlacementJob> jobs, IReadOnly
         return new Evaluation([makespan, cost, energy, lateness, imbalance], violation);
     }
 
-    /// <summary>Whether job <paramref name="j"/> fits on node <paramref name="n"/> beside what the counters already hold there.</summary>
-    internal bool Fits(int j, int n, long[] cpu, long[] memory, int[] gpus) =>
-        cpu[n] + jobs[j].CpuMillis <= nodes[n].FreeCpuMillis && memory[n] + jobs[j].MemoryMib <= nodes[n].FreeMemoryMib && gpus[n] + jobs[j].Gpus <= nodes[n].FreeGpus;
+    /// <summary>
+    /// Whether job <paramref name="j"/> fits on node <paramref name="n"/> beside what the counters already hold there,
+    /// and no job before it in <paramref name="genome"/> that it may not share a node with is there.
+    /// </summary>
+    internal bool Fits(int j, int n, long[] cpu, long[] memory, int[] gpus, int[] genome)
+    {
+        if (cpu[n] + jobs[j].CpuMillis > nodes[n].FreeCpuMillis || memory[n] + jobs[j].MemoryMib > nodes[n].FreeMemoryMib || gpus[n] + jobs[j].Gpus > nodes[n].FreeGpus)
+            return false;
+        foreach (var other in jobs[j].AntiAffinityWith)
+            if (other < j && genome[other] == n) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// The assignment with every job that breaks a constraint left waiting, in the batch's (priority) order: what is
+    /// dispatched is always feasible, whatever the front held.
+    /// </summary>
+    public int[] Feasible(int[] genome)
+    {
+        var kept = (int[])genome.Clone();
+        var cpu = new long[nodes.Count];
+        var memory = new long[nodes.Count];
+        var gpus = new int[nodes.Count];
+        for (var j = 0; j < kept.Length; j++)
+        {
+            if (kept[j] < 0) continue;
+            if (Fits(j, kept[j], cpu, memory, gpus, kept)) Hold(j, kept[j], cpu, memory, gpus);
+            else kept[j] = -1;
+        }
+        return kept;
+    }
 
     internal void Hold(int j, int n, long[] cpu, long[] memory, int[] gpus)
     {

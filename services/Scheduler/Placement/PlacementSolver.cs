@@ -29,7 +29,10 @@ public static class PlacementSolver
         var result = engine.Run([firstFit, bestFit, Heuristics.WorstFit(problem)], cancellationToken);
         var feasible = result.Front.Where(i => i.Feasible).GroupBy(i => string.Join(',', i.Genome)).Select(g => g.First()).ToList();
         if (feasible.Count == 0) feasible = [.. result.Front];
-        var (chosen, score) = Choose(feasible, weights);
+        var (best, score) = Choose(feasible, weights);
+        // Never dispatch a broken constraint: should the whole front be infeasible, the jobs that break one wait.
+        var chosenGenome = problem.Feasible(best.Genome);
+        var chosen = chosenGenome.SequenceEqual(best.Genome) ? best : Evaluated(problem, chosenGenome);
         var front = feasible.Select(i => (i.Objectives, Placed(i.Genome))).ToList();
         var baselines = new List<(string, double[], int)>
         {
@@ -40,6 +43,14 @@ public static class PlacementSolver
             $"the lowest weighted sum ({score:0.####}) of the objectives normalised over the {feasible.Count} feasible solutions of the front, weights " +
             $"{string.Join(", ", PlacementProblem.ObjectiveNames.Zip(weights, (n, w) => $"{n} {w:0.###}"))}; it places {Placed(chosen.Genome)} of {problem.Jobs.Count} jobs");
         return new PlacementResult(chosen.Genome, chosen.Objectives, front, baselines, clock.Elapsed, result.Generations, result.Evaluations, why);
+    }
+
+    static Individual<int[]> Evaluated(PlacementProblem problem, int[] genome)
+    {
+        var individual = new Individual<int[]>(genome);
+        var evaluation = problem.Evaluate(genome);
+        individual.Objectives = evaluation.Objectives;
+        return individual;
     }
 
     static (Individual<int[]> Chosen, double Score) Choose(List<Individual<int[]>> front, double[] weights)

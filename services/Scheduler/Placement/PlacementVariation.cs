@@ -4,9 +4,9 @@ namespace Platform.Scheduler.Placement;
 
 /// <summary>
 /// The assignment operators (uniform crossover, random reset among a job's eligible nodes or "pending") followed by a
-/// repair: in priority order (the batch's order), a job that no longer fits its node tries a few other eligible nodes
-/// and otherwise waits, and a waiting job tries one node — so nearly every child respects capacity, and the search
-/// spends its time on the trade-offs instead of on infeasible solutions.
+/// repair: in priority order (the batch's order), a job that does not fit its node (capacity, or an anti-affine job
+/// already there) — or has none — tries a few random eligible nodes and otherwise waits; so nearly every child is
+/// feasible, and the search spends its time on the trade-offs instead of on infeasible solutions.
 /// </summary>
 public sealed class PlacementVariation(PlacementProblem problem) : IVariation<int[]>
 {
@@ -37,12 +37,11 @@ public sealed class PlacementVariation(PlacementProblem problem) : IVariation<in
         for (var j = 0; j < genome.Length; j++)
         {
             var eligible = problem.Jobs[j].EligibleNodes;
-            var tries = genome[j] < 0 ? 1 : Tries;
-            if (genome[j] >= 0 && !problem.Fits(j, genome[j], cpu, memory, gpus)) genome[j] = -1;
-            for (var t = 0; genome[j] < 0 && t < tries && eligible.Length > 0; t++)
+            if (genome[j] >= 0 && !problem.Fits(j, genome[j], cpu, memory, gpus, genome)) genome[j] = -1;
+            for (var t = 0; genome[j] < 0 && t < Tries && eligible.Length > 0; t++)
             {
                 var n = eligible[random.Next(eligible.Length)];
-                if (problem.Fits(j, n, cpu, memory, gpus)) genome[j] = n;
+                if (problem.Fits(j, n, cpu, memory, gpus, genome)) genome[j] = n;
             }
             if (genome[j] >= 0) problem.Hold(j, genome[j], cpu, memory, gpus);
         }

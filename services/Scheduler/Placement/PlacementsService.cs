@@ -13,12 +13,23 @@ public sealed class PlacementsService(DecisionStore decisions, ObjectiveWeightsS
 {
     [Authorize(Policy = PlatformPolicies.Viewer)]
     public override async Task<Decision> GetLatestDecision(GetLatestDecisionRequest request, ServerCallContext context) =>
-        await decisions.LatestAsync(context.CancellationToken) ?? throw new RpcException(new Status(StatusCode.NotFound, "no placement decision has been made yet: submit a job"));
+        ForCaller(await decisions.LatestAsync(context.CancellationToken) ?? throw new RpcException(new Status(StatusCode.NotFound, "no placement decision has been made yet: submit a job")), context);
 
     [Authorize(Policy = PlatformPolicies.Viewer)]
     public override async Task<Decision> GetDecision(DecisionRequest request, ServerCallContext context) =>
-        await decisions.GetAsync(RequestValidation.RequireGuid(request.DecisionId, "decision_id"), context.CancellationToken)
-        ?? throw new RpcException(new Status(StatusCode.NotFound, $"decision {request.DecisionId} does not exist (or is older than the 500 kept)"));
+        ForCaller(await decisions.GetAsync(RequestValidation.RequireGuid(request.DecisionId, "decision_id"), context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"decision {request.DecisionId} does not exist (or is older than the 500 kept)")), context);
+
+    /// <summary>
+    /// The front and the figures are the cluster's; which job went where is its owner's business: a viewer (who submits
+    /// no jobs) gets the decision without its placements.
+    /// </summary>
+    static Decision ForCaller(Decision decision, ServerCallContext context)
+    {
+        var user = context.GetHttpContext().User;
+        if (!user.IsInRole("operator") && !user.IsInRole("admin") && !user.IsInRole("service")) decision.Placements.Clear();
+        return decision;
+    }
 
     [Authorize(Policy = PlatformPolicies.Viewer)]
     public override Task<ObjectiveWeights> GetObjectiveWeights(GetObjectiveWeightsRequest request, ServerCallContext context) => weights.GetAsync(context.CancellationToken);

@@ -72,10 +72,11 @@ public sealed class JobExplainer(ClusterReader cluster, JobStore jobs, Dependenc
     static DateTimeOffset? FreesUpAt(JobRow job, ClusterNode node, IEnumerable<JobRow> onNode, DateTimeOffset now)
     {
         var (cpu, memory, gpus) = (node.FreeCpuMillis, node.FreeMemoryMib, node.FreeGpus);
-        foreach (var running in onNode.Select(r => (Job: r, End: (r.StartedAt ?? now) + TimeSpan.FromSeconds(r.EstimatedRuntimeS / node.Speed))).OrderBy(r => r.End))
+        foreach (var running in onNode.Select(r => (Job: r, EndsIn: ((r.StartedAt ?? now) - now).TotalSeconds + r.EstimatedRuntimeS / node.Speed)).OrderBy(r => r.EndsIn))
         {
             (cpu, memory, gpus) = (cpu + running.Job.CpuMillis, memory + running.Job.MemoryMib, gpus + running.Job.GpuCount);
-            if (cpu >= job.CpuMillis && memory >= job.MemoryMib && gpus >= job.GpuCount) return running.End < now ? now : running.End;
+            if (cpu >= job.CpuMillis && memory >= job.MemoryMib && gpus >= job.GpuCount)
+                return running.EndsIn <= 0 ? now : now.AddSeconds(Math.Min(running.EndsIn, TimeSpan.FromDays(3650).TotalSeconds));
         }
         return null;
     }

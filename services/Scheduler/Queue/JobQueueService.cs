@@ -16,8 +16,8 @@ namespace Platform.Scheduler.Queue;
 /// priority, the queue's statistics and the nodes as the scheduler sees them. Viewers see their own jobs only.
 /// </summary>
 public sealed class JobQueueService(
-    JobStore jobs, JobDispatcher dispatcher, JobEvents events, JobExplainer explainer, FairShareStore fairShare, QueueViews views, TimeProvider clock,
-    ILogger<JobQueueService> logger) : V1.Scheduler.SchedulerBase
+    JobStore jobs, JobDispatcher dispatcher, JobFollower follower, JobEvents events, JobExplainer explainer, FairShareStore fairShare, QueueViews views,
+    TimeProvider clock, ILogger<JobQueueService> logger) : V1.Scheduler.SchedulerBase
 {
     const int DefaultPageSize = 50;
     const int MaxPageSize = 500;
@@ -87,12 +87,14 @@ public sealed class JobQueueService(
     {
         var job = await VisibleJobAsync(request.JobId, context);
         var now = clock.GetUtcNow();
+        JobRow was = job;
         var (cancelled, current) = await jobs.TransitionAsync(job.JobId, [JobStates.Pending, .. JobStates.Placed],
-            j => j.Finished(JobStates.Cancelled, JobReasons.Cancelled, null, now), $"cancelled by {context.Caller()}", context.CancellationToken);
+            j => (was = j).Finished(JobStates.Cancelled, JobReasons.Cancelled, null, now), $"cancelled by {context.Caller()}", context.CancellationToken);
         if (cancelled is null) throw new JobStateConflict(current!, "the job has finished");
-        logger.LogInformation("Job {JobId} cancelled by {Caller} (it was {Status})", job.JobId, context.Caller(), current!.Status);
+        logger.LogInformation("Job {JobId} cancelled by {Caller} (it was {Status})", job.JobId, context.Caller(), was.Status);
+        if (was is { Status: JobStates.Running, StartedAt: { } started }) await follower.ChargeAsync(was, started, now, context.CancellationToken);
         // Its workload is stopped and removed; should Compute not answer now, the loop removes it as an orphan.
-        if (job.WorkloadId is { } workloadId)
+        if (cancelled.WorkloadId is { } workloadId)
         {
             try
             {
@@ -118,7 +120,11 @@ public sealed class JobQueueService(
     public override Task<SchedulerStats> GetStats(GetStatsRequest request, ServerCallContext context) => views.StatsAsync(context.CancellationToken);
 
     [Authorize(Policy = PlatformPolicies.Viewer)]
-    public override Task<ListNodesResponse> ListNodes(ListNodesRequest request, ServerCallContext context) => views.NodesAsync(context.CancellationToken);
+    public override Task<ListNodesResponse> ListNodes(ListNodesRequest request, ServerCallContext context)
+    {
+        var user = context.GetHttpContext().User;
+        return views.NodesAsync(job => SeesAll(user) || job.Owner == Callers.Name(user), context.CancellationToken);
+    }
 
     async Task<MultifactorPriority?> PrioritiesAsync(IReadOnlyList<JobRow> page, CancellationToken cancellationToken) =>
         page.Count == 0 ? null : await fairShare.PrioritiesAsync(await views.ClusterCpuMillisAsync(cancellationToken) ?? 0, cancellationToken);
@@ -133,7 +139,7 @@ public sealed class JobQueueService(
             : throw new RpcException(new Status(StatusCode.NotFound, $"job {jobId} does not exist"));
     }
 
-    static bool SeesAll(ClaimsPrincipal user) => user.IsInRole("operator") || user.IsInRole("admin") || user.IsInRole("service");
+    public static bool SeesAll(ClaimsPrincipal user) => user.IsInRole("operator") || user.IsInRole("admin") || user.IsInRole("service");
 }
 
 /// <summary>An action the job's state does not allow: ABORTED (HTTP 409) with the current status.</summary>

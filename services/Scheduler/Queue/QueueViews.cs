@@ -43,7 +43,8 @@ public sealed class QueueViews(NpgsqlDataSource db, JobStore jobs, ClusterReader
         return stats;
     }
 
-    public async Task<ListNodesResponse> NodesAsync(CancellationToken cancellationToken)
+    /// <summary>Every node; the jobs on each are listed only as far as <paramref name="visible"/> lets the caller see them.</summary>
+    public async Task<ListNodesResponse> NodesAsync(Func<JobRow, bool> visible, CancellationToken cancellationToken)
     {
         var nodes = await cluster.NodesAsync(cancellationToken);
         var placed = await jobs.InStatesAsync(JobStates.Placed, cancellationToken);
@@ -57,7 +58,7 @@ public sealed class QueueViews(NpgsqlDataSource db, JobStore jobs, ClusterReader
                 FreeMemoryMib = node.FreeMemoryMib, FreeGpuCount = node.FreeGpus, Speed = Math.Round(node.Speed, 4), SpeedBasis = node.SpeedBasis,
                 PricePerCoreHour = node.PricePerCoreHour, WattsPerCore = node.WattsPerCore,
             };
-            view.JobIds.AddRange(placed.Where(j => j.NodeId == node.NodeId).Select(j => j.JobId.ToString()));
+            view.JobIds.AddRange(placed.Where(j => j.NodeId == node.NodeId && visible(j)).Select(j => j.JobId.ToString()));
             view.Drivers.AddRange(node.Drivers.Order());
             view.Labels.Add(node.Labels.ToDictionary());
             response.Nodes.Add(view);
@@ -70,7 +71,7 @@ public sealed class QueueViews(NpgsqlDataSource db, JobStore jobs, ClusterReader
     {
         try
         {
-            return (await cluster.NodesAsync(cancellationToken)).Where(n => n.Ready).Sum(n => n.CpuMillis);
+            return ClusterNode.ReadyCpuMillis(await cluster.NodesAsync(cancellationToken));
         }
         catch (RpcException)
         {
