@@ -9,7 +9,8 @@ public static class PlacementExtensions
         builder.Services.Configure<PlacementOptions>(builder.Configuration.GetSection("Scheduler:Placement"));
         builder.Services.Configure<GovernanceOptions>(builder.Configuration.GetSection("Scheduler:Governance"));
         builder.AddPlatformGrpcClient<Compute.V1.Compute.ComputeClient>("compute");
-        builder.AddPlatformGrpcClient<Compute.V1.Workloads.WorkloadsClient>("compute");
+        // The loop lists every workload it placed in one call: thousands of them pass gRPC's default 4 MiB.
+        builder.AddPlatformGrpcClient<Compute.V1.Workloads.WorkloadsClient>("compute").ConfigureChannel(channel => channel.MaxReceiveMessageSize = 64 << 20);
         builder.AddPlatformGrpcClient<Compute.V1.Benchmarks.BenchmarksClient>("compute");
         builder.Services.AddSingleton<ClusterReader>();
         builder.Services.AddSingleton<DecisionStore>();
