@@ -195,6 +195,23 @@ public sealed class WorkloadCgroups
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return []; }
         }).Select(line => int.TryParse(line, out var pid) ? pid : 0).Where(pid => pid > 1).Distinct()];
 
+    /// <summary>
+    /// The kernel's own count of the workload's tasks against its process cap (<c>pids.current</c>), when the pids
+    /// controller holds it: one file read at one moment, unlike a union of several hierarchies' member lists.
+    /// </summary>
+    public long? CappedTasks(string workloadId)
+    {
+        if (!roots.TryGetValue("pids", out var root)) return null;
+        try
+        {
+            return long.Parse(File.ReadAllText(Path.Combine(root, workloadId, "pids.current")).Trim(), CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>How many of the workload's processes the OOM killer ended for going over its memory, when known.</summary>
     public long? OomKills(string workloadId)
     {
