@@ -9,7 +9,7 @@ builder.AddServiceDefaults();
 builder.AddPlatformDatabase<Program>(schema: "tokenomics");
 builder.AddPlatformCache();
 builder.AddPlatformGrpc();
-builder.Services.AddSingleton<LedgerStore>();
+builder.AddLedger();            // Ledger/: accounts, double-entry transfers with idempotency keys, two-phase, mint and burn
 
 var app = builder.Build();
 

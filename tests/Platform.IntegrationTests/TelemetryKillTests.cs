@@ -19,7 +19,16 @@ public sealed partial class TelemetryKillTests
         await using (var platform = await PlatformProcess.StartAsync(data.Path, environment: fast))
         {
             await Task.Delay(2000);
-            Process.GetProcessById(platform.Pids["telemetry"]).Kill();
+            try
+            {
+                Process.GetProcessById(platform.Pids["telemetry"]).Kill();
+            }
+            catch (ArgumentException)
+            {
+                // Telemetry is not the process the ready file named: say what the platform said of it.
+                var said = string.Join('\n', platform.Output.Split('\n').Where(line => line.StartsWith("telemetry", StringComparison.Ordinal) || line.Contains("apphost", StringComparison.Ordinal)).TakeLast(40));
+                Assert.Fail($"Telemetry (pid {platform.Pids["telemetry"]}) was gone before it was killed:\n{said}");
+            }
             using var http = platform.CreateHttpClient();
             var deadline = DateTime.UtcNow.AddSeconds(60);
             while (!platform.Output.Contains("telemetry exited with code") || !(await http.GetAsync("/health")).IsSuccessStatusCode)

@@ -20,7 +20,8 @@ public static class RealtimeTopics
         ["workloads"] = Everyone,
         // Jobs are their owners' (a viewer sees only its own through the API): their events are for operators.
         ["jobs"] = Operators,
-        ["ledger"] = Everyone,
+        // Who paid whom is the two accounts' business: transfers are for operators.
+        ["ledger"] = Operators,
         ["governance"] = Everyone,
         ["circuits"] = Everyone,
         ["audit"] = ["admin"],

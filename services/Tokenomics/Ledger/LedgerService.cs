@@ -1,13 +1,124 @@
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Platform.ServiceDefaults.Auth;
+using Platform.ServiceDefaults.Cache;
+using Platform.ServiceDefaults.Grpc;
 using Platform.Tokenomics.V1;
 
 namespace Platform.Tokenomics.Ledger;
 
-/// <summary>Ledger totals for clients.</summary>
-public sealed class LedgerService(LedgerStore store) : V1.Tokenomics.TokenomicsBase
+/// <summary>The ledger's API: balances, transfers (one, many, two-phase), history, mint and burn, and the totals with their invariants.</summary>
+public sealed class LedgerService(LedgerStore store, EventPublisher events, TimeProvider clock, ILogger<LedgerService> logger) : V1.Tokenomics.TokenomicsBase
 {
+    const int MaxBatch = 1000;
+
     [Authorize(Policy = PlatformPolicies.Viewer)]
-    public override Task<TokenStats> GetStats(GetStatsRequest request, ServerCallContext context) => store.StatsAsync(context.CancellationToken);
+    public override async Task<TokenStats> GetStats(GetStatsRequest request, ServerCallContext context) =>
+        LedgerStats.From((await store.TotalsAsync(context.CancellationToken))!);
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<Account> GetBalance(GetBalanceRequest request, ServerCallContext context)
+    {
+        var user = context.GetHttpContext().User;
+        var accountId = request.AccountId == "" ? SystemAccounts.User(Callers.Name(user)) : request.AccountId;
+        new RequestValidation().Require(TransferRequests.IsAccount(accountId), "account_id", "must be an account (user:<name>, operator:<node>, treasury, staking-pool, escrow, issuance)").ThrowIfInvalid();
+        LedgerAccess.EnsureMayRead(user, accountId);
+        // An account nobody has paid into yet holds nothing: its balance is 0, not an error.
+        return (await store.AccountAsync(accountId, context.CancellationToken))?.ToMessage()
+            ?? new Account { AccountId = accountId, Kind = accountId[..Math.Max(0, accountId.IndexOf(':'))], Owner = accountId[(accountId.IndexOf(':') + 1)..] };
+    }
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<Transfer> CreateTransfer(CreateTransferRequest request, ServerCallContext context)
+    {
+        var transfer = TransferRequests.Transfer(request, context.Caller(), clock.GetUtcNow());
+        LedgerAccess.EnsureMayDebit(context.GetHttpContext().User, transfer.DebitAccountId);
+        return await ApplyAsync(transfer, context.CancellationToken);
+    }
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<CreateTransfersResponse> CreateTransfers(CreateTransfersRequest request, ServerCallContext context)
+    {
+        new RequestValidation().Require(request.Transfers.Count is > 0 and <= MaxBatch, "transfers", $"1 to {MaxBatch} transfers").ThrowIfInvalid();
+        var user = context.GetHttpContext().User;
+        var response = new CreateTransfersResponse();
+        for (var i = 0; i < request.Transfers.Count; i++)
+        {
+            try
+            {
+                var transfer = TransferRequests.Transfer(request.Transfers[i], context.Caller(), clock.GetUtcNow(), $"transfers[{i}].");
+                LedgerAccess.EnsureMayDebit(user, transfer.DebitAccountId);
+                response.Results.Add(new TransferResult { Transfer = await ApplyAsync(transfer, context.CancellationToken) });
+            }
+            catch (DomainException ex)
+            {
+                response.Results.Add(new TransferResult { Error = $"{ex.Reason}: {ex.Message}" });
+            }
+            catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.PermissionDenied)
+            {
+                response.Results.Add(new TransferResult { Error = $"{ex.StatusCode.ToString().ToUpperInvariant()}: {ex.Status.Detail}" });
+            }
+        }
+        return response;
+    }
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override Task<Transfer> PostTransfer(ResolveTransferRequest request, ServerCallContext context) => ResolveAsync(request, post: true, context);
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override Task<Transfer> VoidTransfer(ResolveTransferRequest request, ServerCallContext context) => ResolveAsync(request, post: false, context);
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<ListTransfersResponse> ListTransfers(ListTransfersRequest request, ServerCallContext context)
+    {
+        var user = context.GetHttpContext().User;
+        var accountId = request.AccountId == "" ? SystemAccounts.User(Callers.Name(user)) : request.AccountId;
+        var pageSize = request.PageSize == 0 ? 50 : request.PageSize;
+        var after = TransferPage.Parse(request.PageToken);
+        new RequestValidation()
+            .Require(TransferRequests.IsAccount(accountId), "account_id", "must be an account")
+            .Require(pageSize is > 0 and <= 500, "page_size", "must be between 1 and 500")
+            .Require(request.PageToken == "" || after is not null, "page_token", "is not a token this API gave out")
+            .ThrowIfInvalid();
+        LedgerAccess.EnsureMayRead(user, accountId);
+        var page = await store.ListAsync(accountId, after, pageSize + 1, context.CancellationToken);
+        var response = new ListTransfersResponse();
+        response.Transfers.AddRange(page.Take(pageSize).Select(t => t.ToMessage()));
+        if (page.Count > pageSize) response.NextPageToken = TransferPage.Of(page[pageSize - 1]);
+        return response;
+    }
+
+    [Authorize(Policy = PlatformPolicies.AdminOrService)]
+    public override Task<Transfer> Mint(MintRequest request, ServerCallContext context) =>
+        ApplyAsync(TransferRequests.Mint(request, context.Caller(), clock.GetUtcNow()), context.CancellationToken);
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<Transfer> Burn(BurnRequest request, ServerCallContext context)
+    {
+        var transfer = TransferRequests.Burn(request, context.Caller(), clock.GetUtcNow());
+        LedgerAccess.EnsureMayDebit(context.GetHttpContext().User, transfer.DebitAccountId);
+        return await ApplyAsync(transfer, context.CancellationToken);
+    }
+
+    async Task<Transfer> ApplyAsync(TransferRow transfer, CancellationToken cancellationToken)
+    {
+        var (applied, replayed) = await store.ApplyAsync(transfer, cancellationToken);
+        if (!replayed)
+        {
+            logger.LogInformation("{Kind} {TransferId}: {Amount} from {Debit} to {Credit} ({State}) by {Caller}",
+                applied.Kind, applied.TransferId, applied.Amount, applied.DebitAccountId, applied.CreditAccountId, applied.State, applied.RequestedBy);
+            await events.PublishAsync("ledger", $"transfer.{applied.State}", applied.ToMessage());
+        }
+        return applied.ToMessage(replayed);
+    }
+
+    async Task<Transfer> ResolveAsync(ResolveTransferRequest request, bool post, ServerCallContext context)
+    {
+        var id = RequestValidation.RequireGuid(request.TransferId, "transfer_id");
+        var user = context.GetHttpContext().User;
+        var (resolved, replayed) = await store.ResolveAsync(id, post, t => LedgerAccess.EnsureMayResolve(user, t), clock.GetUtcNow(), context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"transfer {request.TransferId} does not exist"));
+        if (!replayed) await events.PublishAsync("ledger", $"transfer.{resolved.State}", resolved.ToMessage());
+        return resolved.ToMessage(replayed);
+    }
 }

@@ -1,0 +1,11 @@
+namespace Platform.Tokenomics.Ledger;
+
+public static class LedgerExtensions
+{
+    public static IHostApplicationBuilder AddLedger(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<LedgerStore>();
+        builder.Services.AddHostedService<PendingTimeouts>();
+        return builder;
+    }
+}

@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Platform.ServiceDefaults.Grpc;
+using Platform.Tokenomics.V1;
+
+namespace Platform.Tokenomics.Ledger;
+
+/// <summary>
+/// The rules a transfer request must meet, checked before anything is read or written: each fails with
+/// InvalidArgument naming every bad field. The request becomes a transfer row with a canonical payload, which tells a
+/// replay (same payload) from a conflict (same key, another payload).
+/// </summary>
+public static partial class TransferRequests
+{
+    /// <summary>A thousand million tokens of 10^6 units each: past any real amount, far from overflowing a sum.</summary>
+    public const long MaxAmount = 1_000_000_000_000_000;
+    static readonly TimeSpan DefaultTimeout = TimeSpan.FromHours(1);
+    static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(30);
+
+    public static TransferRow Transfer(CreateTransferRequest request, string caller, DateTimeOffset now, string prefix = "")
+    {
+        var debit = request.DebitAccountId == "" ? SystemAccounts.User(caller) : request.DebitAccountId;
+        var timeout = request.TimeoutSeconds == 0 ? DefaultTimeout : TimeSpan.FromSeconds(Math.Clamp(request.TimeoutSeconds, 0, (long)MaxTimeout.TotalSeconds + 1));
+        Check(new RequestValidation(), request.IdempotencyKey, request.Amount, request.Memo, prefix)
+            .Require(IsAccount(debit) && debit != SystemAccounts.Issuance, $"{prefix}debit_account_id", "must be an account (user:<name>, operator:<node>, treasury, staking-pool, escrow); new tokens come only from mint")
+            .Require(IsAccount(request.CreditAccountId) && request.CreditAccountId != SystemAccounts.Issuance, $"{prefix}credit_account_id", "must be an account (user:<name>, operator:<node>, treasury, staking-pool, escrow); tokens leave supply only by burn")
+            .Require(debit != request.CreditAccountId, $"{prefix}credit_account_id", "must differ from the debit account")
+            .Require(request.TimeoutSeconds == 0 || request.Pending && request.TimeoutSeconds > 0 && timeout <= MaxTimeout, $"{prefix}timeout_seconds",
+                "only for a pending transfer: 1 to 2592000 (30 days); default 3600")
+            .ThrowIfInvalid();
+        return Row(TransferKinds.Transfer, caller, request.IdempotencyKey, debit, request.CreditAccountId, request.Amount, request.Memo, now,
+            request.Pending ? now + timeout : null, $"{request.Pending}|{(long)timeout.TotalSeconds}");
+    }
+
+    public static TransferRow Mint(MintRequest request, string caller, DateTimeOffset now)
+    {
+        var credit = request.CreditAccountId == "" ? SystemAccounts.Treasury : request.CreditAccountId;
+        Check(new RequestValidation(), request.IdempotencyKey, request.Amount, request.Memo, "")
+            .Require(IsAccount(credit) && credit != SystemAccounts.Issuance, "credit_account_id", "must be an account other than issuance (default treasury)")
+            .ThrowIfInvalid();
+        return Row(TransferKinds.Mint, caller, request.IdempotencyKey, SystemAccounts.Issuance, credit, request.Amount, request.Memo, now, null, "");
+    }
+
+    public static TransferRow Burn(BurnRequest request, string caller, DateTimeOffset now)
+    {
+        var debit = request.DebitAccountId == "" ? SystemAccounts.User(caller) : request.DebitAccountId;
+        Check(new RequestValidation(), request.IdempotencyKey, request.Amount, request.Memo, "")
+            .Require(IsAccount(debit) && debit != SystemAccounts.Issuance, "debit_account_id", "must be an account other than issuance (default the caller's own)")
+            .ThrowIfInvalid();
+        return Row(TransferKinds.Burn, caller, request.IdempotencyKey, debit, SystemAccounts.Issuance, request.Amount, request.Memo, now, null, "");
+    }
+
+    public static bool IsAccount(string id) => SystemAccounts.All.Contains(id) || PersonalAccount().IsMatch(id);
+
+    static RequestValidation Check(RequestValidation validation, string key, long amount, string memo, string prefix) => validation
+        .Require(key.Length is > 0 and <= 128, $"{prefix}idempotency_key", "is required: 1-128 characters, unique per caller (a retry with the same key moves nothing twice)")
+        .Require(amount is > 0 and <= MaxAmount, $"{prefix}amount", $"must be between 1 and {MaxAmount.ToString(CultureInfo.InvariantCulture)} (the token's smallest unit)")
+        .Require(memo.Length <= 256, $"{prefix}memo", "at most 256 characters");
+
+    static TransferRow Row(string kind, string caller, string key, string debit, string credit, long amount, string memo, DateTimeOffset now,
+        DateTimeOffset? timeout, string extra) => new()
+    {
+        TransferId = Guid.CreateVersion7(now), RequestedBy = caller, IdempotencyKey = key, DebitAccountId = debit, CreditAccountId = credit, Amount = amount,
+        Kind = kind, State = timeout is null ? TransferStates.Posted : TransferStates.Pending, Memo = memo, CreatedAt = now, TimeoutAt = timeout,
+        ResolvedAt = null, Payload = string.Join('\u001f', kind, debit, credit, amount.ToString(CultureInfo.InvariantCulture), memo, extra),
+    };
+
+    [GeneratedRegex("^(user|operator):[A-Za-z0-9._@+*-]{1,128}$")]
+    private static partial Regex PersonalAccount();
+}
