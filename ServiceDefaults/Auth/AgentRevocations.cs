@@ -8,9 +8,10 @@ namespace Platform.ServiceDefaults.Auth;
 /// Telemetry refuses their data, so a rejection takes effect at once everywhere, not when their last token expires.
 /// Lookups are cached for two seconds per id: ingest asks per batch.
 /// </summary>
-public sealed class AgentRevocations(IConnectionMultiplexer redis, TimeProvider clock)
+public sealed class AgentRevocations(IConnectionMultiplexer redis, TimeProvider clock, Microsoft.Extensions.Configuration.IConfiguration configuration)
 {
-    public const string Key = "platform:revoked-agents";
+    /// <summary>The set's key: <c>platform:revoked-agents</c>, or <c>Cache:RevokedAgentsKey</c> (tests sharing one server keep their own).</summary>
+    public string Key { get; } = configuration["Cache:RevokedAgentsKey"] is { Length: > 0 } key ? key : "platform:revoked-agents";
     static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
     readonly System.Collections.Concurrent.ConcurrentDictionary<string, (bool Revoked, DateTimeOffset Until)> cache = new();
 

@@ -31,6 +31,8 @@ public sealed class ServiceHost<TProgram> : WebApplicationFactory<TProgram> wher
             ["ConnectionStrings:platformdb"] = connectionString,
             ["ConnectionStrings:cache"] = await TestInfrastructure.CacheConnectionStringAsync(),
             ["Auth:Jwks"] = TestTokens.Jwks,
+            // Every test's hosts share one Garnet: each keeps its own list of rejected agents, as each has its own database.
+            ["Cache:RevokedAgentsKey"] = $"test:{Guid.NewGuid():N}:revoked-agents",
         };
         foreach (var (key, value) in configuration ?? new Dictionary<string, string>()) settings[key] = value;
         var host = new ServiceHost<TProgram>(settings);
