@@ -100,6 +100,19 @@ public sealed class LedgerTests : IAsyncLifetime
         Assert.Equal(StatusCode.PermissionDenied, peek.StatusCode);
         var history = await Assert.ThrowsAsync<RpcException>(() => As("mallory").ListTransfersAsync(new ListTransfersRequest { AccountId = "user:olga" }).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, history.StatusCode);
+        // Nobody but the platform's services pays into escrow or the staking pool, nor mints anywhere but the treasury.
+        var escrow = await Assert.ThrowsAsync<RpcException>(() => As("olga").CreateTransferAsync(new CreateTransferRequest { IdempotencyKey = "e", CreditAccountId = "escrow", Amount = 1 }).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, escrow.StatusCode);
+        var selfMint = await Assert.ThrowsAsync<RpcException>(() => Admin.MintAsync(new MintRequest { IdempotencyKey = "mine", CreditAccountId = "user:ada", Amount = 1 }).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, selfMint.StatusCode);
+        // A user named like a service is not that service: it cannot resolve the service's transfers.
+        var reserved = await As("scheduler", "service").CreateTransferAsync(new CreateTransferRequest
+        {
+            IdempotencyKey = "job-0", DebitAccountId = "user:olga", CreditAccountId = "escrow", Amount = 5, Pending = true,
+        });
+        var impostor = await Assert.ThrowsAsync<RpcException>(() => As("scheduler").VoidTransferAsync(new ResolveTransferRequest { TransferId = reserved.TransferId }).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, impostor.StatusCode);
+        await As("scheduler", "service").VoidTransferAsync(new ResolveTransferRequest { TransferId = reserved.TransferId });
         // A platform service acts for the platform (a job's price, a reward): any account.
         await As("scheduler", "service").CreateTransferAsync(new CreateTransferRequest { IdempotencyKey = "job-1", DebitAccountId = "user:olga", CreditAccountId = "escrow", Amount = 10 });
         Assert.Equal(90, await BalanceAsync("user:olga"));

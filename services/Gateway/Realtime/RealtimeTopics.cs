@@ -20,8 +20,8 @@ public static class RealtimeTopics
         ["workloads"] = Everyone,
         // Jobs are their owners' (a viewer sees only its own through the API): their events are for operators.
         ["jobs"] = Operators,
-        // Who paid whom is the two accounts' business: transfers are for operators.
-        ["ledger"] = Operators,
+        // Who paid whom is the two accounts' business (the API shows an account to its owner and admins only).
+        ["ledger"] = ["admin"],
         ["governance"] = Everyone,
         ["circuits"] = Everyone,
         ["audit"] = ["admin"],

@@ -31,8 +31,10 @@ public sealed class LedgerService(LedgerStore store, EventPublisher events, Time
     [Authorize(Policy = PlatformPolicies.Viewer)]
     public override async Task<Transfer> CreateTransfer(CreateTransferRequest request, ServerCallContext context)
     {
-        var transfer = TransferRequests.Transfer(request, context.Caller(), clock.GetUtcNow());
-        LedgerAccess.EnsureMayDebit(context.GetHttpContext().User, transfer.DebitAccountId);
+        var user = context.GetHttpContext().User;
+        var transfer = TransferRequests.Transfer(request, context.Caller(), LedgerAccess.Requester(user), clock.GetUtcNow());
+        LedgerAccess.EnsureMayDebit(user, transfer.DebitAccountId);
+        LedgerAccess.EnsureMayCredit(user, transfer.CreditAccountId);
         return await ApplyAsync(transfer, context.CancellationToken);
     }
 
@@ -46,8 +48,9 @@ public sealed class LedgerService(LedgerStore store, EventPublisher events, Time
         {
             try
             {
-                var transfer = TransferRequests.Transfer(request.Transfers[i], context.Caller(), clock.GetUtcNow(), $"transfers[{i}].");
+                var transfer = TransferRequests.Transfer(request.Transfers[i], context.Caller(), LedgerAccess.Requester(user), clock.GetUtcNow(), $"transfers[{i}].");
                 LedgerAccess.EnsureMayDebit(user, transfer.DebitAccountId);
+                LedgerAccess.EnsureMayCredit(user, transfer.CreditAccountId);
                 response.Results.Add(new TransferResult { Transfer = await ApplyAsync(transfer, context.CancellationToken) });
             }
             catch (DomainException ex)
@@ -57,6 +60,12 @@ public sealed class LedgerService(LedgerStore store, EventPublisher events, Time
             catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.PermissionDenied)
             {
                 response.Results.Add(new TransferResult { Error = $"{ex.StatusCode.ToString().ToUpperInvariant()}: {ex.Status.Detail}" });
+            }
+            catch (Npgsql.NpgsqlException ex) when (!context.CancellationToken.IsCancellationRequested)
+            {
+                // This one was not applied (its transaction rolled back); those before it stand, and the answer says which.
+                logger.LogWarning(ex, "Batch item {Index} not applied", i);
+                response.Results.Add(new TransferResult { Error = "UNAVAILABLE: the ledger could not apply it now; send it again with the same key" });
             }
         }
         return response;
@@ -89,14 +98,22 @@ public sealed class LedgerService(LedgerStore store, EventPublisher events, Time
     }
 
     [Authorize(Policy = PlatformPolicies.AdminOrService)]
-    public override Task<Transfer> Mint(MintRequest request, ServerCallContext context) =>
-        ApplyAsync(TransferRequests.Mint(request, context.Caller(), clock.GetUtcNow()), context.CancellationToken);
+    public override Task<Transfer> Mint(MintRequest request, ServerCallContext context)
+    {
+        var user = context.GetHttpContext().User;
+        var mint = TransferRequests.Mint(request, LedgerAccess.Requester(user), clock.GetUtcNow());
+        // Treasury policy: an admin mints into the treasury, never straight into an account of their choosing.
+        if (!LedgerAccess.IsService(user) && mint.CreditAccountId != SystemAccounts.Treasury)
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "admins mint into the treasury; rewards to other accounts come from the platform's services"));
+        return ApplyAsync(mint, context.CancellationToken);
+    }
 
     [Authorize(Policy = PlatformPolicies.Viewer)]
     public override async Task<Transfer> Burn(BurnRequest request, ServerCallContext context)
     {
-        var transfer = TransferRequests.Burn(request, context.Caller(), clock.GetUtcNow());
-        LedgerAccess.EnsureMayDebit(context.GetHttpContext().User, transfer.DebitAccountId);
+        var user = context.GetHttpContext().User;
+        var transfer = TransferRequests.Burn(request, context.Caller(), LedgerAccess.Requester(user), clock.GetUtcNow());
+        LedgerAccess.EnsureMayDebit(user, transfer.DebitAccountId);
         return await ApplyAsync(transfer, context.CancellationToken);
     }
 

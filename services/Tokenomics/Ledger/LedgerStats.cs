@@ -5,18 +5,22 @@ namespace Platform.Tokenomics.Ledger;
 /// <summary>The stats and the invariants, from the ledger's totals.</summary>
 public static class LedgerStats
 {
+    /// <summary>Lifetime volumes may pass 2^63 on a busy ledger: shown at most that, compared exactly above.</summary>
+    static long Saturated(decimal value) => value >= long.MaxValue ? long.MaxValue : value <= long.MinValue ? long.MinValue : (long)value;
+
     public static TokenStats From(LedgerTotals totals)
     {
         var supply = totals.Minted - totals.Burned;
         return new TokenStats
         {
             TotalSupply = supply, Minted = totals.Minted, Burned = totals.Burned, Treasury = totals.Treasury, TotalStaked = totals.Staked,
-            Accounts = totals.Accounts, Holders = totals.Holders, Pending = (long)totals.PendingDebits,
+            Accounts = totals.Accounts, Holders = totals.Holders, Pending = Saturated(totals.PendingDebits),
             Invariants = new LedgerInvariants
             {
                 BalancesEqualSupply = totals.Balances == supply,
                 DebitsEqualCredits = totals.TotalDebits == totals.TotalCredits && totals.PendingDebits == totals.PendingCredits,
-                NegativeAccounts = totals.NegativeAccounts, TotalDebits = (long)totals.TotalDebits, TotalCredits = (long)totals.TotalCredits, Balances = (long)totals.Balances,
+                NegativeAccounts = totals.NegativeAccounts, TotalDebits = Saturated(totals.TotalDebits), TotalCredits = Saturated(totals.TotalCredits),
+                Balances = Saturated(totals.Balances),
             },
         };
     }

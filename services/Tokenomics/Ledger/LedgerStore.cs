@@ -44,6 +44,10 @@ public sealed class LedgerStore(NpgsqlDataSource db)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // One request per key at a time: a replay racing its original waits for it and answers its result, rather than
+        // being judged against the balance the original left.
+        await connection.ExecuteAsync(transaction.In("SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))",
+            new { key = $"{transfer.RequestedBy}\u001f{transfer.IdempotencyKey}" }, cancellationToken));
         if (await ExistingAsync(connection, transaction, transfer, cancellationToken) is { } first) return (first, true);
         foreach (var id in new[] { transfer.DebitAccountId, transfer.CreditAccountId }.Where(id => !SystemAccounts.All.Contains(id)))
             await connection.ExecuteAsync(transaction.In("""
@@ -117,6 +121,8 @@ public sealed class LedgerStore(NpgsqlDataSource db)
         var wanted = post ? TransferStates.Posted : TransferStates.Voided;
         if (transfer.State == wanted) return (transfer, true);
         if (transfer.State != TransferStates.Pending) throw new TransferStateException(transferId, transfer.State, wanted);
+        // Past its timeout a reservation can only lapse: the sweeper voids it.
+        if (post && transfer.TimeoutAt <= now) throw new TransferStateException(transferId, "expired", wanted);
         await connection.ExecuteAsync(transaction.In(
             "SELECT 1 FROM tokenomics.accounts WHERE account_id = ANY(@ids) ORDER BY account_id FOR UPDATE",
             new { ids = new[] { transfer.DebitAccountId, transfer.CreditAccountId } }, cancellationToken));

@@ -26,6 +26,12 @@ public sealed class PendingTimeouts(NpgsqlDataSource db, LedgerStore store, Even
             {
                 continue; // posted at the last moment: it stands
             }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One transfer that cannot be voided now holds none of the others back: it is tried again next second.
+                Logger.LogWarning(ex, "Pending transfer {TransferId} not voided this round", id);
+                continue;
+            }
             if (result is not ({ } voided, false)) continue;
             Logger.LogInformation("Pending transfer {TransferId} of {Amount} from {Debit} voided: its timeout passed", id, voided.Amount, voided.DebitAccountId);
             await events.PublishAsync("ledger", "transfer.voided", voided.ToMessage());

@@ -17,9 +17,14 @@ public static partial class TransferRequests
     static readonly TimeSpan DefaultTimeout = TimeSpan.FromHours(1);
     static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(30);
 
-    public static TransferRow Transfer(CreateTransferRequest request, string caller, DateTimeOffset now, string prefix = "")
+    /// <summary>
+    /// <paramref name="caller"/> is the token's name, <paramref name="requester"/> the name a transfer is recorded
+    /// under (<c>user:</c> or <c>service:</c>); a service names the account it debits, a person defaults to their own.
+    /// </summary>
+    public static TransferRow Transfer(CreateTransferRequest request, string caller, string requester, DateTimeOffset now, string prefix = "")
     {
-        var debit = request.DebitAccountId == "" ? SystemAccounts.User(caller) : request.DebitAccountId;
+        var isService = requester.StartsWith("service:", StringComparison.Ordinal);
+        var debit = request.DebitAccountId == "" && !isService ? SystemAccounts.User(caller) : request.DebitAccountId;
         var timeout = request.TimeoutSeconds == 0 ? DefaultTimeout : TimeSpan.FromSeconds(Math.Clamp(request.TimeoutSeconds, 0, (long)MaxTimeout.TotalSeconds + 1));
         Check(new RequestValidation(), request.IdempotencyKey, request.Amount, request.Memo, prefix)
             .Require(IsAccount(debit) && debit != SystemAccounts.Issuance, $"{prefix}debit_account_id", "must be an account (user:<name>, operator:<node>, treasury, staking-pool, escrow); new tokens come only from mint")
@@ -28,26 +33,26 @@ public static partial class TransferRequests
             .Require(request.TimeoutSeconds == 0 || request.Pending && request.TimeoutSeconds > 0 && timeout <= MaxTimeout, $"{prefix}timeout_seconds",
                 "only for a pending transfer: 1 to 2592000 (30 days); default 3600")
             .ThrowIfInvalid();
-        return Row(TransferKinds.Transfer, caller, request.IdempotencyKey, debit, request.CreditAccountId, request.Amount, request.Memo, now,
+        return Row(TransferKinds.Transfer, requester, request.IdempotencyKey, debit, request.CreditAccountId, request.Amount, request.Memo, now,
             request.Pending ? now + timeout : null, $"{request.Pending}|{(long)timeout.TotalSeconds}");
     }
 
-    public static TransferRow Mint(MintRequest request, string caller, DateTimeOffset now)
+    public static TransferRow Mint(MintRequest request, string requester, DateTimeOffset now)
     {
         var credit = request.CreditAccountId == "" ? SystemAccounts.Treasury : request.CreditAccountId;
         Check(new RequestValidation(), request.IdempotencyKey, request.Amount, request.Memo, "")
             .Require(IsAccount(credit) && credit != SystemAccounts.Issuance, "credit_account_id", "must be an account other than issuance (default treasury)")
             .ThrowIfInvalid();
-        return Row(TransferKinds.Mint, caller, request.IdempotencyKey, SystemAccounts.Issuance, credit, request.Amount, request.Memo, now, null, "");
+        return Row(TransferKinds.Mint, requester, request.IdempotencyKey, SystemAccounts.Issuance, credit, request.Amount, request.Memo, now, null, "");
     }
 
-    public static TransferRow Burn(BurnRequest request, string caller, DateTimeOffset now)
+    public static TransferRow Burn(BurnRequest request, string caller, string requester, DateTimeOffset now)
     {
-        var debit = request.DebitAccountId == "" ? SystemAccounts.User(caller) : request.DebitAccountId;
+        var debit = request.DebitAccountId == "" && !requester.StartsWith("service:", StringComparison.Ordinal) ? SystemAccounts.User(caller) : request.DebitAccountId;
         Check(new RequestValidation(), request.IdempotencyKey, request.Amount, request.Memo, "")
             .Require(IsAccount(debit) && debit != SystemAccounts.Issuance, "debit_account_id", "must be an account other than issuance (default the caller's own)")
             .ThrowIfInvalid();
-        return Row(TransferKinds.Burn, caller, request.IdempotencyKey, debit, SystemAccounts.Issuance, request.Amount, request.Memo, now, null, "");
+        return Row(TransferKinds.Burn, requester, request.IdempotencyKey, debit, SystemAccounts.Issuance, request.Amount, request.Memo, now, null, "");
     }
 
     public static bool IsAccount(string id) => SystemAccounts.All.Contains(id) || PersonalAccount().IsMatch(id);
@@ -65,6 +70,7 @@ public static partial class TransferRequests
         ResolvedAt = null, Payload = string.Join('\u001f', kind, debit, credit, amount.ToString(CultureInfo.InvariantCulture), memo, extra),
     };
 
-    [GeneratedRegex("^(user|operator):[A-Za-z0-9._@+*-]{1,128}$")]
+    // The gateway's username rule and Compute's node-name rule, to the end of the text (\z: no trailing newline).
+    [GeneratedRegex(@"^(?:user:[a-z0-9][a-z0-9._-]{0,63}|operator:[a-z0-9][a-z0-9.-]{0,62})\z")]
     private static partial Regex PersonalAccount();
 }
