@@ -37,7 +37,7 @@ public sealed class JobQueueService(
     public override async Task<ListJobsResponse> ListJobs(ListJobsRequest request, ServerCallContext context)
     {
         var pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
-        var after = PageToken.Parse(request.PageToken);
+        var after = KeysetPageToken.Parse(request.PageToken) is { } position ? new JobRow { SubmittedAt = position.At, JobId = position.Id } : null;
         new RequestValidation()
             .Require(request.State == "" || JobStates.All.Contains(request.State), "state", $"must be one of {string.Join(", ", JobStates.All)}")
             .Require(request.SlaTier == "" || SlaTiers.All.Contains(request.SlaTier), "sla_tier", "must be gold, silver or bronze")
@@ -51,7 +51,7 @@ public sealed class JobQueueService(
         var now = clock.GetUtcNow();
         var response = new ListJobsResponse();
         response.Jobs.AddRange(page.Take(pageSize).Select(j => j.ToMessage(now, priorities?.Of(j) ?? 0)));
-        if (page.Count > pageSize) response.NextPageToken = PageToken.Of(page[pageSize - 1]);
+        if (page.Count > pageSize) response.NextPageToken = KeysetPageToken.Of(page[pageSize - 1].SubmittedAt, page[pageSize - 1].JobId);
         return response;
     }
 
@@ -146,28 +146,4 @@ public sealed class JobQueueService(
 public sealed class JobStateConflict(JobRow job, string why) : ConflictException("JOB_STATE", $"job {job.JobId} is {job.Status}: {why}")
 {
     public override IReadOnlyDictionary<string, string> Metadata => new Dictionary<string, string> { ["status"] = job.Status };
-}
-
-/// <summary>The opaque token of the next page: where the last job of this one stands in the order.</summary>
-static class PageToken
-{
-    public static string Of(JobRow last) =>
-        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{last.SubmittedAt.UtcTicks}:{last.JobId}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    public static JobRow? Parse(string token)
-    {
-        if (token == "") return null;
-        try
-        {
-            var padded = token.Replace('-', '+').Replace('_', '/');
-            var text = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(padded.PadRight(padded.Length + (4 - padded.Length % 4) % 4, '=')));
-            var parts = text.Split(':');
-            return parts.Length == 2 && long.TryParse(parts[0], out var ticks) && ticks is >= 0 and <= 3155378975999999999 && Guid.TryParse(parts[1], out var id)
-                ? new JobRow { JobId = id, SubmittedAt = new DateTimeOffset(ticks, TimeSpan.Zero) } : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
 }

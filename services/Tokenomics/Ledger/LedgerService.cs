@@ -83,7 +83,7 @@ public sealed class LedgerService(LedgerStore store, EventPublisher events, Time
         var user = context.GetHttpContext().User;
         var accountId = request.AccountId == "" ? SystemAccounts.User(Callers.Name(user)) : request.AccountId;
         var pageSize = request.PageSize == 0 ? 50 : request.PageSize;
-        var after = TransferPage.Parse(request.PageToken);
+        var after = KeysetPageToken.Parse(request.PageToken);
         new RequestValidation()
             .Require(TransferRequests.IsAccount(accountId), "account_id", "must be an account")
             .Require(pageSize is > 0 and <= 500, "page_size", "must be between 1 and 500")
@@ -93,7 +93,7 @@ public sealed class LedgerService(LedgerStore store, EventPublisher events, Time
         var page = await store.ListAsync(accountId, after, pageSize + 1, context.CancellationToken);
         var response = new ListTransfersResponse();
         response.Transfers.AddRange(page.Take(pageSize).Select(t => t.ToMessage()));
-        if (page.Count > pageSize) response.NextPageToken = TransferPage.Of(page[pageSize - 1]);
+        if (page.Count > pageSize) response.NextPageToken = KeysetPageToken.Of(page[pageSize - 1].CreatedAt, page[pageSize - 1].TransferId);
         return response;
     }
 

@@ -25,26 +25,3 @@ public static class LedgerStats
         };
     }
 }
-
-/// <summary>The opaque token of a transfer list's next page.</summary>
-static class TransferPage
-{
-    public static string Of(TransferRow last) =>
-        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{last.CreatedAt.UtcTicks}:{last.TransferId}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    public static (DateTimeOffset At, Guid Id)? Parse(string token)
-    {
-        if (token == "") return null;
-        try
-        {
-            var padded = token.Replace('-', '+').Replace('_', '/');
-            var parts = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(padded.PadRight(padded.Length + (4 - padded.Length % 4) % 4, '='))).Split(':');
-            return parts.Length == 2 && long.TryParse(parts[0], out var ticks) && ticks is >= 0 and <= 3155378975999999999 && Guid.TryParse(parts[1], out var id)
-                ? (new DateTimeOffset(ticks, TimeSpan.Zero), id) : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
-}
