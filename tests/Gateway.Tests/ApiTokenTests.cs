@@ -105,7 +105,9 @@ public sealed class ApiTokenTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, password);
 
         (await admin.DeleteAsync("/api/auth/users/ivy")).EnsureSuccessStatusCode();
-        (await gateway.UserAsync("ivy", "operator")).Dispose(); // the name again, another person
         Assert.Equal(HttpStatusCode.Unauthorized, (await viaToken.GetAsync("/api/auth/me")).StatusCode);
+        // Nor can another person take the name and with it what was ivy's.
+        using var again = await admin.PostAsJsonAsync("/api/auth/users", new { username = "ivy", password = "a long enough password", role = "operator" });
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
     }
 }

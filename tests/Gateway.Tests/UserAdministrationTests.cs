@@ -62,6 +62,9 @@ public sealed class UserAdministrationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, selfDemotion.StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        // A deleted user's name is never given again: whatever is keyed on it elsewhere (tokens, jobs) stays theirs.
+        using var reused = await admin.PostAsJsonAsync("/api/auth/users", new { username = "otto", password = "another long password", role = "viewer" });
+        Assert.Equal(HttpStatusCode.Conflict, reused.StatusCode);
     }
 
     [Fact]

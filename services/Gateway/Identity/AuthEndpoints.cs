@@ -130,7 +130,7 @@ public static class AuthEndpoints
         var violations = UserRules.Username(request.Username).Concat(UserRules.Password(request.Password)).ToArray();
         if (violations.Length > 0) return ApiErrors.BadRequest(violations);
         if (!await users.CreateAsync(request.Username!, PasswordHasher.Hash(request.Password!), "viewer", cancellationToken))
-            return ApiErrors.Conflict($"the username {request.Username} is taken");
+            return ApiErrors.Conflict($"the username {request.Username} is taken, or was a deleted user's (names are never given again)");
         return Results.Created($"/api/auth/users/{request.Username}", new UserView(request.Username!, "viewer"));
     }
 

@@ -33,7 +33,7 @@ public static class UserEndpoints
         var violations = UserRules.Username(request.Username).Concat(UserRules.Password(request.Password)).Concat(UserRules.Role(request.Role)).ToArray();
         if (violations.Length > 0) return ApiErrors.BadRequest(violations);
         if (!await store.CreateAsync(request.Username!, PasswordHasher.Hash(request.Password!), request.Role!, cancellationToken))
-            return ApiErrors.Conflict($"the username {request.Username} is taken");
+            return ApiErrors.Conflict($"the username {request.Username} is taken, or was a deleted user's (names are never given again)");
         logger.LogInformation("User {Username} created as {Role} by {Caller}", request.Username, request.Role, Callers.Name(caller));
         return Results.Created($"/api/auth/users/{request.Username}", Summary((await store.FindAsync(request.Username!, cancellationToken))!));
     }

@@ -27,10 +27,17 @@ public sealed class UserStore(NpgsqlDataSource db)
         return users;
     }
 
-    /// <summary>Creates the user; false when the name is taken (the primary key decides, so concurrent creates cannot both win).</summary>
+    /// <summary>
+    /// Creates the user; false when the name is taken or was a deleted user's (the primary key decides, so concurrent
+    /// creates cannot both win).
+    /// </summary>
     public async Task<bool> CreateAsync(string username, string passwordHash, string role, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand("INSERT INTO identity.users (username, password_hash, role) VALUES ($1, $2, $3) ON CONFLICT (username) DO NOTHING");
+        await using var command = db.CreateCommand("""
+            INSERT INTO identity.users (username, password_hash, role)
+            SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM identity.retired_usernames WHERE username = $1)
+            ON CONFLICT (username) DO NOTHING
+            """);
         command.Parameters.Add(new() { Value = username });
         command.Parameters.Add(new() { Value = passwordHash });
         command.Parameters.Add(new() { Value = role });
@@ -58,10 +65,13 @@ public sealed class UserStore(NpgsqlDataSource db)
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    /// <summary>Deletes the user (its refresh tokens go with it, by cascade).</summary>
+    /// <summary>Deletes the user (its refresh tokens go with it, by cascade) and retires its name, in one statement.</summary>
     public async Task<bool> DeleteAsync(string username, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand("DELETE FROM identity.users WHERE username = $1");
+        await using var command = db.CreateCommand("""
+            WITH deleted AS (DELETE FROM identity.users WHERE username = $1 RETURNING username)
+            INSERT INTO identity.retired_usernames (username) SELECT username FROM deleted ON CONFLICT (username) DO NOTHING
+            """);
         command.Parameters.Add(new() { Value = username });
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
