@@ -27,7 +27,7 @@ public sealed class PlacementsService(DecisionStore decisions, ObjectiveWeightsS
     static Decision ForCaller(Decision decision, ServerCallContext context)
     {
         var user = context.GetHttpContext().User;
-        if (!user.IsInRole("operator") && !user.IsInRole("admin") && !user.IsInRole("service")) decision.Placements.Clear();
+        if (!Jobs.JobVisibility.SeesAll(user)) decision.Placements.Clear();
         return decision;
     }
 

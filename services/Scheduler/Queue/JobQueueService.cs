@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Platform.Scheduler.Dispatch;
@@ -45,7 +44,7 @@ public sealed class JobQueueService(
             .Require(request.PageToken == "" || after is not null, "page_token", "is not a token this API gave out")
             .ThrowIfInvalid();
         var user = context.GetHttpContext().User;
-        var owner = SeesAll(user) ? request.Owner : Callers.Name(user);
+        var owner = JobVisibility.SeesAll(user) ? request.Owner : Callers.Name(user);
         var page = await jobs.ListAsync(new JobFilter(request.State, request.SlaTier, owner, after, pageSize + 1), context.CancellationToken);
         var priorities = await PrioritiesAsync(page, context.CancellationToken);
         var now = clock.GetUtcNow();
@@ -123,7 +122,7 @@ public sealed class JobQueueService(
     public override Task<ListNodesResponse> ListNodes(ListNodesRequest request, ServerCallContext context)
     {
         var user = context.GetHttpContext().User;
-        return views.NodesAsync(job => SeesAll(user) || job.Owner == Callers.Name(user), context.CancellationToken);
+        return views.NodesAsync(job => JobVisibility.MaySee(user, job), context.CancellationToken);
     }
 
     async Task<MultifactorPriority?> PrioritiesAsync(IReadOnlyList<JobRow> page, CancellationToken cancellationToken) =>
@@ -135,11 +134,9 @@ public sealed class JobQueueService(
         var id = RequestValidation.RequireGuid(jobId, "job_id");
         var user = context.GetHttpContext().User;
         var job = await jobs.GetAsync(id, context.CancellationToken);
-        return job is not null && (SeesAll(user) || job.Owner == Callers.Name(user)) ? job
+        return job is not null && JobVisibility.MaySee(user, job) ? job
             : throw new RpcException(new Status(StatusCode.NotFound, $"job {jobId} does not exist"));
     }
-
-    public static bool SeesAll(ClaimsPrincipal user) => user.IsInRole("operator") || user.IsInRole("admin") || user.IsInRole("service");
 }
 
 /// <summary>An action the job's state does not allow: ABORTED (HTTP 409) with the current status.</summary>
