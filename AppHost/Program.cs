@@ -12,8 +12,11 @@ var telemetry = builder.AddProject<Projects.Telemetry>("telemetry")
 var scheduler = builder.AddProject<Projects.Scheduler>("scheduler")
     .WithPlatformData(db.Schema("scheduler"), cache)
     .WithReference(compute);
+// Tokenomics pays reward epochs from the work Telemetry measured, and carries out proposals in the Scheduler.
 var tokenomics = builder.AddProject<Projects.Tokenomics>("tokenomics")
-    .WithPlatformData(db.Schema("tokenomics"), cache);
+    .WithPlatformData(db.Schema("tokenomics"), cache)
+    .WithReference(telemetry)
+    .WithReference(scheduler);
 var privacy = builder.AddProject<Projects.Privacy>("privacy")
     .WithPlatformData(db.Schema("privacy"), cache)
     .WithReference(compute);

@@ -19,16 +19,28 @@ public static class LedgerAccess
     /// </summary>
     public static string Requester(ClaimsPrincipal user) => $"{(IsService(user) ? "service" : "user")}:{Callers.Name(user)}";
 
-    /// <summary>The staking pool and escrow hold what their own records say: only services pay into them.</summary>
+    /// <summary>The staking, unbonding and rewards pools hold exactly what staking's records say they owe: only staking moves them.</summary>
+    static readonly string[] StakingPools = [SystemAccounts.StakingPool, SystemAccounts.UnbondingPool, SystemAccounts.RewardsPool];
+
+    /// <summary>Escrow holds what the platform's services put there; the staking pools are staking's own.</summary>
     public static void EnsureMayCredit(ClaimsPrincipal user, string accountId)
     {
-        if (IsService(user) || accountId is not (SystemAccounts.StakingPool or SystemAccounts.Escrow)) return;
+        if (StakingPools.Contains(accountId))
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"{accountId} is moved only by staking (stake, unstake, rewards)"));
+        if (IsService(user) || accountId != SystemAccounts.Escrow) return;
         throw new RpcException(new Status(StatusCode.PermissionDenied, $"only the platform's services pay into {accountId}"));
     }
 
+    /// <summary>
+    /// Owners move their own funds; admins the treasury's and the nodes' operator accounts' (commission and rewards,
+    /// which no person's token names); services any account but the staking pools.
+    /// </summary>
     public static void EnsureMayDebit(ClaimsPrincipal user, string accountId)
     {
-        if (IsService(user) || accountId == SystemAccounts.User(Callers.Name(user)) || accountId == SystemAccounts.Treasury && user.IsInRole("admin")) return;
+        if (StakingPools.Contains(accountId))
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"{accountId} is moved only by staking (stake, unstake, rewards)"));
+        if (IsService(user) || accountId == SystemAccounts.User(Callers.Name(user))) return;
+        if (user.IsInRole("admin") && (accountId == SystemAccounts.Treasury || accountId.StartsWith("operator:", StringComparison.Ordinal))) return;
         throw new RpcException(new Status(StatusCode.PermissionDenied, $"{Callers.Name(user)} may not move the funds of {accountId}: only its owner"));
     }
 

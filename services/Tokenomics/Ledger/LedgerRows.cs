@@ -54,6 +54,14 @@ public static class TransferKinds
     public const string Transfer = "transfer";
     public const string Mint = "mint";
     public const string Burn = "burn";
+    public const string Stake = "stake";
+    public const string Unbond = "unbond";
+    public const string Rebond = "rebond";
+    public const string Withdraw = "withdraw";
+    public const string Reward = "reward";
+    public const string Commission = "commission";
+    public const string Claim = "claim";
+    public const string Slash = "slash";
 }
 
 public static class TransferStates
@@ -71,7 +79,12 @@ public static class SystemAccounts
     public const string Treasury = "treasury";
     public const string StakingPool = "staking-pool";
     public const string Escrow = "escrow";
-    public static readonly string[] All = [Issuance, Treasury, StakingPool, Escrow];
+    /// <summary>Holds what unbonding entries owe their delegators.</summary>
+    public const string UnbondingPool = "unbonding-pool";
+    /// <summary>Holds the rewards delegators have earned and not yet claimed.</summary>
+    public const string RewardsPool = "rewards-pool";
+    public static readonly string[] All = [Issuance, Treasury, StakingPool, UnbondingPool, RewardsPool, Escrow];
 
     public static string User(string name) => $"user:{name}";
+    public static string Operator(string node) => $"operator:{node}";
 }

@@ -14,13 +14,16 @@ public static class LedgerStats
         return new TokenStats
         {
             TotalSupply = supply, Minted = totals.Minted, Burned = totals.Burned, Treasury = totals.Treasury, TotalStaked = totals.Staked,
-            Accounts = totals.Accounts, Holders = totals.Holders, Pending = Saturated(totals.PendingDebits),
+            Accounts = totals.Accounts, Holders = totals.Holders, Pending = Saturated(totals.PendingDebits), Unbonding = totals.Unbonding, Stakers = totals.Stakers,
             Invariants = new LedgerInvariants
             {
                 BalancesEqualSupply = totals.Balances == supply,
                 DebitsEqualCredits = totals.TotalDebits == totals.TotalCredits && totals.PendingDebits == totals.PendingCredits,
                 NegativeAccounts = totals.NegativeAccounts, TotalDebits = Saturated(totals.TotalDebits), TotalCredits = Saturated(totals.TotalCredits),
                 Balances = Saturated(totals.Balances),
+                StakingPoolMatchesStake = totals.Staked == totals.Bonded,
+                UnbondingPoolMatchesEntries = totals.UnbondingPool == totals.Unbonding,
+                RewardsPoolCoversPending = totals.RewardsPool >= totals.RewardsOwed,
             },
         };
     }

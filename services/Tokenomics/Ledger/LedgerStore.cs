@@ -14,106 +14,32 @@ namespace Platform.Tokenomics.Ledger;
 /// </summary>
 public sealed class LedgerStore(NpgsqlDataSource db)
 {
-    const string AccountColumns = "account_id, kind, owner, debits_posted, credits_posted, debits_pending, credits_pending, created_at";
-    const string TransferColumns = """
-        transfer_id, requested_by, idempotency_key, payload, debit_account_id, credit_account_id, amount, kind, state, memo, created_at, timeout_at, resolved_at
-        """;
-    const int Attempts = 8;
+    const string AccountColumns = LedgerPostings.AccountColumns;
+    const string TransferColumns = LedgerPostings.TransferColumns;
 
     public Task<AccountRow?> AccountAsync(string accountId, CancellationToken cancellationToken) =>
         db.QuerySingleOrDefaultAsync<AccountRow>($"SELECT {AccountColumns} FROM tokenomics.accounts WHERE account_id = @accountId", new { accountId }, cancellationToken);
 
     /// <summary>Applies <paramref name="transfer"/>, or answers the first result of its key; the flag says which.</summary>
-    public async Task<(TransferRow Transfer, bool Replayed)> ApplyAsync(TransferRow transfer, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
+    public Task<(TransferRow Transfer, bool Replayed)> ApplyAsync(TransferRow transfer, CancellationToken cancellationToken) =>
+        db.InTransactionAsync(async (connection, transaction) =>
         {
-            try
-            {
-                return await ApplyOnceAsync(transfer, cancellationToken);
-            }
-            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.UniqueViolation
-                                               && attempt < Attempts)
-            {
-                // Another transaction got there first (the same key at the same moment, say): the next try sees its result.
-            }
-        }
-    }
-
-    async Task<(TransferRow, bool)> ApplyOnceAsync(TransferRow transfer, CancellationToken cancellationToken)
-    {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // One request per key at a time: a replay racing its original waits for it and answers its result, rather than
-        // being judged against the balance the original left.
-        await connection.ExecuteAsync(transaction.In("SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))",
-            new { key = $"{transfer.RequestedBy}\u001f{transfer.IdempotencyKey}" }, cancellationToken));
-        if (await ExistingAsync(connection, transaction, transfer, cancellationToken) is { } first) return (first, true);
-        foreach (var id in new[] { transfer.DebitAccountId, transfer.CreditAccountId }.Where(id => !SystemAccounts.All.Contains(id)))
-            await connection.ExecuteAsync(transaction.In("""
-                INSERT INTO tokenomics.accounts (account_id, kind, owner, created_at) VALUES (@id, @kind, @owner, @at) ON CONFLICT (account_id) DO NOTHING
-                """, new { id, kind = id[..id.IndexOf(':')], owner = id[(id.IndexOf(':') + 1)..], at = transfer.CreatedAt }, cancellationToken));
-        var locked = (await connection.QueryAsync<AccountRow>(transaction.In(
-            $"SELECT {AccountColumns} FROM tokenomics.accounts WHERE account_id = ANY(@ids) ORDER BY account_id FOR UPDATE",
-            new { ids = new[] { transfer.DebitAccountId, transfer.CreditAccountId } }, cancellationToken))).ToDictionary(a => a.AccountId);
-        var debit = locked[transfer.DebitAccountId];
-        if (debit.Kind != SystemAccounts.Issuance && debit.Available < transfer.Amount)
-            throw new InsufficientFundsException(debit.AccountId, debit.Available, transfer.Amount);
-        await connection.ExecuteAsync(transaction.In($"""
-            INSERT INTO tokenomics.transfers ({TransferColumns})
-            VALUES (@TransferId, @RequestedBy, @IdempotencyKey, @Payload, @DebitAccountId, @CreditAccountId, @Amount, @Kind, @State, @Memo, @CreatedAt, @TimeoutAt, @ResolvedAt)
-            """, transfer, cancellationToken));
-        var side = transfer.State == TransferStates.Pending ? "pending" : "posted";
-        await MoveAsync(connection, transaction, $"debits_{side} = debits_{side} + @amount", transfer.DebitAccountId, transfer.Amount, cancellationToken);
-        await MoveAsync(connection, transaction, $"credits_{side} = credits_{side} + @amount", transfer.CreditAccountId, transfer.Amount, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return (transfer, false);
-    }
-
-    /// <summary>The first transfer made with this caller's key: the same payload is a replay, another a conflict.</summary>
-    static async Task<TransferRow?> ExistingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, TransferRow transfer, CancellationToken cancellationToken)
-    {
-        var first = await connection.QuerySingleOrDefaultAsync<TransferRow>(transaction.In(
-            $"SELECT {TransferColumns} FROM tokenomics.transfers WHERE requested_by = @RequestedBy AND idempotency_key = @IdempotencyKey", transfer, cancellationToken));
-        if (first is not null && first.Payload != transfer.Payload) throw new IdempotencyConflictException(transfer.IdempotencyKey, first.TransferId);
-        return first;
-    }
-
-    static async Task MoveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string change, string accountId, long amount, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await connection.ExecuteAsync(transaction.In($"UPDATE tokenomics.accounts SET {change} WHERE account_id = @accountId", new { accountId, amount }, cancellationToken));
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.NumericValueOutOfRange)
-        {
-            throw new ConflictException("AMOUNT_OVERFLOW", $"account {accountId} cannot hold more: its totals would pass 2^63");
-        }
-    }
+            if (await LedgerPostings.ClaimKeyAsync(connection, transaction, transfer, cancellationToken) is { } first) return (first, true);
+            await LedgerPostings.PostAsync(connection, transaction, transfer, cancellationToken);
+            return (transfer, false);
+        }, cancellationToken);
 
     /// <summary>
     /// Posts or voids a pending transfer under its row lock (and its accounts', in order); the same resolution again
     /// answers it as it is. <paramref name="authorize"/> sees the transfer first and throws when the caller may not.
     /// </summary>
-    public async Task<(TransferRow Transfer, bool Replayed)?> ResolveAsync(Guid transferId, bool post, Action<TransferRow> authorize, DateTimeOffset now,
-        CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await ResolveOnceAsync(transferId, post, authorize, now, cancellationToken);
-            }
-            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected && attempt < Attempts)
-            {
-            }
-        }
-    }
+    public Task<(TransferRow Transfer, bool Replayed)?> ResolveAsync(Guid transferId, bool post, Action<TransferRow> authorize, DateTimeOffset now,
+        CancellationToken cancellationToken) =>
+        db.InTransactionAsync((connection, transaction) => ResolveWithinAsync(connection, transaction, transferId, post, authorize, now, cancellationToken), cancellationToken);
 
-    async Task<(TransferRow, bool)?> ResolveOnceAsync(Guid transferId, bool post, Action<TransferRow> authorize, DateTimeOffset now, CancellationToken cancellationToken)
+    static async Task<(TransferRow Transfer, bool Replayed)?> ResolveWithinAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid transferId, bool post,
+        Action<TransferRow> authorize, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var transfer = await connection.QuerySingleOrDefaultAsync<TransferRow>(transaction.In(
             $"SELECT {TransferColumns} FROM tokenomics.transfers WHERE transfer_id = @transferId FOR UPDATE", new { transferId }, cancellationToken));
         if (transfer is null) return null;
@@ -126,13 +52,12 @@ public sealed class LedgerStore(NpgsqlDataSource db)
         await connection.ExecuteAsync(transaction.In(
             "SELECT 1 FROM tokenomics.accounts WHERE account_id = ANY(@ids) ORDER BY account_id FOR UPDATE",
             new { ids = new[] { transfer.DebitAccountId, transfer.CreditAccountId } }, cancellationToken));
-        await MoveAsync(connection, transaction, post ? "debits_pending = debits_pending - @amount, debits_posted = debits_posted + @amount" : "debits_pending = debits_pending - @amount",
+        await LedgerPostings.MoveAsync(connection, transaction, post ? "debits_pending = debits_pending - @amount, debits_posted = debits_posted + @amount" : "debits_pending = debits_pending - @amount",
             transfer.DebitAccountId, transfer.Amount, cancellationToken);
-        await MoveAsync(connection, transaction, post ? "credits_pending = credits_pending - @amount, credits_posted = credits_posted + @amount" : "credits_pending = credits_pending - @amount",
+        await LedgerPostings.MoveAsync(connection, transaction, post ? "credits_pending = credits_pending - @amount, credits_posted = credits_posted + @amount" : "credits_pending = credits_pending - @amount",
             transfer.CreditAccountId, transfer.Amount, cancellationToken);
         var resolved = transfer with { State = wanted, ResolvedAt = now };
         await connection.ExecuteAsync(transaction.In("UPDATE tokenomics.transfers SET state = @State, resolved_at = @ResolvedAt WHERE transfer_id = @TransferId", resolved, cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
         return (resolved, false);
     }
 
@@ -161,7 +86,14 @@ public sealed class LedgerStore(NpgsqlDataSource db)
                 sum(debits_posted)::numeric AS total_debits, sum(credits_posted)::numeric AS total_credits,
                 sum(debits_pending)::numeric AS pending_debits, sum(credits_pending)::numeric AS pending_credits,
                 coalesce(sum(credits_posted - debits_posted) FILTER (WHERE kind <> 'issuance'), 0)::numeric AS balances,
-                count(*) FILTER (WHERE kind <> 'issuance' AND debits_posted + debits_pending > credits_posted)::int AS negative_accounts
+                count(*) FILTER (WHERE kind <> 'issuance' AND debits_posted + debits_pending > credits_posted)::int AS negative_accounts,
+                coalesce(sum(credits_posted - debits_posted) FILTER (WHERE kind = 'unbonding-pool'), 0)::bigint AS unbonding_pool,
+                coalesce(sum(credits_posted - debits_posted) FILTER (WHERE kind = 'rewards-pool'), 0)::bigint AS rewards_pool,
+                (SELECT coalesce(sum(tokens), 0) FROM tokenomics.validators)::bigint AS bonded,
+                (SELECT coalesce(sum(balance), 0) FROM tokenomics.unbondings WHERE state = 'unbonding')::bigint AS unbonding,
+                (SELECT count(DISTINCT delegator) FROM tokenomics.delegations)::int AS stakers,
+                (SELECT coalesce(sum(floor(d.shares * (v.reward_per_share - d.reward_per_share_start))), 0)
+                 FROM tokenomics.delegations d JOIN tokenomics.validators v USING (node))::numeric AS rewards_owed
             FROM tokenomics.accounts
             """, null, cancellationToken);
 }
@@ -181,4 +113,13 @@ public sealed record LedgerTotals
     public decimal PendingCredits { get; init; }
     public decimal Balances { get; init; }
     public int NegativeAccounts { get; init; }
+    public long UnbondingPool { get; init; }
+    public long RewardsPool { get; init; }
+    /// <summary>The validators' tokens: what the staking pool must hold.</summary>
+    public long Bonded { get; init; }
+    /// <summary>What unbonding entries still owe: what the unbonding pool must hold.</summary>
+    public long Unbonding { get; init; }
+    public int Stakers { get; init; }
+    /// <summary>What delegators may claim now: the rewards pool must hold at least this.</summary>
+    public decimal RewardsOwed { get; init; }
 }

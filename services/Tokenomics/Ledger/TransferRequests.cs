@@ -55,6 +55,17 @@ public static partial class TransferRequests
         return Row(TransferKinds.Burn, requester, request.IdempotencyKey, debit, SystemAccounts.Issuance, request.Amount, request.Memo, now, null, "");
     }
 
+    /// <summary>
+    /// A movement the ledger makes itself, inside a larger operation's transaction (a stake's, an epoch's, a slash's):
+    /// recorded as made by <c>service:tokenomics</c>, under <paramref name="key"/> when the operation has one (so a
+    /// replay of it finds its first result), else a fresh one.
+    /// </summary>
+    public static TransferRow Internal(string kind, string debit, string credit, long amount, string memo, DateTimeOffset now, string? requester = null, string? key = null) =>
+        Row(kind, requester ?? "service:tokenomics", key ?? $"{kind}-{Guid.CreateVersion7(now)}", debit, credit, amount, memo, now, null, "");
+
+    /// <summary>Compute's rule for a node's name.</summary>
+    public static bool IsNodeName(string node) => PersonalAccount().IsMatch($"operator:{node}");
+
     public static bool IsAccount(string id) => SystemAccounts.All.Contains(id) || PersonalAccount().IsMatch(id);
 
     static RequestValidation Check(RequestValidation validation, string key, long amount, string memo, string prefix) => validation

@@ -1,0 +1,41 @@
+using Platform.Telemetry.V1;
+
+namespace Platform.Tokenomics.Rewards;
+
+/// <summary>
+/// What each node's workloads used in an epoch, from Telemetry's per-workload series: CPU-seconds are the increase of
+/// <c>workload_cpu_seconds_total</c>, memory the per-minute sums of <c>workload_memory_rss_bytes</c> over the epoch, in
+/// GiB-hours. Nodes with no workload sample in the epoch are absent.
+/// </summary>
+public sealed class ContributedWork(MetricQueries.MetricQueriesClient telemetry)
+{
+    const double GiB = 1024d * 1024 * 1024;
+    static readonly TimeSpan MemoryStep = TimeSpan.FromMinutes(1);
+    /// <summary>Compute's limits on one node's capacity: 100,000 cores and 1 PiB.</summary>
+    const double MaxCores = 100_000, MaxMemoryGib = 1024 * 1024;
+
+    public async Task<IReadOnlyList<NodeWork>> MeasureAsync(DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
+    {
+        var cpu = await QueryAsync("workload_cpu_seconds_total", "increase", start, end, end - start, cancellationToken);
+        var memory = await QueryAsync("workload_memory_rss_bytes", "sum", start, end, MemoryStep, cancellationToken);
+        // An agent reports its own usage: whatever it claims, no node is paid past Compute's largest possible node busy all epoch.
+        var seconds = (end - start).TotalSeconds;
+        return [.. cpu.Keys.Union(memory.Keys).Order(StringComparer.Ordinal).Select(node => new NodeWork(node,
+            Math.Min(cpu.GetValueOrDefault(node), MaxCores * seconds),
+            Math.Min(memory.GetValueOrDefault(node) * MemoryStep.TotalSeconds / GiB / 3600, MaxMemoryGib * seconds / 3600)))];
+    }
+
+    async Task<Dictionary<string, double>> QueryAsync(string metric, string aggregation, DateTimeOffset start, DateTimeOffset end, TimeSpan step,
+        CancellationToken cancellationToken)
+    {
+        var response = await telemetry.QueryRangeAsync(new QueryRangeRequest
+        {
+            Name = metric, Aggregation = aggregation, By = { "node" }, StartMs = start.ToUnixTimeMilliseconds(), EndMs = end.ToUnixTimeMilliseconds(),
+            StepMs = (long)step.TotalMilliseconds, Resolution = "raw",
+        }, cancellationToken: cancellationToken);
+        return response.Series
+            .Where(s => s.Labels.TryGetValue("node", out var node) && node != "")
+            .GroupBy(s => s.Labels["node"])
+            .ToDictionary(g => g.Key, g => g.SelectMany(s => s.Points).Where(p => double.IsFinite(p.Value) && p.Value > 0).Sum(p => p.Value));
+    }
+}

@@ -1,0 +1,198 @@
+using System.Globalization;
+using System.Security.Claims;
+using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
+using Platform.ServiceDefaults.Auth;
+using Platform.ServiceDefaults.Cache;
+using Platform.ServiceDefaults.Grpc;
+using Platform.Tokenomics.Ledger;
+using Platform.Tokenomics.V1;
+
+namespace Platform.Tokenomics.Staking;
+
+/// <summary>Staking's API: stake, unstake, cancel, redelegate, validators, slashes, rewards. Everyone stakes their own tokens; admins may read anyone's.</summary>
+public sealed class StakingService(StakingStore staking, Redelegations redelegations, Slashing slashing, ValidatorStore validators, Rewards.RewardDistribution epochs,
+    EventPublisher events, TimeProvider clock, ILogger<StakingService> logger) : V1.Staking.StakingBase
+{
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<Delegation> Stake(StakeRequest request, ServerCallContext context)
+    {
+        var delegator = Person(context);
+        Validate(request.Node, "node", request.Amount, request.IdempotencyKey);
+        var (delegation, validator, replayed) = await staking.StakeAsync(delegator, request.Node, request.Amount, Key(request.IdempotencyKey), clock.GetUtcNow(), context.CancellationToken);
+        if (!replayed) await PublishAsync("stake.created", $"{delegator} staked {request.Amount} to {request.Node}", delegation.ToMessage(validator));
+        return delegation.ToMessage(validator, replayed);
+    }
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<Unbonding> Unstake(UnstakeRequest request, ServerCallContext context)
+    {
+        var delegator = Person(context);
+        Validate(request.Node, "node", request.Amount, request.IdempotencyKey);
+        var (unbonding, replayed) = await staking.UnstakeAsync(delegator, request.Node, request.Amount, Key(request.IdempotencyKey), clock.GetUtcNow(), context.CancellationToken);
+        if (!replayed) await PublishAsync("unbonding.started", $"{delegator} unstaked {unbonding.InitialBalance} from {request.Node}", unbonding.ToMessage());
+        return unbonding.ToMessage(replayed);
+    }
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<Delegation> CancelUnbonding(CancelUnbondingRequest request, ServerCallContext context)
+    {
+        var delegator = Person(context);
+        var id = RequestValidation.RequireGuid(request.UnbondingId, "unbonding_id");
+        var (delegation, validator, replayed) = await staking.CancelUnbondingAsync(delegator, id, clock.GetUtcNow(), context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"{delegator} has no unbonding {request.UnbondingId}"));
+        if (!replayed) await PublishAsync("unbonding.cancelled", $"{delegator} cancelled unbonding {id}", delegation.ToMessage(validator));
+        return delegation.ToMessage(validator, replayed);
+    }
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<ListUnbondingsResponse> ListUnbondings(ListUnbondingsRequest request, ServerCallContext context)
+    {
+        var response = new ListUnbondingsResponse();
+        response.Unbondings.AddRange((await validators.UnbondingsAsync(Subject(context, request.Delegator), context.CancellationToken)).Select(u => u.ToMessage()));
+        return response;
+    }
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<Redelegation> Redelegate(RedelegateRequest request, ServerCallContext context)
+    {
+        var delegator = Person(context);
+        Validate(request.SourceNode, "source_node", request.Amount, request.IdempotencyKey);
+        new RequestValidation()
+            .Require(TransferRequests.IsNodeName(request.DestinationNode), "destination_node", "must be a node's name")
+            .Require(request.DestinationNode != request.SourceNode, "destination_node", "must differ from source_node").ThrowIfInvalid();
+        var (moved, replayed) = await redelegations.RedelegateAsync(delegator, request.SourceNode, request.DestinationNode, request.Amount, Key(request.IdempotencyKey),
+            clock.GetUtcNow(), context.CancellationToken);
+        if (!replayed) await PublishAsync("redelegation.created", $"{delegator} moved {moved.InitialBalance} from {moved.SourceNode} to {moved.DestinationNode}", moved.ToMessage());
+        return moved.ToMessage(replayed);
+    }
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<ListDelegationsResponse> ListDelegations(ListDelegationsRequest request, ServerCallContext context)
+    {
+        var response = new ListDelegationsResponse();
+        response.Delegations.AddRange((await validators.DelegationsAsync(Subject(context, request.Delegator), context.CancellationToken)).Select(d => d.Delegation.ToMessage(d.Validator)));
+        return response;
+    }
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<ListValidatorsResponse> ListValidators(ListValidatorsRequest request, ServerCallContext context)
+    {
+        var response = new ListValidatorsResponse();
+        var now = clock.GetUtcNow();
+        response.Validators.AddRange((await validators.ListAsync(context.CancellationToken)).Select(v => v.Validator.ToMessage(v.Delegators, now)));
+        return response;
+    }
+
+    [Authorize(Policy = PlatformPolicies.Operator)]
+    public override async Task<Validator> RegisterValidator(RegisterValidatorRequest request, ServerCallContext context)
+    {
+        var rate = decimal.TryParse(request.CommissionRate, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var parsed) ? parsed : -1;
+        new RequestValidation()
+            .Require(TransferRequests.IsNodeName(request.Node), "node", "must be a node's name (lowercase letters, digits, '.' and '-')")
+            .Require(rate is >= 0 and <= 1 && decimal.Round(rate, 4) == rate, "commission_rate", "must be a decimal from 0 to 1 with at most 4 places, e.g. \"0.1\"")
+            .ThrowIfInvalid();
+        var validator = await validators.RegisterAsync(request.Node, rate, context.Caller(), clock.GetUtcNow(), context.CancellationToken);
+        await PublishAsync("validator.registered", $"{context.Caller()} registered {request.Node} as a validator at {rate} commission", validator.ToMessage(0, clock.GetUtcNow()));
+        return validator.ToMessage(0, clock.GetUtcNow());
+    }
+
+    [Authorize(Policy = PlatformPolicies.Operator)]
+    public override async Task<Validator> Unjail(UnjailRequest request, ServerCallContext context)
+    {
+        var validator = await validators.UnjailAsync(request.Node, clock.GetUtcNow(), context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"node {request.Node} is not a validator"));
+        logger.LogInformation("Validator {Node} unjailed by {Caller}", request.Node, context.Caller());
+        return validator.ToMessage(0, clock.GetUtcNow());
+    }
+
+    [Authorize(Policy = PlatformPolicies.AdminOrService)]
+    public override async Task<Slash> SlashValidator(SlashRequest request, ServerCallContext context)
+    {
+        var now = clock.GetUtcNow();
+        new RequestValidation()
+            .Require(TransferRequests.IsNodeName(request.Node), "node", "must be a node's name")
+            .Require(request.Reason is Staking.Slashing.Downtime or Staking.Slashing.SlaBreach, "reason", "must be downtime or sla")
+            .Require(request.Evidence.Length is > 0 and <= 256, "evidence", "is required: 1-256 characters naming what proves the infraction")
+            .Require(request.InfractionAtMs > 0 && request.InfractionAtMs <= now.ToUnixTimeMilliseconds(), "infraction_at_ms", "must be a past time in Unix milliseconds")
+            .ThrowIfInvalid();
+        var (slash, replayed) = await slashing.SlashAsync(request.Node, request.Reason, request.Evidence, DateTimeOffset.FromUnixTimeMilliseconds(request.InfractionAtMs), now,
+            context.CancellationToken);
+        if (!replayed) await PublishAsync("validator.slashed", $"{request.Node} slashed {slash.Amount} for {request.Reason} ({request.Evidence}) by {context.Caller()}", slash.ToMessage());
+        return slash.ToMessage(replayed);
+    }
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<V1.Rewards> GetRewards(GetRewardsRequest request, ServerCallContext context)
+    {
+        var delegator = Subject(context, request.Delegator);
+        var rewards = new V1.Rewards { Delegator = delegator };
+        foreach (var (delegation, validator) in await validators.DelegationsAsync(delegator, context.CancellationToken))
+            rewards.Delegations.Add(new DelegationReward { Node = delegation.Node, Amount = delegation.PendingRewards(validator) });
+        rewards.Total = rewards.Delegations.Sum(d => d.Amount);
+        return rewards;
+    }
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<V1.Rewards> ClaimRewards(ClaimRewardsRequest request, ServerCallContext context)
+    {
+        var delegator = Person(context);
+        var rewards = new V1.Rewards { Delegator = delegator };
+        rewards.Delegations.AddRange((await validators.ClaimAsync(delegator, clock.GetUtcNow(), context.CancellationToken))
+            .Select(p => new DelegationReward { Node = p.Node, Amount = p.Paid }));
+        rewards.Total = rewards.Delegations.Sum(d => d.Amount);
+        if (rewards.Total > 0) await PublishAsync("rewards.claimed", $"{delegator} claimed {rewards.Total}", rewards);
+        return rewards;
+    }
+
+    [Authorize(Policy = PlatformPolicies.Viewer)]
+    public override async Task<ListEpochsResponse> ListEpochs(ListEpochsRequest request, ServerCallContext context)
+    {
+        var limit = request.Limit == 0 ? 24 : request.Limit;
+        new RequestValidation().Require(limit is > 0 and <= 500, "limit", "must be between 1 and 500").ThrowIfInvalid();
+        var response = new ListEpochsResponse();
+        foreach (var epoch in (await epochs.RecentAsync(limit, context.CancellationToken)).GroupBy(r => r.EpochStart))
+        {
+            var message = new RewardEpoch { StartMs = epoch.Key.ToUnixTimeMilliseconds(), EndMs = epoch.First().EpochEnd.ToUnixTimeMilliseconds() };
+            message.Nodes.AddRange(epoch.Where(r => r.Node is not null).Select(r => new NodeReward
+            {
+                Node = r.Node!, CpuSeconds = r.CpuSeconds, MemoryGibHours = r.MemoryGibHours, Reward = r.Reward, Commission = r.Commission, DelegatorsShare = r.DelegatorsShare,
+            }));
+            response.Epochs.Add(message);
+        }
+        return response;
+    }
+
+    /// <summary>Stakes belong to people: the token's user. A service has no account to stake from.</summary>
+    static string Person(ServerCallContext context)
+    {
+        var user = context.GetHttpContext().User;
+        if (LedgerAccess.IsService(user)) throw new RpcException(new Status(StatusCode.PermissionDenied, "services do not stake: only people, from their own account"));
+        return Callers.Name(user);
+    }
+
+    /// <summary>Whose staking to show: the caller's own, or (admins) the one named.</summary>
+    static string Subject(ServerCallContext context, string delegator)
+    {
+        var user = context.GetHttpContext().User;
+        if (delegator == "" || delegator == Callers.Name(user)) return Callers.Name(user);
+        if (!user.IsInRole("admin") && !LedgerAccess.IsService(user))
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"{Callers.Name(user)} may not read {delegator}'s staking: only their own"));
+        return delegator;
+    }
+
+    static void Validate(string node, string field, long amount, string key) => new RequestValidation()
+        .Require(TransferRequests.IsNodeName(node), field, "must be a validator's node name (see GET /api/tokenomics/validators)")
+        .Require(amount is > 0 and <= TransferRequests.MaxAmount, "amount", $"must be between 1 and {TransferRequests.MaxAmount} (the token's smallest unit)")
+        .Require(key.Length <= 128, "idempotency_key", "at most 128 characters")
+        .ThrowIfInvalid();
+
+    /// <summary>A request without a key gets one of its own: applied once, but a retry of it is a new request.</summary>
+    static string Key(string key) => key == "" ? $"auto-{Guid.NewGuid():N}" : key;
+
+    async Task PublishAsync(string type, string what, Google.Protobuf.IMessage data)
+    {
+        logger.LogInformation("{Event}: {What}", type, what);
+        await events.PublishAsync("ledger", type, data);
+    }
+}
