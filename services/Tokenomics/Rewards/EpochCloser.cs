@@ -40,9 +40,9 @@ public sealed class EpochCloser(NpgsqlDataSource db, RewardDistribution distribu
             {
                 measured = await work.MeasureAsync(next, next + length, cancellationToken);
             }
-            catch (Grpc.Core.RpcException ex)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                Logger.LogWarning("Reward epoch {Start:O} not closed yet: Telemetry did not answer ({Status})", next, ex.Status.Detail);
+                Logger.LogWarning("Reward epoch {Start:O} not closed yet: Telemetry did not answer ({Reason})", next, ex is Grpc.Core.RpcException rpc ? rpc.Status.Detail : ex.Message);
                 return;
             }
             if (!await distribution.CloseEpochAsync(next, next + length, measured, Clock.GetUtcNow(), cancellationToken)) continue;
