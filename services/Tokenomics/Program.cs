@@ -1,6 +1,7 @@
 using Platform.ServiceDefaults.Cache;
 using Platform.ServiceDefaults.Data;
 using Platform.ServiceDefaults.Grpc;
+using Platform.Tokenomics.Governance;
 using Platform.Tokenomics.Ledger;
 using Platform.Tokenomics.Parameters;
 using Platform.Tokenomics.Rewards;
@@ -16,12 +17,14 @@ builder.AddParameters();        // Parameters/: what governance changes (unbondi
 builder.AddLedger();            // Ledger/: accounts, double-entry transfers with idempotency keys, two-phase, mint and burn
 builder.AddStaking();           // Staking/: validators, delegations by shares, unbonding, redelegation, slashing and jail
 builder.AddRewards();           // Rewards/: epochs of measured work (Telemetry) paid to operators and, by F1, to delegators
+builder.AddGovernance();        // Governance/: proposals, snapshot voting power, votes, timelock, execution in the owning service
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapGrpcService<LedgerService>();
 app.MapGrpcService<StakingService>();
+app.MapGrpcService<GovernanceService>();
 
 app.Run();
 

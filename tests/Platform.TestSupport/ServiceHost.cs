@@ -2,6 +2,8 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Platform.TestSupport;
 
@@ -12,19 +14,26 @@ namespace Platform.TestSupport;
 public sealed class ServiceHost<TProgram> : WebApplicationFactory<TProgram> where TProgram : class
 {
     readonly Dictionary<string, string?> settings;
+    Action<IServiceCollection>? services;
 
     ServiceHost(Dictionary<string, string?> settings) => this.settings = settings;
 
     /// <summary>Starts the service over a new, empty database.</summary>
-    public static async Task<ServiceHost<TProgram>> StartAsync(IReadOnlyDictionary<string, string>? configuration = null) =>
-        await StartOnAsync(await TestInfrastructure.CreateDatabaseAsync(typeof(TProgram).Assembly.GetName().Name!.ToLowerInvariant()), configuration: configuration);
+    /// <summary>
+    /// Starts the service over a fresh database; <paramref name="services"/> may replace registrations after the
+    /// service's own (a <c>FakeTimeProvider</c> for <c>TimeProvider</c>, say).
+    /// </summary>
+    public static async Task<ServiceHost<TProgram>> StartAsync(IReadOnlyDictionary<string, string>? configuration = null, Action<IServiceCollection>? services = null) =>
+        await StartOnAsync(await TestInfrastructure.CreateDatabaseAsync(typeof(TProgram).Assembly.GetName().Name!.ToLowerInvariant()), configuration: configuration,
+            services: services);
 
     /// <summary>
     /// Starts the service over an existing database (a restart of the same service, say); in memory, or on real
     /// Kestrel sockets when <paramref name="kestrel"/> configures them (benchmarks).
     /// </summary>
     public static async Task<ServiceHost<TProgram>> StartOnAsync(
-        string connectionString, Action<KestrelServerOptions>? kestrel = null, IReadOnlyDictionary<string, string>? configuration = null)
+        string connectionString, Action<KestrelServerOptions>? kestrel = null, IReadOnlyDictionary<string, string>? configuration = null,
+        Action<IServiceCollection>? services = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -35,7 +44,7 @@ public sealed class ServiceHost<TProgram> : WebApplicationFactory<TProgram> wher
             ["Cache:RevokedAgentsKey"] = $"test:{Guid.NewGuid():N}:revoked-agents",
         };
         foreach (var (key, value) in configuration ?? new Dictionary<string, string>()) settings[key] = value;
-        var host = new ServiceHost<TProgram>(settings);
+        var host = new ServiceHost<TProgram>(settings) { services = services };
         if (kestrel is not null) host.UseKestrel(kestrel);
         host.StartServer();
         return host;
@@ -47,6 +56,7 @@ public sealed class ServiceHost<TProgram> : WebApplicationFactory<TProgram> wher
     {
         builder.UseEnvironment("Development");
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
+        if (services is not null) builder.ConfigureTestServices(services);
     }
 
     /// <summary>The token a test's calls carry unless it names one: an admin's, as a logged-in operator's would be.</summary>

@@ -51,8 +51,12 @@ public sealed class PlacementsService(DecisionStore decisions, ObjectiveWeightsS
     }
 }
 
-/// <summary>Which of the platform's services may change the scheduler's policy (<c>Scheduler:Governance</c>).</summary>
+/// <summary>
+/// Which of the platform's services may change the scheduler's policy (<c>Scheduler:Governance:Clients</c>; appsettings
+/// names <c>tokenomics</c>). No default in code: the configuration binder adds to a list it finds filled, so a default
+/// here could never be taken away.
+/// </summary>
 public sealed class GovernanceOptions
 {
-    public List<string> Clients { get; set; } = ["tokenomics"];
+    public List<string> Clients { get; set; } = [];
 }
