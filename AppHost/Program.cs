@@ -41,6 +41,8 @@ var nodes = builder.AddNodeAgents<Projects.NodeAgent>("node", count: builder.Opt
 telemetry.WithScrapeTargets([telemetry, compute, scheduler, tokenomics, privacy, gateway, .. nodes.Agents]);
 // Compute reads the nodes' measured use from Telemetry for its resources summary (no WaitFor: Telemetry need not be up).
 compute.WithReference(telemetry);
+// The Scheduler reserves and settles jobs' prices in the ledger when Scheduler:Payments:Enabled is set.
+scheduler.WithReference(tokenomics);
 
 // The gateway issues every token: users log in there, services and agents exchange their client credentials there.
 builder.WithIssuer(gateway);

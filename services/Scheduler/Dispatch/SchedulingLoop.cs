@@ -2,6 +2,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Scheduler.Jobs;
+using Platform.Scheduler.Payments;
 using Platform.Scheduler.Placement;
 using Platform.Scheduler.Priority;
 using Platform.ServiceDefaults.Data;
@@ -16,8 +17,8 @@ namespace Platform.Scheduler.Dispatch;
 /// </summary>
 public sealed class SchedulingLoop(
     NpgsqlDataSource db, JobStore jobs, ClusterReader cluster, JobFollower follower, JobDispatcher dispatcher, DependencyGate dependencies,
-    PlacementRecorder recorder, Preemption preemption, FairShareStore fairShare, LoopWakeups wakeups, IOptions<PlacementOptions> options,
-    TimeProvider clock, ILogger<SchedulingLoop> logger) : BackgroundService
+    PlacementRecorder recorder, Preemption preemption, FairShareStore fairShare, LoopWakeups wakeups, JobPayments payments, JobEvents events,
+    IOptions<PlacementOptions> options, TimeProvider clock, ILogger<SchedulingLoop> logger) : BackgroundService
 {
     const long LockKey = 0x7363686564; // "sched"
     string lastInput = "";
@@ -56,14 +57,19 @@ public sealed class SchedulingLoop(
         {
             logger.LogWarning("Placed jobs not followed this round: Compute did not answer ({Status}: {Detail})", ex.StatusCode, ex.Status.Detail);
         }
+        if (payments.Enabled) await payments.SettleAsync(cancellationToken);
         try
         {
+            IReadOnlyList<ClusterNode>? nodes = null;
             foreach (var job in (await jobs.InStatesAsync([JobStates.Scheduled], cancellationToken)).Where(j => j.WorkloadId is null))
             {
                 if (clock.GetUtcNow() - job.UpdatedAt > options.Value.StartTimeout)
                     await follower.RequeueAsync(job, JobReasons.StartTimeout, $"Compute did not take its workload within {options.Value.StartTimeout.TotalMinutes:0} minutes", null, cancellationToken);
                 else
-                    await DispatchAsync(job, cancellationToken);
+                {
+                    nodes ??= payments.Enabled ? await cluster.NodesAsync(cancellationToken) : [];
+                    await DispatchAsync(job, nodes.FirstOrDefault(n => n.NodeId == job.NodeId), cancellationToken);
+                }
             }
             var ready = await dependencies.ReadyAsync(await jobs.InStatesAsync([JobStates.Pending], cancellationToken), cancellationToken);
             if (ready.Count == 0) return;
@@ -75,11 +81,27 @@ public sealed class SchedulingLoop(
         }
     }
 
-    /// <summary>Dispatches one job; Compute failing for this one (it stays scheduled, tried again next round) holds no other back.</summary>
-    async Task DispatchAsync(JobRow job, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reserves one job's price (when jobs are paid for) and dispatches it; Compute or Tokenomics failing for this one (it
+    /// stays scheduled, tried again next round with the same keys) holds no other back. An owner who cannot pay fails the job.
+    /// </summary>
+    async Task DispatchAsync(JobRow job, ClusterNode? node, CancellationToken cancellationToken)
     {
         try
         {
+            if (payments.Enabled)
+            {
+                if (node is null) return; // its node is gone from Compute: the start timeout places it again
+                var (reserved, refusal) = await payments.ReserveAsync(job, node, cancellationToken);
+                if (!reserved)
+                {
+                    var (failed, _) = await jobs.TransitionAsync(job.JobId, [JobStates.Scheduled], j => j.Finished(JobStates.Failed, JobReasons.PaymentRefused, null, clock.GetUtcNow()) with { NodeId = null },
+                        $"its price could not be reserved: {refusal}", cancellationToken, when: j => j.WorkloadId is null && j.Attempts == job.Attempts);
+                    logger.LogWarning("Job {JobId} failed: its price could not be reserved ({Reason})", job.JobId, refusal);
+                    if (failed is not null) await events.ChangedAsync(failed);
+                    return;
+                }
+            }
             await dispatcher.DispatchAsync(job, cancellationToken);
         }
         catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
@@ -120,7 +142,7 @@ public sealed class SchedulingLoop(
             }, $"placed on {node.Name} by decision {decision.DecisionId}", cancellationToken, when: job => job.UpdatedAt == solvedFor);
             if (scheduled is null) continue; // cancelled, or changed since the solve: the next solve places it as it is now
             await recorder.ScheduledAsync(scheduled);
-            await DispatchAsync(scheduled, cancellationToken);
+            await DispatchAsync(scheduled, node, cancellationToken);
         }
         if (options.Value.Preemption) await preemption.MakeRoomAsync(batch, result.Chosen, placed, cancellationToken);
     }

@@ -38,6 +38,7 @@ public static class JobReasons
     public const string Refused = "refused";
     public const string TooManyAttempts = "too-many-attempts";
     public const string StartTimeout = "start-timeout";
+    public const string PaymentRefused = "payment-refused";
 }
 
 public static class SlaTiers

@@ -15,7 +15,7 @@ public static class LedgerPostings
 {
     public const string AccountColumns = "account_id, kind, owner, debits_posted, credits_posted, debits_pending, credits_pending, created_at";
     public const string TransferColumns = """
-        transfer_id, requested_by, idempotency_key, payload, debit_account_id, credit_account_id, amount, kind, state, memo, created_at, timeout_at, resolved_at
+        transfer_id, requested_by, idempotency_key, payload, debit_account_id, credit_account_id, amount, kind, state, memo, created_at, timeout_at, resolved_at, reserved
         """;
     const int Attempts = 8;
 
@@ -73,7 +73,7 @@ public static class LedgerPostings
             throw new InsufficientFundsException(debit.AccountId, debit.Available, transfer.Amount);
         await connection.ExecuteAsync(transaction.In($"""
             INSERT INTO tokenomics.transfers ({TransferColumns})
-            VALUES (@TransferId, @RequestedBy, @IdempotencyKey, @Payload, @DebitAccountId, @CreditAccountId, @Amount, @Kind, @State, @Memo, @CreatedAt, @TimeoutAt, @ResolvedAt)
+            VALUES (@TransferId, @RequestedBy, @IdempotencyKey, @Payload, @DebitAccountId, @CreditAccountId, @Amount, @Kind, @State, @Memo, @CreatedAt, @TimeoutAt, @ResolvedAt, @Reserved)
             """, transfer, cancellationToken));
         var side = transfer.State == TransferStates.Pending ? "pending" : "posted";
         await MoveAsync(connection, transaction, $"debits_{side} = debits_{side} + @amount", transfer.DebitAccountId, transfer.Amount, cancellationToken);

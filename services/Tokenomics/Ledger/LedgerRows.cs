@@ -40,12 +40,14 @@ public sealed record TransferRow
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? TimeoutAt { get; init; }
     public DateTimeOffset? ResolvedAt { get; init; }
+    /// <summary>A pending transfer posted for less than it held: what it held.</summary>
+    public long? Reserved { get; init; }
 
     public Transfer ToMessage(bool replayed = false) => new()
     {
         TransferId = TransferId.ToString(), IdempotencyKey = IdempotencyKey, RequestedBy = RequestedBy, DebitAccountId = DebitAccountId,
         CreditAccountId = CreditAccountId, Amount = Amount, Kind = Kind, State = State, Memo = Memo, CreatedAtMs = CreatedAt.ToUnixTimeMilliseconds(),
-        TimeoutAtMs = TimeoutAt?.ToUnixTimeMilliseconds() ?? 0, ResolvedAtMs = ResolvedAt?.ToUnixTimeMilliseconds() ?? 0, Replayed = replayed,
+        TimeoutAtMs = TimeoutAt?.ToUnixTimeMilliseconds() ?? 0, ResolvedAtMs = ResolvedAt?.ToUnixTimeMilliseconds() ?? 0, Replayed = replayed, Reserved = Reserved ?? 0,
     };
 }
 

@@ -132,8 +132,10 @@ public sealed class LedgerService(LedgerStore store, EventPublisher events, Time
     async Task<Transfer> ResolveAsync(ResolveTransferRequest request, bool post, ServerCallContext context)
     {
         var id = RequestValidation.RequireGuid(request.TransferId, "transfer_id");
+        new RequestValidation().Require(request.Amount >= 0 && (post || request.Amount == 0), "amount", "only for a post: 0 (all of it) or a positive amount up to what it reserved")
+            .ThrowIfInvalid();
         var user = context.GetHttpContext().User;
-        var (resolved, replayed) = await store.ResolveAsync(id, post, t => LedgerAccess.EnsureMayResolve(user, t), clock.GetUtcNow(), context.CancellationToken)
+        var (resolved, replayed) = await store.ResolveAsync(id, post, t => LedgerAccess.EnsureMayResolve(user, t), clock.GetUtcNow(), context.CancellationToken, request.Amount)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"transfer {request.TransferId} does not exist"));
         if (!replayed) await events.PublishAsync("ledger", $"transfer.{resolved.State}", resolved.ToMessage());
         return resolved.ToMessage(replayed);

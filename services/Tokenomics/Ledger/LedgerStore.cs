@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Dapper;
 using Npgsql;
 using Platform.ServiceDefaults.Data;
@@ -34,11 +35,11 @@ public sealed class LedgerStore(NpgsqlDataSource db)
     /// answers it as it is. <paramref name="authorize"/> sees the transfer first and throws when the caller may not.
     /// </summary>
     public Task<(TransferRow Transfer, bool Replayed)?> ResolveAsync(Guid transferId, bool post, Action<TransferRow> authorize, DateTimeOffset now,
-        CancellationToken cancellationToken) =>
-        db.InTransactionAsync((connection, transaction) => ResolveWithinAsync(connection, transaction, transferId, post, authorize, now, cancellationToken), cancellationToken);
+        CancellationToken cancellationToken, long amount = 0) =>
+        db.InTransactionAsync((connection, transaction) => ResolveWithinAsync(connection, transaction, transferId, post, amount, authorize, now, cancellationToken), cancellationToken);
 
     static async Task<(TransferRow Transfer, bool Replayed)?> ResolveWithinAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid transferId, bool post,
-        Action<TransferRow> authorize, DateTimeOffset now, CancellationToken cancellationToken)
+        long amount, Action<TransferRow> authorize, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var transfer = await connection.QuerySingleOrDefaultAsync<TransferRow>(transaction.In(
             $"SELECT {TransferColumns} FROM tokenomics.transfers WHERE transfer_id = @transferId FOR UPDATE", new { transferId }, cancellationToken));
@@ -52,12 +53,19 @@ public sealed class LedgerStore(NpgsqlDataSource db)
         await connection.ExecuteAsync(transaction.In(
             "SELECT 1 FROM tokenomics.accounts WHERE account_id = ANY(@ids) ORDER BY account_id FOR UPDATE",
             new { ids = new[] { transfer.DebitAccountId, transfer.CreditAccountId } }, cancellationToken));
-        await LedgerPostings.MoveAsync(connection, transaction, post ? "debits_pending = debits_pending - @amount, debits_posted = debits_posted + @amount" : "debits_pending = debits_pending - @amount",
-            transfer.DebitAccountId, transfer.Amount, cancellationToken);
-        await LedgerPostings.MoveAsync(connection, transaction, post ? "credits_pending = credits_pending - @amount, credits_posted = credits_posted + @amount" : "credits_pending = credits_pending - @amount",
-            transfer.CreditAccountId, transfer.Amount, cancellationToken);
-        var resolved = transfer with { State = wanted, ResolvedAt = now };
-        await connection.ExecuteAsync(transaction.In("UPDATE tokenomics.transfers SET state = @State, resolved_at = @ResolvedAt WHERE transfer_id = @TransferId", resolved, cancellationToken));
+        if (amount > transfer.Amount)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"amount: {amount} is more than the {transfer.Amount} transfer {transferId} reserved"));
+        var posted = post ? amount == 0 ? transfer.Amount : amount : 0;
+        await LedgerPostings.MoveAsync(connection, transaction, "debits_pending = debits_pending - @amount", transfer.DebitAccountId, transfer.Amount, cancellationToken);
+        await LedgerPostings.MoveAsync(connection, transaction, "credits_pending = credits_pending - @amount", transfer.CreditAccountId, transfer.Amount, cancellationToken);
+        if (posted > 0)
+        {
+            await LedgerPostings.MoveAsync(connection, transaction, "debits_posted = debits_posted + @amount", transfer.DebitAccountId, posted, cancellationToken);
+            await LedgerPostings.MoveAsync(connection, transaction, "credits_posted = credits_posted + @amount", transfer.CreditAccountId, posted, cancellationToken);
+        }
+        var resolved = transfer with { State = wanted, ResolvedAt = now, Amount = post ? posted : transfer.Amount, Reserved = post && posted < transfer.Amount ? transfer.Amount : null };
+        await connection.ExecuteAsync(transaction.In(
+            "UPDATE tokenomics.transfers SET state = @State, resolved_at = @ResolvedAt, amount = @Amount, reserved = @Reserved WHERE transfer_id = @TransferId", resolved, cancellationToken));
         return (resolved, false);
     }
 
