@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.TestSupport;
 using Platform.Tokenomics.V1;
 
@@ -180,6 +181,34 @@ public sealed class StakingTests : IAsyncLifetime
         var early = await Assert.ThrowsAsync<RpcException>(() => Operator.UnjailAsync(new UnjailRequest { Node = "node-j" }).ResponseAsync);
         Assert.Equal(StatusCode.Aborted, early.StatusCode);
         Assert.Contains("jailed until", early.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Leases_missed_within_the_window_prove_downtime_once_and_only_compute_reports_them()
+    {
+        const string node = "node-downtime-watch";
+        await Operator.RegisterValidatorAsync(new RegisterValidatorRequest { Node = node, CommissionRate = "0" });
+        await FundAsync("lena", 10_000);
+        await As("lena").StakeAsync(new StakeRequest { Node = node, Amount = 10_000 });
+        var redis = host.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetSubscriber();
+        async Task LapseAsync(string source, string id) => await redis.PublishAsync(StackExchange.Redis.RedisChannel.Literal("platform.events.nodes"),
+            System.Text.Json.JsonSerializer.Serialize(new { id, type = "node.not_ready", source, time = DateTimeOffset.UtcNow, data = new { nodeId = Guid.NewGuid(), name = node, status = "NotReady" } }));
+
+        await LapseAsync("gateway", $"forged-{Guid.NewGuid()}");   // not Compute's: not a lapse
+        await LapseAsync("gateway", $"forged-{Guid.NewGuid()}");
+        await LapseAsync("gateway", $"forged-{Guid.NewGuid()}");
+        await LapseAsync("compute", $"lapse-1-{Guid.NewGuid()}");
+        await LapseAsync("compute", $"lapse-2-{Guid.NewGuid()}");
+        await Task.Delay(500);
+        Assert.False((await As("lena").ListValidatorsAsync(new ListValidatorsRequest())).Validators.Single(v => v.Node == node).Jailed);
+        await LapseAsync("compute", $"lapse-3-{Guid.NewGuid()}");   // the third within the hour: downtime
+        await Eventually.HoldsAsync(async () => (await As("lena").ListValidatorsAsync(new ListValidatorsRequest())).Validators.Single(v => v.Node == node).Jailed,
+            "the validator jailed after its third missed lease");
+        await LapseAsync("compute", $"lapse-4-{Guid.NewGuid()}");   // jailed: not slashed again
+        await Task.Delay(500);
+        var validator = (await As("lena").ListValidatorsAsync(new ListValidatorsRequest())).Validators.Single(v => v.Node == node);
+        Assert.Equal((500L, 9_500L), (validator.Slashed, validator.Tokens));   // 5 % once
+        await AssertInvariantsAsync();
     }
 
     [Fact]

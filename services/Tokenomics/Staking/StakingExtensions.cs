@@ -1,5 +1,3 @@
-using Platform.Tokenomics.Rewards;
-
 namespace Platform.Tokenomics.Staking;
 
 public static class StakingExtensions
@@ -11,6 +9,8 @@ public static class StakingExtensions
         builder.Services.AddSingleton<Slashing>();
         builder.Services.AddSingleton<ValidatorStore>();
         builder.Services.AddHostedService<UnbondingCompletion>();
+        builder.Services.AddSingleton<DowntimeWatch>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<DowntimeWatch>());
         return builder;
     }
 }
