@@ -24,6 +24,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapGrpcService<LedgerService>();
 app.MapGrpcService<StakingService>();
+app.MapGrpcService<DistributionService>();
 app.MapGrpcService<GovernanceService>();
 
 app.Run();

@@ -29,6 +29,7 @@ public sealed class RewardsTests : IAsyncLifetime
     public async Task DisposeAsync() => await host.DisposeAsync();
 
     V1.Staking.StakingClient As(string user, string role = "viewer") => new(host.Channel(TestInfrastructure.Token(user, role)));
+    V1.Distribution.DistributionClient Distribution(string user) => new(host.Channel(TestInfrastructure.Token(user, "viewer")));
     V1.Tokenomics.TokenomicsClient Ledger => new(host.Channel(TestInfrastructure.Token("ada", "admin")));
 
     [Theory]
@@ -89,21 +90,21 @@ public sealed class RewardsTests : IAsyncLifetime
         foreach (var d in Delegators)
         {
             var balance = (await Ledger.GetBalanceAsync(new GetBalanceRequest { AccountId = $"user:{d}" })).Balance;
-            var pending = (await As(d).GetRewardsAsync(new GetRewardsRequest())).Total;
+            var pending = (await Distribution(d).GetRewardsAsync(new GetRewardsRequest())).Total;
             var received = balance - Funding + staked[d] + pending;
             var expected = naive[d] / BigInteger.Pow(10, 18);
             Assert.True(received <= expected, $"{d}: F1 paid {received}, more than the naive {expected}");
             Assert.True(expected - received <= settlements[d] + Nodes.Length + 1, $"{d}: F1 paid {received}, the naive split {expected}: more apart than its {settlements[d]} roundings");
-            var claimed = await As(d).ClaimRewardsAsync(new ClaimRewardsRequest());
+            var claimed = await Distribution(d).ClaimRewardsAsync(new ClaimRewardsRequest());
             Assert.Equal(pending, claimed.Total);
-            Assert.Equal(0, (await As(d).GetRewardsAsync(new GetRewardsRequest())).Total);
+            Assert.Equal(0, (await Distribution(d).GetRewardsAsync(new GetRewardsRequest())).Total);
         }
         foreach (var n in Nodes)
             Assert.Equal(operators[n], (await Ledger.GetBalanceAsync(new GetBalanceRequest { AccountId = $"operator:{n}" })).Balance);
         var stats = await Ledger.GetStatsAsync(new GetStatsRequest());
         Assert.True(stats.Invariants.BalancesEqualSupply && stats.Invariants.DebitsEqualCredits && stats.Invariants.RewardsPoolCoversPending
                     && stats.Invariants.StakingPoolMatchesStake && stats.Invariants.UnbondingPoolMatchesEntries, stats.Invariants.ToString());
-        var epochs = await As("d0").ListEpochsAsync(new ListEpochsRequest { Limit = 500 });
+        var epochs = await Distribution("d0").ListEpochsAsync(new ListEpochsRequest { Limit = 500 });
         Assert.All(epochs.Epochs.SelectMany(e => e.Nodes), n => Assert.Equal(n.Reward, n.Commission + n.DelegatorsShare));
     }
 

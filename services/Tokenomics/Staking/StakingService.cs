@@ -11,13 +11,13 @@ using Platform.Tokenomics.V1;
 namespace Platform.Tokenomics.Staking;
 
 /// <summary>Staking's API: stake, unstake, cancel, redelegate, validators, slashes, rewards. Everyone stakes their own tokens; admins may read anyone's.</summary>
-public sealed class StakingService(StakingStore staking, Redelegations redelegations, Slashing slashing, ValidatorStore validators, Rewards.RewardDistribution epochs,
+public sealed class StakingService(StakingStore staking, Redelegations redelegations, Slashing slashing, ValidatorStore validators,
     EventPublisher events, TimeProvider clock, ILogger<StakingService> logger) : V1.Staking.StakingBase
 {
     [Authorize(Policy = PlatformPolicies.Viewer)]
     public override async Task<Delegation> Stake(StakeRequest request, ServerCallContext context)
     {
-        var delegator = Person(context);
+        var delegator = Delegators.Person(context);
         Validate(request.Node, "node", request.Amount, request.IdempotencyKey);
         var (delegation, validator, replayed) = await staking.StakeAsync(delegator, request.Node, request.Amount, Key(request.IdempotencyKey), clock.GetUtcNow(), context.CancellationToken);
         if (!replayed) await PublishAsync("stake.created", $"{delegator} staked {request.Amount} to {request.Node}", delegation.ToMessage(validator));
@@ -27,7 +27,7 @@ public sealed class StakingService(StakingStore staking, Redelegations redelegat
     [Authorize(Policy = PlatformPolicies.Viewer)]
     public override async Task<Unbonding> Unstake(UnstakeRequest request, ServerCallContext context)
     {
-        var delegator = Person(context);
+        var delegator = Delegators.Person(context);
         Validate(request.Node, "node", request.Amount, request.IdempotencyKey);
         var (unbonding, replayed) = await staking.UnstakeAsync(delegator, request.Node, request.Amount, Key(request.IdempotencyKey), clock.GetUtcNow(), context.CancellationToken);
         if (!replayed) await PublishAsync("unbonding.started", $"{delegator} unstaked {unbonding.InitialBalance} from {request.Node}", unbonding.ToMessage());
@@ -37,7 +37,7 @@ public sealed class StakingService(StakingStore staking, Redelegations redelegat
     [Authorize(Policy = PlatformPolicies.Viewer)]
     public override async Task<Delegation> CancelUnbonding(CancelUnbondingRequest request, ServerCallContext context)
     {
-        var delegator = Person(context);
+        var delegator = Delegators.Person(context);
         var id = RequestValidation.RequireGuid(request.UnbondingId, "unbonding_id");
         var (delegation, validator, replayed) = await staking.CancelUnbondingAsync(delegator, id, clock.GetUtcNow(), context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"{delegator} has no unbonding {request.UnbondingId}"));
@@ -49,14 +49,14 @@ public sealed class StakingService(StakingStore staking, Redelegations redelegat
     public override async Task<ListUnbondingsResponse> ListUnbondings(ListUnbondingsRequest request, ServerCallContext context)
     {
         var response = new ListUnbondingsResponse();
-        response.Unbondings.AddRange((await validators.UnbondingsAsync(Subject(context, request.Delegator), context.CancellationToken)).Select(u => u.ToMessage()));
+        response.Unbondings.AddRange((await validators.UnbondingsAsync(Delegators.Subject(context, request.Delegator), context.CancellationToken)).Select(u => u.ToMessage()));
         return response;
     }
 
     [Authorize(Policy = PlatformPolicies.Viewer)]
     public override async Task<Redelegation> Redelegate(RedelegateRequest request, ServerCallContext context)
     {
-        var delegator = Person(context);
+        var delegator = Delegators.Person(context);
         Validate(request.SourceNode, "source_node", request.Amount, request.IdempotencyKey);
         new RequestValidation()
             .Require(TransferRequests.IsNodeName(request.DestinationNode), "destination_node", "must be a node's name")
@@ -71,7 +71,7 @@ public sealed class StakingService(StakingStore staking, Redelegations redelegat
     public override async Task<ListDelegationsResponse> ListDelegations(ListDelegationsRequest request, ServerCallContext context)
     {
         var response = new ListDelegationsResponse();
-        response.Delegations.AddRange((await validators.DelegationsAsync(Subject(context, request.Delegator), context.CancellationToken)).Select(d => d.Delegation.ToMessage(d.Validator)));
+        response.Delegations.AddRange((await validators.DelegationsAsync(Delegators.Subject(context, request.Delegator), context.CancellationToken)).Select(d => d.Delegation.ToMessage(d.Validator)));
         return response;
     }
 
@@ -120,65 +120,6 @@ public sealed class StakingService(StakingStore staking, Redelegations redelegat
             context.CancellationToken);
         if (!replayed) await PublishAsync("validator.slashed", $"{request.Node} slashed {slash.Amount} for {request.Reason} ({request.Evidence}) by {context.Caller()}", slash.ToMessage());
         return slash.ToMessage(replayed);
-    }
-
-    [Authorize(Policy = PlatformPolicies.Viewer)]
-    public override async Task<V1.Rewards> GetRewards(GetRewardsRequest request, ServerCallContext context)
-    {
-        var delegator = Subject(context, request.Delegator);
-        var rewards = new V1.Rewards { Delegator = delegator };
-        foreach (var (delegation, validator) in await validators.DelegationsAsync(delegator, context.CancellationToken))
-            rewards.Delegations.Add(new DelegationReward { Node = delegation.Node, Amount = delegation.PendingRewards(validator) });
-        rewards.Total = rewards.Delegations.Sum(d => d.Amount);
-        return rewards;
-    }
-
-    [Authorize(Policy = PlatformPolicies.Viewer)]
-    public override async Task<V1.Rewards> ClaimRewards(ClaimRewardsRequest request, ServerCallContext context)
-    {
-        var delegator = Person(context);
-        var rewards = new V1.Rewards { Delegator = delegator };
-        rewards.Delegations.AddRange((await validators.ClaimAsync(delegator, clock.GetUtcNow(), context.CancellationToken))
-            .Select(p => new DelegationReward { Node = p.Node, Amount = p.Paid }));
-        rewards.Total = rewards.Delegations.Sum(d => d.Amount);
-        if (rewards.Total > 0) await PublishAsync("rewards.claimed", $"{delegator} claimed {rewards.Total}", rewards);
-        return rewards;
-    }
-
-    [Authorize(Policy = PlatformPolicies.Viewer)]
-    public override async Task<ListEpochsResponse> ListEpochs(ListEpochsRequest request, ServerCallContext context)
-    {
-        var limit = request.Limit == 0 ? 24 : request.Limit;
-        new RequestValidation().Require(limit is > 0 and <= 500, "limit", "must be between 1 and 500").ThrowIfInvalid();
-        var response = new ListEpochsResponse();
-        foreach (var epoch in (await epochs.RecentAsync(limit, context.CancellationToken)).GroupBy(r => r.EpochStart))
-        {
-            var message = new RewardEpoch { StartMs = epoch.Key.ToUnixTimeMilliseconds(), EndMs = epoch.First().EpochEnd.ToUnixTimeMilliseconds() };
-            message.Nodes.AddRange(epoch.Where(r => r.Node is not null).Select(r => new NodeReward
-            {
-                Node = r.Node!, CpuSeconds = r.CpuSeconds, MemoryGibHours = r.MemoryGibHours, Reward = r.Reward, Commission = r.Commission, DelegatorsShare = r.DelegatorsShare,
-            }));
-            response.Epochs.Add(message);
-        }
-        return response;
-    }
-
-    /// <summary>Stakes belong to people: the token's user. A service has no account to stake from.</summary>
-    static string Person(ServerCallContext context)
-    {
-        var user = context.GetHttpContext().User;
-        if (LedgerAccess.IsService(user)) throw new RpcException(new Status(StatusCode.PermissionDenied, "services do not stake: only people, from their own account"));
-        return Callers.Name(user);
-    }
-
-    /// <summary>Whose staking to show: the caller's own, or (admins) the one named.</summary>
-    static string Subject(ServerCallContext context, string delegator)
-    {
-        var user = context.GetHttpContext().User;
-        if (delegator == "" || delegator == Callers.Name(user)) return Callers.Name(user);
-        if (!user.IsInRole("admin") && !LedgerAccess.IsService(user))
-            throw new RpcException(new Status(StatusCode.PermissionDenied, $"{Callers.Name(user)} may not read {delegator}'s staking: only their own"));
-        return delegator;
     }
 
     static void Validate(string node, string field, long amount, string key) => new RequestValidation()
