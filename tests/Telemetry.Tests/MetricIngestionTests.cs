@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Text.Json;
@@ -147,6 +148,31 @@ public sealed class MetricIngestionTests : IAsyncLifetime
         Assert.Equal(StatusCode.PermissionDenied, foreign.StatusCode);
         Assert.Equal(StatusCode.Unauthenticated, unauthenticated.StatusCode);
         Assert.Equal(0, await CountSamplesAsync("node-y"));
+    }
+
+    [Fact]
+    public async Task An_agent_reports_workload_usage_only_for_its_own_node_since_nodes_are_paid_by_it()
+    {
+        SampleBatch Usage(string node, ulong sequence) => new()
+        {
+            AgentId = "node-w", Sequence = sequence,
+            Samples = { new Sample { Name = "workload_cpu_seconds_total", Value = 1e9, TimestampMs = Interlocked.Increment(ref lastTimestampMs), Labels = { ["node"] = node, ["workload_id"] = "w" } } },
+        };
+        var forged = await Assert.ThrowsAsync<RpcException>(() => PushAsync("node-w", Usage("node-rich", 1)));
+        Assert.Equal(StatusCode.PermissionDenied, forged.StatusCode);
+        Assert.Contains("node-rich", forged.Status.Detail);
+        using var remote = await host.Http(TestInfrastructure.Token("node-w", "agent")).PostAsync("/v1/metrics", JsonContent.Create(new
+        {
+            resourceMetrics = new[] { new { scopeMetrics = new[] { new { metrics = new[] { new { name = "workload_cpu_seconds_total", gauge = new { dataPoints = new[]
+            {
+                new { asDouble = 1e9, timeUnixNano = $"{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000}", attributes = new[] { new { key = "node", value = new { stringValue = "node-rich" } } } },
+            } } } } } } } },
+        }));
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, remote.StatusCode);
+        Assert.Equal(0, await CountSamplesAsync("node-rich"));
+
+        Assert.Single(await PushAsync("node-w", Usage("node-w", 2)));   // its own node's: stored
+        Assert.Equal(1, await CountSamplesAsync("node-w"));
     }
 
     [Fact]

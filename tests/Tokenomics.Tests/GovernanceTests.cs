@@ -105,7 +105,7 @@ public sealed class GovernanceTests : IAsyncLifetime
         var defeated = await As("bob").CreateProposalAsync(SetParameter("Higher CPU reward", "reward_per_cpu_second", "2000"));
         var canceled = await As("alice").CreateProposalAsync(SetParameter("Lower quorum", "quorum_fraction", "0.1"));
         var expiring = await As("alice").CreateProposalAsync(SetParameter("Longer jail", "jail_seconds", "1200"));
-        Assert.Equal(StatusCode.Aborted, await RefusedAsync(() => As("dave").CreateProposalAsync(SetParameter("x", "jail_seconds", "1"))));   // 50 < threshold 100
+        Assert.Equal(StatusCode.Aborted, await RefusedAsync(() => As("dave").CreateProposalAsync(SetParameter("x", "jail_seconds", "120"))));   // 50 < threshold 100
 
         Assert.Equal(StatusCode.PermissionDenied, await RefusedAsync(() => As("bob").CancelProposalAsync(new GetProposalRequest { ProposalId = canceled.ProposalId })));
         Assert.Equal("Canceled", (await As("alice").CancelProposalAsync(new GetProposalRequest { ProposalId = canceled.ProposalId })).State);

@@ -85,7 +85,9 @@ public sealed class StakingTests : IAsyncLifetime
     [Fact]
     public async Task An_unbonding_completes_after_its_period_and_pays_the_delegator()
     {
-        await using var quick = await ServiceHost<Program>.StartAsync(new Dictionary<string, string> { ["Tokenomics:Genesis:unbonding_period_seconds"] = "1" });
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var quick = await ServiceHost<Program>.StartAsync(new Dictionary<string, string> { ["Tokenomics:Genesis:unbonding_period_seconds"] = "60" },
+            services => services.AddSingleton<TimeProvider>(clock));
         var staking = new V1.Staking.StakingClient(quick.Channel(TestInfrastructure.Token("opal", "operator")));
         var ledger = new V1.Tokenomics.TokenomicsClient(quick.Channel(TestInfrastructure.Token("ada", "admin")));
         await staking.RegisterValidatorAsync(new RegisterValidatorRequest { Node = "node-q", CommissionRate = "0" });
@@ -94,14 +96,15 @@ public sealed class StakingTests : IAsyncLifetime
         var quinn = new V1.Staking.StakingClient(quick.Channel(TestInfrastructure.Token("quinn", "viewer")));
         await quinn.StakeAsync(new StakeRequest { Node = "node-q", Amount = 100 });
         var entry = await quinn.UnstakeAsync(new UnstakeRequest { Node = "node-q", Amount = 100 });
+        clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal("unbonding", (await quinn.ListUnbondingsAsync(new ListUnbondingsRequest())).Unbondings.Single().State);
 
-        Unbonding? completed = null;
-        for (var i = 0; i < 100 && completed?.State != "completed"; i++)
+        clock.Advance(TimeSpan.FromSeconds(31));
+        await Eventually.HoldsAsync(async () =>
         {
-            await Task.Delay(100);
-            completed = (await quinn.ListUnbondingsAsync(new ListUnbondingsRequest())).Unbondings.Single(u => u.UnbondingId == entry.UnbondingId);
-        }
-        Assert.Equal("completed", completed!.State);
+            clock.Advance(TimeSpan.FromSeconds(1));   // the completion job runs every second of the service's clock
+            return (await quinn.ListUnbondingsAsync(new ListUnbondingsRequest())).Unbondings.Single().State == "completed";
+        }, "the unbonding completed");
         Assert.Equal(100, (await ledger.GetBalanceAsync(new GetBalanceRequest { AccountId = "user:quinn" })).Balance);
         var late = await Assert.ThrowsAsync<RpcException>(() => quinn.CancelUnbondingAsync(new CancelUnbondingRequest { UnbondingId = entry.UnbondingId }).ResponseAsync);
         Assert.Equal(StatusCode.Aborted, late.StatusCode);
@@ -138,6 +141,35 @@ public sealed class StakingTests : IAsyncLifetime
         Assert.Equal((true, 300L), (again.Replayed, again.Amount));
         var stats = await Ledger("vera").GetStatsAsync(new GetStatsRequest());
         Assert.Equal((300L, 4_000L - 300L), (stats.Burned, stats.TotalSupply));
+        await AssertInvariantsAsync();
+    }
+
+    [Fact]
+    public async Task A_slash_burns_a_share_of_what_was_at_stake_at_the_infraction_not_of_stake_bonded_since_and_an_old_one_is_refused()
+    {
+        await Operator.RegisterValidatorAsync(new RegisterValidatorRequest { Node = "node-w", CommissionRate = "0" });
+        await FundAsync("wes", 1_000);
+        await FundAsync("whale", 9_000);
+        await As("wes").StakeAsync(new StakeRequest { Node = "node-w", Amount = 1_000 });
+        await Task.Delay(20);
+        var infraction = DateTimeOffset.UtcNow;
+        await Task.Delay(20);
+        await As("whale").StakeAsync(new StakeRequest { Node = "node-w", Amount = 9_000 });   // after the infraction: not at stake then
+
+        var slash = await Admin.SlashValidatorAsync(new SlashRequest { Node = "node-w", Reason = "sla", Evidence = "job 9", InfractionAtMs = infraction.ToUnixTimeMilliseconds() });
+        Assert.Equal(100L, slash.Amount);                                                     // a tenth of the 1,000, not of 10,000
+        Assert.Equal((990L, 8_910L), (await StakeOfAsync("wes", "node-w"), await StakeOfAsync("whale", "node-w")));
+        var old = await Assert.ThrowsAsync<RpcException>(() => Admin.SlashValidatorAsync(new SlashRequest
+        {
+            Node = "node-w", Reason = "sla", Evidence = "job 1", InfractionAtMs = DateTimeOffset.UtcNow.AddHours(-2).ToUnixTimeMilliseconds(),
+        }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, old.StatusCode);
+        Assert.Contains("infraction_at_ms", old.Status.Detail);
+        // Only whoever registered a validator (or an admin) unjails it; nobody mints into the staking pools.
+        var stranger = await Assert.ThrowsAsync<RpcException>(() => As("otto", "operator").UnjailAsync(new UnjailRequest { Node = "node-w" }).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, stranger.StatusCode);
+        var minted = await Assert.ThrowsAsync<RpcException>(() => Ledger("scheduler", "service").MintAsync(new MintRequest { IdempotencyKey = "m", CreditAccountId = "staking-pool", Amount = 5 }).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, minted.StatusCode);
         await AssertInvariantsAsync();
     }
 

@@ -20,6 +20,9 @@ namespace Platform.Scheduler.Payments;
 public sealed class JobPayments(NpgsqlDataSource db, Tokenomics.V1.Tokenomics.TokenomicsClient ledger, IOptions<PaymentOptions> options,
     IOptions<PlacementOptions> placement, TimeProvider clock, ILogger<JobPayments> logger)
 {
+    /// <summary>The ledger's longest reservation: 30 days.</summary>
+    const long MaxTimeoutSeconds = 30 * 86400;
+
     public bool Enabled => options.Value.Enabled;
 
     /// <summary>Reserves the placement's price; false when the owner cannot pay it (the ledger said why in <paramref name="refusal"/>).</summary>
@@ -35,7 +38,7 @@ public sealed class JobPayments(NpgsqlDataSource db, Tokenomics.V1.Tokenomics.To
             reserved = await ledger.CreateTransferAsync(new CreateTransferRequest
             {
                 IdempotencyKey = $"{job.DispatchKey}-price", DebitAccountId = $"user:{job.Owner}", CreditAccountId = $"operator:{node.Name}", Amount = price, Pending = true,
-                TimeoutSeconds = seconds + (long)placement.Value.StartTimeout.TotalSeconds + 3600, Memo = $"job {job.JobId} attempt {job.Attempts} on {node.Name}",
+                TimeoutSeconds = Math.Min(MaxTimeoutSeconds, seconds + (long)placement.Value.StartTimeout.TotalSeconds + 3600), Memo = $"job {job.JobId} attempt {job.Attempts} on {node.Name}",
             }, cancellationToken: cancellationToken);
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.Aborted or StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
@@ -57,7 +60,7 @@ public sealed class JobPayments(NpgsqlDataSource db, Tokenomics.V1.Tokenomics.To
             SELECT p.job_id, p.attempt, p.transfer_id, p.reserved, p.reserved_seconds, p.node_name, j.status, j.reason, j.attempts, j.cpu_millis, j.started_at, j.finished_at
             FROM scheduler.job_payments p JOIN scheduler.jobs j USING (job_id)
             WHERE p.state = 'reserved' AND (j.attempts > p.attempt OR j.status IN ('completed', 'failed', 'cancelled', 'timeout'))
-            LIMIT 500
+            ORDER BY p.reserved_at LIMIT 500
             """, null, cancellationToken);
         foreach (var payment in open)
         {
@@ -71,6 +74,13 @@ public sealed class JobPayments(NpgsqlDataSource db, Tokenomics.V1.Tokenomics.To
                     new { settled.State, posted = settled.State == "posted" ? settled.Amount : 0, now = clock.GetUtcNow(), payment.JobId, payment.Attempt }, cancellationToken);
                 logger.LogInformation("Job {JobId} attempt {Attempt}: payment {State} ({Amount} of {Reserved} to operator:{Node})",
                     payment.JobId, payment.Attempt, settled.State, settled.State == "posted" ? settled.Amount : 0, payment.Reserved, payment.NodeName);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Aborted && ex.Status.Detail.Contains("is voided", StringComparison.Ordinal))
+            {
+                // The reservation lapsed at its timeout before it was settled (Tokenomics away that long): nothing moved.
+                await db.ExecuteAsync("UPDATE scheduler.job_payments SET state = 'voided', settled_at = @now WHERE job_id = @JobId AND attempt = @Attempt",
+                    new { now = clock.GetUtcNow(), payment.JobId, payment.Attempt }, cancellationToken);
+                logger.LogWarning("Payment of job {JobId} attempt {Attempt} lapsed in the ledger before it was settled: nothing was paid", payment.JobId, payment.Attempt);
             }
             catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
             {

@@ -38,7 +38,7 @@ public static class WebSocketAgentEndpoint
         var config = JsonDocument.Parse(await agents.GetConfigAsync(agentId, cancellationToken) ?? "{}").RootElement;
 
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
-        var session = new WebSocketAgentSession(agentId, socket, agents, writer, series, limits, clock, loggers.CreateLogger<WebSocketAgentSession>());
+        var session = new WebSocketAgentSession(agentId, caller, socket, agents, writer, series, limits, clock, loggers.CreateLogger<WebSocketAgentSession>());
         connected.Add(session);
         try
         {

@@ -16,7 +16,8 @@ namespace Platform.Telemetry.Agents;
 /// metrics message with a <c>sequence</c> is stored exactly once; without one, at least once.
 /// </summary>
 public sealed class WebSocketAgentSession(
-    string agentId, WebSocket socket, AgentStore agents, SampleWriter writer, SeriesInterner series, IngestionLimits limits, TimeProvider clock, ILogger logger)
+    string agentId, System.Security.Claims.ClaimsPrincipal caller, WebSocket socket, AgentStore agents, SampleWriter writer, SeriesInterner series, IngestionLimits limits,
+    TimeProvider clock, ILogger logger)
 {
     public const int MaxMessageBytes = 1 << 20;
     static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(15);
@@ -100,8 +101,14 @@ public sealed class WebSocketAgentSession(
         IReadOnlyList<StoredSample> samples;
         try
         {
+            NodeLabels.EnsureCallerMayClaim(caller, batch);
             samples = SampleBatchValidator.Validate(batch, clock.GetUtcNow(), series);
             limits.Admit(agentId, samples);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.PermissionDenied)
+        {
+            await ErrorAsync("permission_denied", ex.Status.Detail, null, cancellationToken);
+            return;
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted)
         {

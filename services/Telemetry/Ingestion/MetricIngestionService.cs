@@ -26,6 +26,7 @@ public sealed class MetricIngestionService(
             if (caller.IsInRole("agent") && await revocations.IsRevokedAsync(batch.AgentId))
                 throw new RpcException(new Status(StatusCode.PermissionDenied, $"Agent '{batch.AgentId}' was rejected by an operator."));
 
+            NodeLabels.EnsureCallerMayClaim(caller, batch);
             var samples = SampleBatchValidator.Validate(batch, clock.GetUtcNow(), series);
             limits.Admit(batch.AgentId, samples);
             var result = await writer.WriteBatchAsync(batch.AgentId, (long)batch.Epoch, (long)batch.Sequence, samples, context.CancellationToken);

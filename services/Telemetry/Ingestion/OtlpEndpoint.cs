@@ -67,6 +67,7 @@ public static class OtlpEndpoint
         {
             try
             {
+                NodeLabels.EnsureCallerMayClaim(http.User, conversion.Batch);
                 var samples = SampleBatchValidator.Validate(conversion.Batch, now, series);
                 limits.Admit(IngestionLimits.SenderOf(http), samples);
                 var (accumulated, undo) = conversion.Accumulate(samples, totals);
@@ -83,6 +84,11 @@ public static class OtlpEndpoint
             catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted)
             {
                 await RespondAsync(http, json, StatusCodes.Status429TooManyRequests, Error(Code.ResourceExhausted, ex.Status.Detail));
+                return;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.PermissionDenied)
+            {
+                await RespondAsync(http, json, StatusCodes.Status403Forbidden, Error(Code.PermissionDenied, ex.Status.Detail));
                 return;
             }
             catch (RpcException ex)

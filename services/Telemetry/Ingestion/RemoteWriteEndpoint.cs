@@ -59,12 +59,17 @@ public static class RemoteWriteEndpoint
         IReadOnlyList<StoredSample> samples;
         try
         {
-            samples = SampleBatchValidator.Validate(ToBatch(write), clock.GetUtcNow(), series);
+            var batch = ToBatch(write);
+            NodeLabels.EnsureCallerMayClaim(request.HttpContext.User, batch);
+            samples = SampleBatchValidator.Validate(batch, clock.GetUtcNow(), series);
             limits.Admit(IngestionLimits.SenderOf(request.HttpContext), samples);
         }
         catch (RpcException ex)
         {
-            return Refuse(ex.StatusCode == StatusCode.ResourceExhausted ? StatusCodes.Status429TooManyRequests : StatusCodes.Status400BadRequest, ex.Status.Detail);
+            return Refuse(ex.StatusCode switch
+            {
+                StatusCode.ResourceExhausted => StatusCodes.Status429TooManyRequests, StatusCode.PermissionDenied => StatusCodes.Status403Forbidden, _ => StatusCodes.Status400BadRequest,
+            }, ex.Status.Detail);
         }
 
         try

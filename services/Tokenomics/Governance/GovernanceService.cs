@@ -97,7 +97,12 @@ public sealed class GovernanceService(ProposalStore proposals, VotingPowers powe
     {
         var voter = request.Voter == "" ? Callers.Name(context.GetHttpContext().User) : request.Voter;
         new RequestValidation().Require(TransferRequests.IsAccount(SystemAccounts.User(voter)), "voter", "must be a username").ThrowIfInvalid();
-        return (await powers.NowAsync(voter, context.CancellationToken)).ToMessage();
+        var power = (await powers.NowAsync(voter, context.CancellationToken)).ToMessage();
+        var user = context.GetHttpContext().User;
+        // Anyone's power is public (votes are); what they hold and who they follow is theirs and the admins'.
+        if (voter != Callers.Name(user) && !user.IsInRole("admin") && !LedgerAccess.IsService(user))
+            return new VotingPower { Voter = voter, Power = power.Power };
+        return power;
     }
 
     [Authorize(Policy = PlatformPolicies.Viewer)]

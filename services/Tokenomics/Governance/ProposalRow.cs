@@ -39,7 +39,7 @@ public sealed record ProposalRow
     public string State(DateTimeOffset now) =>
         ExecutedAt is not null ? ProposalStates.Executed
         : CanceledAt is not null ? ProposalStates.Canceled
-        : now < VoteStart ? ProposalStates.Pending
+        : now <= VoteStart ? ProposalStates.Pending
         : now <= VoteEnd ? ProposalStates.Active
         : ForVotes + AbstainVotes < Quorum || ForVotes <= AgainstVotes ? ProposalStates.Defeated
         : QueuedAt is null ? ProposalStates.Succeeded

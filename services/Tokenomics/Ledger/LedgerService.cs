@@ -102,6 +102,7 @@ public sealed class LedgerService(LedgerStore store, EventPublisher events, Time
     {
         var user = context.GetHttpContext().User;
         var mint = TransferRequests.Mint(request, LedgerAccess.Requester(user), clock.GetUtcNow());
+        LedgerAccess.EnsureMayCredit(user, mint.CreditAccountId);
         // Treasury policy: an admin mints into the treasury, never straight into an account of their choosing.
         if (!LedgerAccess.IsService(user) && mint.CreditAccountId != SystemAccounts.Treasury)
             throw new RpcException(new Status(StatusCode.PermissionDenied, "admins mint into the treasury; rewards to other accounts come from the platform's services"));

@@ -27,8 +27,8 @@ public static partial class TransferRequests
         var debit = request.DebitAccountId == "" && !isService ? SystemAccounts.User(caller) : request.DebitAccountId;
         var timeout = request.TimeoutSeconds == 0 ? DefaultTimeout : TimeSpan.FromSeconds(Math.Clamp(request.TimeoutSeconds, 0, (long)MaxTimeout.TotalSeconds + 1));
         Check(new RequestValidation(), request.IdempotencyKey, request.Amount, request.Memo, prefix)
-            .Require(IsAccount(debit) && debit != SystemAccounts.Issuance, $"{prefix}debit_account_id", "must be an account (user:<name>, operator:<node>, treasury, staking-pool, escrow); new tokens come only from mint")
-            .Require(IsAccount(request.CreditAccountId) && request.CreditAccountId != SystemAccounts.Issuance, $"{prefix}credit_account_id", "must be an account (user:<name>, operator:<node>, treasury, staking-pool, escrow); tokens leave supply only by burn")
+            .Require(IsAccount(debit) && debit != SystemAccounts.Issuance, $"{prefix}debit_account_id", "must be an account (user:<name>, operator:<node>, treasury, escrow); new tokens come only from mint")
+            .Require(IsAccount(request.CreditAccountId) && request.CreditAccountId != SystemAccounts.Issuance, $"{prefix}credit_account_id", "must be an account (user:<name>, operator:<node>, treasury, escrow); tokens leave supply only by burn")
             .Require(debit != request.CreditAccountId, $"{prefix}credit_account_id", "must differ from the debit account")
             .Require(request.TimeoutSeconds == 0 || request.Pending && request.TimeoutSeconds > 0 && timeout <= MaxTimeout, $"{prefix}timeout_seconds",
                 "only for a pending transfer: 1 to 2592000 (30 days); default 3600")

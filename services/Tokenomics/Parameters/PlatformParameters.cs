@@ -25,20 +25,20 @@ public static class PlatformParameters
 
     public static readonly IReadOnlyList<Definition> All =
     [
-        new(UnbondingPeriodSeconds, 7 * 86400, 0, 365 * 86400, "how long unstaked tokens wait before they can be spent (and can still be slashed)"),
-        new(RewardPerCpuSecond, 1000, 0, 1_000_000_000, "units minted per CPU-second that workloads used on a node"),
-        new(RewardPerMemoryGibHour, 100, 0, 1_000_000_000, "units minted per GiB-hour of memory that workloads held on a node"),
-        new(DowntimeSlashFraction, 0.0001m, 0, 1, "fraction of a validator's stake burned for proven downtime"),
-        new(SlaSlashFraction, 0.001m, 0, 1, "fraction of a validator's stake burned for a job whose deadline its node missed"),
-        new(JailSeconds, 600, 0, 30 * 86400, "how long a validator slashed for downtime earns nothing before it may be unjailed"),
+        new(UnbondingPeriodSeconds, 7 * 86400, 60, 365 * 86400, "how long unstaked tokens wait before they can be spent (and can still be slashed)"),
+        new(RewardPerCpuSecond, 1000, 0, 1_000_000, "units minted per CPU-second that workloads used on a node"),
+        new(RewardPerMemoryGibHour, 100, 0, 1_000_000, "units minted per GiB-hour of memory that workloads held on a node"),
+        new(DowntimeSlashFraction, 0.0001m, 0, 0.05m, "fraction of a validator's stake burned for proven downtime"),
+        new(SlaSlashFraction, 0.001m, 0, 0.2m, "fraction of a validator's stake burned for a job whose deadline its node missed"),
+        new(JailSeconds, 600, 60, 30 * 86400, "how long a validator slashed for downtime earns nothing before it may be unjailed"),
         new(DowntimeWindowSeconds, 3600, 60, 30 * 86400, "the sliding window in which missed leases are counted"),
         new(DowntimeMaxMissedLeases, 3, 1, 10_000, "missed leases in the window that prove downtime"),
-        new(ProposalThreshold, 1, 0, 1_000_000_000_000_000_000m, "stake a proposer needs"),
+        new(ProposalThreshold, 1, 0, 1_000_000_000_000_000, "stake a proposer needs"),
         new(VotingDelaySeconds, 86400, 0, 30 * 86400, "from a proposal to the start of its vote"),
-        new(VotingPeriodSeconds, 7 * 86400, 1, 90 * 86400, "how long a vote lasts"),
-        new(QuorumFraction, 0.04m, 0, 1, "share of the snapshot's total voting power that must vote For or Abstain"),
+        new(VotingPeriodSeconds, 7 * 86400, 60, 90 * 86400, "how long a vote lasts"),
+        new(QuorumFraction, 0.04m, 0.01m, 0.5m, "share of the snapshot's total voting power that must vote For or Abstain"),
         new(TimelockSeconds, 2 * 86400, 0, 30 * 86400, "from queueing a succeeded proposal to when it may be executed"),
-        new(GracePeriodSeconds, 14 * 86400, 1, 90 * 86400, "how long a queued proposal may wait for execution before it expires"),
+        new(GracePeriodSeconds, 14 * 86400, 60, 90 * 86400, "how long a queued proposal may wait for execution before it expires"),
     ];
 
     public static Definition? Find(string name) => All.FirstOrDefault(d => d.Name == name);

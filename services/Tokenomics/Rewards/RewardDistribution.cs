@@ -36,7 +36,7 @@ public sealed class RewardDistribution(NpgsqlDataSource db)
                 long commission = reward, delegatorsShare = 0;
                 if (validators.TryGetValue(node.Node, out var validator))
                 {
-                    if (validator.IsJailed(end)) commission = reward = 0;
+                    if (validator.IsJailed) commission = reward = 0;
                     else if (!validator.SharesValue.IsZero && validator.Tokens > 0)
                     {
                         commission = (long)Math.Floor(reward * validator.CommissionRate);

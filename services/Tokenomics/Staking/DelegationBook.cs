@@ -59,6 +59,8 @@ public static class DelegationBook
             VALUES (@delegator, @Node, @issued::numeric, @RewardPerShare::numeric, @now)
             ON CONFLICT (delegator, node) DO UPDATE SET shares = tokenomics.delegations.shares + excluded.shares, updated_at = excluded.updated_at
             """, new { delegator, validator.Node, issued = FixedPoint.Format(issued, FixedPoint.ShareScale), validator.RewardPerShare, now }, cancellationToken));
+        await connection.ExecuteAsync(transaction.In("INSERT INTO tokenomics.bonds (node, amount, bonded_at) VALUES (@Node, @amount, @now)",
+            new { validator.Node, amount, now }, cancellationToken));
         return await WriteValidatorAsync(connection, transaction, validator with
         {
             Tokens = checked(validator.Tokens + amount), Shares = FixedPoint.Format(shares + issued, FixedPoint.ShareScale),

@@ -61,13 +61,17 @@ public sealed class DowntimeWatch(IConnectionMultiplexer cache, NpgsqlDataSource
         await db.ExecuteAsync("INSERT INTO tokenomics.missed_leases (event_id, node, missed_at) VALUES (@eventId, @node, @at) ON CONFLICT DO NOTHING",
             new { eventId, node, at }, cancellationToken);
         var now = clock.GetUtcNow();
-        if (validator.IsJailed(now)) return null;
+        if (validator.IsJailed) return null;
         var values = await parameters.ReadAsync(cancellationToken);
         var window = values.Seconds(PlatformParameters.DowntimeWindowSeconds);
-        var missed = await db.QuerySingleOrDefaultAsync<long>(
-            "SELECT count(*) FROM tokenomics.missed_leases WHERE node = @node AND missed_at > @since AND missed_at <= @at", new { node, since = at - window, at }, cancellationToken);
+        // Lapses before the last downtime slash were paid for by it: each slash needs a window of its own.
+        var missed = await db.QuerySingleOrDefaultAsync<long>("""
+            SELECT count(*) FROM tokenomics.missed_leases
+            WHERE node = @node AND missed_at > @since AND missed_at <= @at
+              AND missed_at > coalesce((SELECT max(slashed_at) FROM tokenomics.slashes WHERE node = @node AND reason = 'downtime'), '-infinity')
+            """, new { node, since = at - window, at }, cancellationToken);
         if (missed < values[PlatformParameters.DowntimeMaxMissedLeases]) return null;
-        var (slash, replayed) = await slashing.SlashAsync(node, Slashing.Downtime, $"{missed} leases missed in {window.TotalSeconds:0} s, the last: event {eventId}", at, now, cancellationToken);
+        var (slash, replayed) = await slashing.SlashAsync(node, Slashing.Downtime, $"lease lapse {eventId} ({missed} within {window.TotalSeconds:0} s)", at, now, cancellationToken);
         if (replayed) return slash;
         logger.LogWarning("Validator {Node} slashed {Amount} and jailed until {JailedUntil:O}: {Missed} leases missed within {Window}", node, slash.Amount, slash.JailedUntil, missed, window);
         await events.PublishAsync("ledger", "validator.slashed", slash.ToMessage());

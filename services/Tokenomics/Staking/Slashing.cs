@@ -21,27 +21,41 @@ public sealed class Slashing(NpgsqlDataSource db)
         CancellationToken cancellationToken) =>
         db.InTransactionAsync(async (connection, transaction) =>
         {
+            // Lock first, then read what left the validator since the infraction (a redelegation committed meanwhile is seen).
+            var validators = (await DelegationBook.LockValidatorsAsync(connection, transaction, [node], cancellationToken)).ToDictionary(v => v.Node);
+            if (!validators.ContainsKey(node)) throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.NotFound, $"node {node} is not a validator"));
             var redelegations = (await connection.QueryAsync<RedelegationRow>(transaction.In($"""
                 SELECT {RedelegationRow.Columns} FROM tokenomics.redelegations
                 WHERE source_node = @node AND created_at >= @infractionAt AND completes_at > @now ORDER BY redelegation_id
                 """, new { node, infractionAt, now }, cancellationToken))).ToList();
-            var validators = (await DelegationBook.LockValidatorsAsync(connection, transaction, redelegations.Select(r => r.DestinationNode).Append(node), cancellationToken))
-                .ToDictionary(v => v.Node);
-            if (!validators.ContainsKey(node)) throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.NotFound, $"node {node} is not a validator"));
+            foreach (var destination in await DelegationBook.LockValidatorsAsync(connection, transaction, redelegations.Select(r => r.DestinationNode), cancellationToken))
+                validators[destination.Node] = destination;
             var earlier = await connection.QuerySingleOrDefaultAsync<SlashRow>(transaction.In(
                 $"SELECT {SlashRow.Columns} FROM tokenomics.slashes WHERE node = @node AND reason = @reason AND evidence = @evidence", new { node, reason, evidence }, cancellationToken));
             if (earlier is not null) return (earlier, true);
+            // A jailed validator is not slashed again for downtime until it is unjailed (Cosmos' rule).
+            if (reason == Downtime && validators[node].JailedUntil is not null
+                && await connection.QuerySingleOrDefaultAsync<SlashRow>(transaction.In(
+                    $"SELECT {SlashRow.Columns} FROM tokenomics.slashes WHERE node = @node AND reason = 'downtime' ORDER BY slashed_at DESC LIMIT 1", new { node }, cancellationToken))
+                    is { } jailedFor)
+                return (jailedFor, true);
 
             var parameters = await ParameterStore.ReadAsync(connection, transaction, cancellationToken);
             var fraction = parameters[reason == Downtime ? PlatformParameters.DowntimeSlashFraction : PlatformParameters.SlaSlashFraction];
+            // Older than the unbonding period, the stake at risk then may have left for good: it is too late to prove.
+            if (infractionAt < now - parameters.Seconds(PlatformParameters.UnbondingPeriodSeconds))
+                throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.InvalidArgument,
+                    $"infraction_at_ms: older than the unbonding period ({parameters[PlatformParameters.UnbondingPeriodSeconds]} s): the stake at risk then may be gone"));
             var unbondings = (await connection.QueryAsync<UnbondingRow>(transaction.In($"""
                 SELECT {UnbondingRow.Columns} FROM tokenomics.unbondings
-                WHERE node = @node AND state = 'unbonding' AND created_at >= @infractionAt ORDER BY unbonding_id FOR UPDATE
-                """, new { node, infractionAt }, cancellationToken))).ToList();
+                WHERE node = @node AND state = 'unbonding' AND created_at >= @infractionAt AND completes_at > @now ORDER BY unbonding_id FOR UPDATE
+                """, new { node, infractionAt, now }, cancellationToken))).ToList();
 
-            long fromUnbonding = 0, fromRedelegated = 0;
+            // What each entry owes is its nominal share (Cosmos): what an entry cannot pay is not passed to those still bonded.
+            long fromUnbonding = 0, fromRedelegated = 0, owedByEntries = 0;
             foreach (var entry in unbondings)
             {
+                owedByEntries += (long)(entry.InitialBalance * fraction);
                 var cut = Math.Min(entry.Balance, (long)(entry.InitialBalance * fraction));
                 if (cut == 0) continue;
                 fromUnbonding += cut;
@@ -50,6 +64,7 @@ public sealed class Slashing(NpgsqlDataSource db)
             }
             foreach (var moved in redelegations)
             {
+                owedByEntries += (long)(moved.InitialBalance * fraction);
                 var destination = validators[moved.DestinationNode];
                 var delegation = await DelegationBook.DelegationAsync(connection, transaction, moved.Delegator, moved.DestinationNode, cancellationToken);
                 if (delegation is null) continue; // unbonded since: its unbonding entry is the destination's to slash
@@ -62,8 +77,11 @@ public sealed class Slashing(NpgsqlDataSource db)
             }
 
             var validator = validators[node];
-            var atStake = validator.Tokens + unbondings.Sum(u => u.InitialBalance) + redelegations.Sum(r => r.InitialBalance);
-            var fromStake = Math.Clamp((long)(atStake * fraction) - fromUnbonding - fromRedelegated, 0, validator.Tokens);
+            // At stake then: what is bonded now less what arrived since, plus what left since.
+            var bondedSince = await connection.ExecuteScalarAsync<long>(transaction.In(
+                "SELECT coalesce(sum(amount), 0)::bigint FROM tokenomics.bonds WHERE node = @node AND bonded_at >= @infractionAt", new { node, infractionAt }, cancellationToken));
+            var atStake = Math.Max(0, validator.Tokens - bondedSince) + unbondings.Sum(u => u.InitialBalance) + redelegations.Sum(r => r.InitialBalance);
+            var fromStake = Math.Clamp((long)(atStake * fraction) - owedByEntries, 0, validator.Tokens);
             var jailedUntil = reason == Downtime ? now + parameters.Seconds(PlatformParameters.JailSeconds) : validator.JailedUntil;
             await DelegationBook.WriteValidatorAsync(connection, transaction, validator with
             {

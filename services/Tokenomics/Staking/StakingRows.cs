@@ -21,7 +21,8 @@ public sealed record ValidatorRow
 
     public BigInteger SharesValue => FixedPoint.Parse(Shares, FixedPoint.ShareScale);
     public BigInteger RewardPerShareValue => FixedPoint.Parse(RewardPerShare, FixedPoint.RewardScale);
-    public bool IsJailed(DateTimeOffset now) => JailedUntil > now;
+    /// <summary>Jailed from a downtime slash until its operator unjails it (no earlier than <see cref="JailedUntil"/>).</summary>
+    public bool IsJailed => JailedUntil is not null;
 
     /// <summary>What <paramref name="shares"/> of this validator are worth now, rounded down.</summary>
     public long TokensFor(BigInteger shares) => shares.IsZero ? 0 : SharesValue == shares ? Tokens : (long)FixedPoint.MulDiv(shares, Tokens, SharesValue);
@@ -29,7 +30,7 @@ public sealed record ValidatorRow
     public Validator ToMessage(int delegators, DateTimeOffset now) => new()
     {
         Node = Node, AccountId = $"operator:{Node}", CommissionRate = CommissionRate.ToString(CultureInfo.InvariantCulture), Tokens = Tokens, Shares = Shares,
-        Delegators = delegators, Jailed = IsJailed(now), JailedUntilMs = JailedUntil?.ToUnixTimeMilliseconds() ?? 0, Slashed = Slashed,
+        Delegators = delegators, Jailed = IsJailed, JailedUntilMs = JailedUntil?.ToUnixTimeMilliseconds() ?? 0, Slashed = Slashed,
         RegisteredBy = RegisteredBy, CreatedAtMs = CreatedAt.ToUnixTimeMilliseconds(),
     };
 }

@@ -100,7 +100,7 @@ public sealed class StakingService(StakingStore staking, Redelegations redelegat
     [Authorize(Policy = PlatformPolicies.Operator)]
     public override async Task<Validator> Unjail(UnjailRequest request, ServerCallContext context)
     {
-        var validator = await validators.UnjailAsync(request.Node, clock.GetUtcNow(), context.CancellationToken)
+        var validator = await validators.UnjailAsync(request.Node, context.Caller(), context.GetHttpContext().User.IsInRole("admin"), clock.GetUtcNow(), context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"node {request.Node} is not a validator"));
         logger.LogInformation("Validator {Node} unjailed by {Caller}", request.Node, context.Caller());
         return validator.ToMessage(0, clock.GetUtcNow());

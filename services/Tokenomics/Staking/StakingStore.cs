@@ -24,8 +24,10 @@ public sealed class StakingStore(NpgsqlDataSource db)
             var validator = await DelegationBook.LockValidatorAsync(connection, transaction, node, cancellationToken);
             if (!replayed)
             {
-                await LedgerPostings.PostAsync(connection, transaction, transfer, cancellationToken);
+                // Bonding first pays the delegation's rewards (rewards-pool, then the delegator's account), then the
+                // stake moves (the account, then staking-pool): every staking operation takes the pools in that order.
                 validator = await DelegationBook.BondAsync(connection, transaction, validator, delegator, amount, now, cancellationToken);
+                await LedgerPostings.PostAsync(connection, transaction, transfer, cancellationToken);
             }
             var delegation = await DelegationBook.DelegationAsync(connection, transaction, delegator, node, cancellationToken)
                              ?? new DelegationRow { Delegator = delegator, Node = node, RewardPerShareStart = validator.RewardPerShare };
@@ -78,9 +80,9 @@ public sealed class StakingStore(NpgsqlDataSource db)
                     throw new ConflictException("UNBONDING_STATE", $"unbonding {unbondingId} is {(entry.State == "unbonding" ? "due" : entry.State)}: only one still unbonding can be cancelled");
                 if (entry.Balance > 0)
                 {
-                    await LedgerPostings.PostAsync(connection, transaction, TransferRequests.Internal(TransferKinds.Rebond, SystemAccounts.UnbondingPool, SystemAccounts.StakingPool,
-                        entry.Balance, $"unbonding {unbondingId} cancelled: staked to {entry.Node} again", now, SystemAccounts.User(delegator), $"cancel-unbonding-{unbondingId}"), cancellationToken);
                     validator = await DelegationBook.BondAsync(connection, transaction, validator, delegator, entry.Balance, now, cancellationToken);
+                    await LedgerPostings.PostAsync(connection, transaction, TransferRequests.Internal(TransferKinds.Rebond, SystemAccounts.UnbondingPool, SystemAccounts.StakingPool,
+                        entry.Balance, $"unbonding {unbondingId} cancelled: staked to {entry.Node} again", now, key: $"cancel-unbonding-{unbondingId}"), cancellationToken);
                 }
                 await connection.ExecuteAsync(transaction.In("UPDATE tokenomics.unbondings SET state = 'cancelled', resolved_at = @now WHERE unbonding_id = @unbondingId",
                     new { now, unbondingId }, cancellationToken));

@@ -21,11 +21,13 @@ public sealed class ValidatorStore(NpgsqlDataSource db)
     }
 
     /// <summary>Ends a validator's jail once its time is served: 409 before then.</summary>
-    public Task<ValidatorRow?> UnjailAsync(string node, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public Task<ValidatorRow?> UnjailAsync(string node, string caller, bool admin, DateTimeOffset now, CancellationToken cancellationToken) =>
         db.InTransactionAsync<ValidatorRow?>(async (connection, transaction) =>
         {
             var validator = (await DelegationBook.LockValidatorsAsync(connection, transaction, [node], cancellationToken)).SingleOrDefault();
             if (validator is null) return null;
+            if (!admin && validator.RegisteredBy != caller)
+                throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.PermissionDenied, $"only {validator.RegisteredBy}, who registered {node}, or an admin unjails it"));
             if (validator.JailedUntil is null) return validator;
             if (validator.JailedUntil > now)
                 throw new ConflictException("JAILED", $"node {node} is jailed until {validator.JailedUntil:O}");
