@@ -5,6 +5,7 @@ public static class LedgerExtensions
     public static IHostApplicationBuilder AddLedger(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<LedgerStore>();
+        builder.Services.AddSingleton<TransferBatches>();
         builder.Services.AddHostedService<PendingTimeouts>();
         return builder;
     }

@@ -8,7 +8,7 @@ using Platform.Tokenomics.V1;
 namespace Platform.Tokenomics.Ledger;
 
 /// <summary>The ledger's API: balances, transfers (one, many, two-phase), history, mint and burn, and the totals with their invariants.</summary>
-public sealed class LedgerService(LedgerStore store, EventPublisher events, TimeProvider clock, ILogger<LedgerService> logger) : V1.Tokenomics.TokenomicsBase
+public sealed class LedgerService(LedgerStore store, TransferBatches batches, EventPublisher events, TimeProvider clock, ILogger<LedgerService> logger) : V1.Tokenomics.TokenomicsBase
 {
     const int MaxBatch = 1000;
 
@@ -43,7 +43,8 @@ public sealed class LedgerService(LedgerStore store, EventPublisher events, Time
     {
         new RequestValidation().Require(request.Transfers.Count is > 0 and <= MaxBatch, "transfers", $"1 to {MaxBatch} transfers").ThrowIfInvalid();
         var user = context.GetHttpContext().User;
-        var response = new CreateTransfersResponse();
+        var results = new TransferResult?[request.Transfers.Count];
+        var valid = new List<(int Index, TransferRow Row)>();
         for (var i = 0; i < request.Transfers.Count; i++)
         {
             try
@@ -51,22 +52,40 @@ public sealed class LedgerService(LedgerStore store, EventPublisher events, Time
                 var transfer = TransferRequests.Transfer(request.Transfers[i], context.Caller(), LedgerAccess.Requester(user), clock.GetUtcNow(), $"transfers[{i}].");
                 LedgerAccess.EnsureMayDebit(user, transfer.DebitAccountId);
                 LedgerAccess.EnsureMayCredit(user, transfer.CreditAccountId);
-                response.Results.Add(new TransferResult { Transfer = await ApplyAsync(transfer, context.CancellationToken) });
-            }
-            catch (DomainException ex)
-            {
-                response.Results.Add(new TransferResult { Error = $"{ex.Reason}: {ex.Message}" });
+                valid.Add((i, transfer));
             }
             catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.PermissionDenied)
             {
-                response.Results.Add(new TransferResult { Error = $"{ex.StatusCode.ToString().ToUpperInvariant()}: {ex.Status.Detail}" });
+                results[i] = new TransferResult { Error = $"{(ex.StatusCode == StatusCode.InvalidArgument ? "INVALID_ARGUMENT" : "PERMISSION_DENIED")}: {ex.Status.Detail}" };
+            }
+        }
+        if (valid.Count > 0)
+        {
+            try
+            {
+                var outcomes = await batches.ApplyAsync([.. valid.Select(v => v.Row)], context.CancellationToken);
+                for (var j = 0; j < valid.Count; j++)
+                    results[valid[j].Index] = outcomes[j] switch
+                    {
+                        { Transfer: { } applied } => new TransferResult { Transfer = applied.ToMessage(outcomes[j].Replayed) },
+                        { Refusal: DomainException refusal } => new TransferResult { Error = $"{refusal.Reason}: {refusal.Message}" },
+                        var other => new TransferResult { Error = $"ABORTED: {other.Refusal?.Message}" },
+                    };
             }
             catch (Npgsql.NpgsqlException ex) when (!context.CancellationToken.IsCancellationRequested)
             {
-                // This one was not applied (its transaction rolled back); those before it stand, and the answer says which.
-                logger.LogWarning(ex, "Batch item {Index} not applied", i);
-                response.Results.Add(new TransferResult { Error = "UNAVAILABLE: the ledger could not apply it now; send it again with the same key" });
+                // None of them was applied (the batch's transaction rolled back): each may be sent again with its key.
+                logger.LogWarning(ex, "Batch of {Count} transfers not applied", valid.Count);
+                foreach (var (index, _) in valid) results[index] = new TransferResult { Error = "UNAVAILABLE: the ledger could not apply it now; send it again with the same key" };
             }
+        }
+        var response = new CreateTransfersResponse();
+        response.Results.AddRange(results.Select(r => r!));
+        var fresh = response.Results.Where(r => r.Transfer is { Replayed: false }).Select(r => r.Transfer.TransferId).ToList();
+        if (fresh.Count > 0)
+        {
+            logger.LogInformation("Batch of {Count} transfers by {Caller}: {Applied} applied", request.Transfers.Count, LedgerAccess.Requester(user), fresh.Count);
+            await events.PublishAsync("ledger", "transfer.batch", new { requestedBy = LedgerAccess.Requester(user), applied = fresh.Count, transferIds = fresh });
         }
         return response;
     }
