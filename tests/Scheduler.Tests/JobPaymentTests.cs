@@ -1,6 +1,5 @@
 extern alias tokenomics;
 using System.Net;
-using System.Net.Sockets;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Platform.Scheduler.V1;
@@ -24,7 +23,7 @@ public sealed class JobPaymentTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var port = FreePort();
+        var port = Platform.AppHost.Hosting.Ports.Free();
         tokenomics = await ServiceHost<TokenomicsProgram>.StartOnAsync(await TestInfrastructure.CreateDatabaseAsync("tokenomics"),
             kestrel => kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2));
         ledgerChannel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}", new GrpcChannelOptions
@@ -106,12 +105,5 @@ public sealed class JobPaymentTests : IAsyncLifetime
         Assert.Contains("user:penny has 0 available", failed.History.Last().Message);
         Assert.Empty(await world.Workloads.ListWorkloadsAsync(new Compute.V1.ListWorkloadsRequest { Label = $"scheduler-job={job.JobId}" }) is { } listed ? listed.Workloads : []);
         Assert.Equal(0, (await AccountAsync("operator:paid-c")).CreditsPending);
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,6 +1,5 @@
 extern alias scheduler;
 using System.Net;
-using System.Net.Sockets;
 using Grpc.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,7 +21,7 @@ public sealed class GovernanceExecutionTests
     [Fact]
     public async Task An_executed_proposal_sets_the_schedulers_objective_weights_there()
     {
-        var port = FreePort();
+        var port = Platform.AppHost.Hosting.Ports.Free();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var settings = new Dictionary<string, string>(GovernanceTests.Genesis)
         {
@@ -73,14 +72,7 @@ public sealed class GovernanceExecutionTests
             new Dictionary<string, string>
             {
                 ["Auth:Token"] = TestInfrastructure.Token("scheduler", "service", TimeSpan.FromDays(1)),
-                ["services:compute:grpc:0"] = $"http://127.0.0.1:{FreePort()}",   // no Compute: this test places nothing
+                ["services:compute:grpc:0"] = $"http://127.0.0.1:{Platform.AppHost.Hosting.Ports.Free()}",   // no Compute: this test places nothing
                 ["Scheduler:Governance:Clients:0"] = governanceClient,
             });
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -6,6 +6,7 @@ public static class LedgerExtensions
     {
         builder.Services.AddSingleton<LedgerStore>();
         builder.Services.AddSingleton<TransferBatches>();
+        builder.Services.AddSingleton<LedgerEvents>();
         builder.Services.AddHostedService<PendingTimeouts>();
         return builder;
     }

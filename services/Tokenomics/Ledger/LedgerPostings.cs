@@ -46,13 +46,16 @@ public static class LedgerPostings
     /// </summary>
     public static async Task<TransferRow?> ClaimKeyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, TransferRow transfer, CancellationToken cancellationToken)
     {
-        await connection.ExecuteAsync(transaction.In("SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))",
-            new { key = $"{transfer.RequestedBy}\u001f{transfer.IdempotencyKey}" }, cancellationToken));
+        await LockKeyAsync(connection, transaction, transfer.RequestedBy, transfer.IdempotencyKey, cancellationToken);
         var first = await connection.QuerySingleOrDefaultAsync<TransferRow>(transaction.In(
             $"SELECT {TransferColumns} FROM tokenomics.transfers WHERE requested_by = @RequestedBy AND idempotency_key = @IdempotencyKey", transfer, cancellationToken));
         if (first is not null && first.Payload != transfer.Payload) throw new IdempotencyConflictException(transfer.IdempotencyKey, first.TransferId);
         return first;
     }
+
+    /// <summary>Holds one caller's idempotency key until the transaction ends: requests with the same key take turns.</summary>
+    public static Task LockKeyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string requestedBy, string key, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(transaction.In("SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))", new { key = $"{requestedBy}\u001f{key}" }, cancellationToken));
 
     /// <summary>
     /// Writes <paramref name="transfer"/> and both its sides: accounts are created on first use, locked in id order,

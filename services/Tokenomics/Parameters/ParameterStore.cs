@@ -16,16 +16,16 @@ public sealed class ParameterStore(NpgsqlDataSource db, IConfiguration configura
         public string ChangedBy { get; init; } = "";
     }
 
+    const string All = "SELECT name, value, changed_at, changed_by FROM tokenomics.parameters ORDER BY name";
+
     public async Task<ParameterValues> ReadAsync(CancellationToken cancellationToken) =>
-        new((await db.QueryAsync<Row>("SELECT name, value, changed_at, changed_by FROM tokenomics.parameters", null, cancellationToken)).ToDictionary(r => r.Name, r => r.Value));
+        new((await db.QueryAsync<Row>(All, null, cancellationToken)).ToDictionary(r => r.Name, r => r.Value));
 
     public static async Task<ParameterValues> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
-        new((await connection.QueryAsync<Row>(transaction.In("SELECT name, value, changed_at, changed_by FROM tokenomics.parameters", null, cancellationToken)))
-            .ToDictionary(r => r.Name, r => r.Value));
+        new((await connection.QueryAsync<Row>(transaction.In(All, null, cancellationToken))).ToDictionary(r => r.Name, r => r.Value));
 
     public async Task<IReadOnlyList<(string Name, decimal Value, DateTimeOffset ChangedAt, string ChangedBy)>> ListAsync(CancellationToken cancellationToken) =>
-        (await db.QueryAsync<Row>("SELECT name, value, changed_at, changed_by FROM tokenomics.parameters ORDER BY name", null, cancellationToken))
-        .Select(r => (r.Name, r.Value, r.ChangedAt, r.ChangedBy)).ToList();
+        [.. (await db.QueryAsync<Row>(All, null, cancellationToken)).Select(r => (r.Name, r.Value, r.ChangedAt, r.ChangedBy))];
 
     public static Task SetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string name, decimal value, string changedBy, DateTimeOffset now,
         CancellationToken cancellationToken) =>

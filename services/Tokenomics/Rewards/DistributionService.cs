@@ -1,15 +1,15 @@
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Platform.ServiceDefaults.Auth;
-using Platform.ServiceDefaults.Cache;
 using Platform.ServiceDefaults.Grpc;
+using Platform.Tokenomics.Ledger;
 using Platform.Tokenomics.Staking;
 using Platform.Tokenomics.V1;
 
 namespace Platform.Tokenomics.Rewards;
 
 /// <summary>Rewards' API: what each delegation is owed (F1), claims, and the epochs with the work they paid for.</summary>
-public sealed class DistributionService(ValidatorStore validators, RewardDistribution epochs, EventPublisher events, TimeProvider clock, ILogger<DistributionService> logger)
+public sealed class DistributionService(ValidatorStore validators, RewardDistribution epochs, LedgerEvents events, TimeProvider clock)
     : Distribution.DistributionBase
 {
     [Authorize(Policy = PlatformPolicies.Viewer)]
@@ -31,7 +31,7 @@ public sealed class DistributionService(ValidatorStore validators, RewardDistrib
         rewards.Delegations.AddRange((await validators.ClaimAsync(delegator, clock.GetUtcNow(), context.CancellationToken))
             .Select(p => new DelegationReward { Node = p.Node, Amount = p.Paid }));
         rewards.Total = rewards.Delegations.Sum(d => d.Amount);
-        if (rewards.Total > 0) await PublishAsync("rewards.claimed", $"{delegator} claimed {rewards.Total}", rewards);
+        if (rewards.Total > 0) await events.PublishAsync("rewards.claimed", $"{delegator} claimed {rewards.Total}", rewards);
         return rewards;
     }
 
@@ -51,11 +51,5 @@ public sealed class DistributionService(ValidatorStore validators, RewardDistrib
             response.Epochs.Add(message);
         }
         return response;
-    }
-
-    async Task PublishAsync(string type, string what, Google.Protobuf.IMessage data)
-    {
-        logger.LogInformation("{Event}: {What}", type, what);
-        await events.PublishAsync("ledger", type, data);
     }
 }

@@ -21,7 +21,7 @@ public sealed class Redelegations(NpgsqlDataSource db)
         {
             var requestedBy = $"user:{delegator}";
             var payload = $"{source}\u001f{destination}\u001f{amount}";
-            await connection.ExecuteAsync(transaction.In("SELECT pg_advisory_xact_lock(hashtextextended(@lock, 0))", new { @lock = $"{requestedBy}\u001f{key}" }, cancellationToken));
+            await LedgerPostings.LockKeyAsync(connection, transaction, requestedBy, key, cancellationToken);
             var existing = await connection.QuerySingleOrDefaultAsync<KeyRow>(transaction.In(
                 "SELECT payload, redelegation_id FROM tokenomics.redelegations WHERE requested_by = @requestedBy AND idempotency_key = @key", new { requestedBy, key }, cancellationToken));
             if (existing is not null)

@@ -3,7 +3,6 @@ using System.Security.Claims;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Platform.ServiceDefaults.Auth;
-using Platform.ServiceDefaults.Cache;
 using Platform.ServiceDefaults.Grpc;
 using Platform.Tokenomics.Ledger;
 using Platform.Tokenomics.V1;
@@ -12,7 +11,7 @@ namespace Platform.Tokenomics.Staking;
 
 /// <summary>Staking's API: stake, unstake, cancel, redelegate, validators, slashes, rewards. Everyone stakes their own tokens; admins may read anyone's.</summary>
 public sealed class StakingService(StakingStore staking, Redelegations redelegations, Slashing slashing, ValidatorStore validators,
-    EventPublisher events, TimeProvider clock, ILogger<StakingService> logger) : V1.Staking.StakingBase
+    LedgerEvents events, TimeProvider clock, ILogger<StakingService> logger) : V1.Staking.StakingBase
 {
     [Authorize(Policy = PlatformPolicies.Viewer)]
     public override async Task<Delegation> Stake(StakeRequest request, ServerCallContext context)
@@ -20,7 +19,7 @@ public sealed class StakingService(StakingStore staking, Redelegations redelegat
         var delegator = Delegators.Person(context);
         Validate(request.Node, "node", request.Amount, request.IdempotencyKey);
         var (delegation, validator, replayed) = await staking.StakeAsync(delegator, request.Node, request.Amount, Key(request.IdempotencyKey), clock.GetUtcNow(), context.CancellationToken);
-        if (!replayed) await PublishAsync("stake.created", $"{delegator} staked {request.Amount} to {request.Node}", delegation.ToMessage(validator));
+        if (!replayed) await events.PublishAsync("stake.created", $"{delegator} staked {request.Amount} to {request.Node}", delegation.ToMessage(validator));
         return delegation.ToMessage(validator, replayed);
     }
 
@@ -30,7 +29,7 @@ public sealed class StakingService(StakingStore staking, Redelegations redelegat
         var delegator = Delegators.Person(context);
         Validate(request.Node, "node", request.Amount, request.IdempotencyKey);
         var (unbonding, replayed) = await staking.UnstakeAsync(delegator, request.Node, request.Amount, Key(request.IdempotencyKey), clock.GetUtcNow(), context.CancellationToken);
-        if (!replayed) await PublishAsync("unbonding.started", $"{delegator} unstaked {unbonding.InitialBalance} from {request.Node}", unbonding.ToMessage());
+        if (!replayed) await events.PublishAsync("unbonding.started", $"{delegator} unstaked {unbonding.InitialBalance} from {request.Node}", unbonding.ToMessage());
         return unbonding.ToMessage(replayed);
     }
 
@@ -41,7 +40,7 @@ public sealed class StakingService(StakingStore staking, Redelegations redelegat
         var id = RequestValidation.RequireGuid(request.UnbondingId, "unbonding_id");
         var (delegation, validator, replayed) = await staking.CancelUnbondingAsync(delegator, id, clock.GetUtcNow(), context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"{delegator} has no unbonding {request.UnbondingId}"));
-        if (!replayed) await PublishAsync("unbonding.cancelled", $"{delegator} cancelled unbonding {id}", delegation.ToMessage(validator));
+        if (!replayed) await events.PublishAsync("unbonding.cancelled", $"{delegator} cancelled unbonding {id}", delegation.ToMessage(validator));
         return delegation.ToMessage(validator, replayed);
     }
 
@@ -63,7 +62,7 @@ public sealed class StakingService(StakingStore staking, Redelegations redelegat
             .Require(request.DestinationNode != request.SourceNode, "destination_node", "must differ from source_node").ThrowIfInvalid();
         var (moved, replayed) = await redelegations.RedelegateAsync(delegator, request.SourceNode, request.DestinationNode, request.Amount, Key(request.IdempotencyKey),
             clock.GetUtcNow(), context.CancellationToken);
-        if (!replayed) await PublishAsync("redelegation.created", $"{delegator} moved {moved.InitialBalance} from {moved.SourceNode} to {moved.DestinationNode}", moved.ToMessage());
+        if (!replayed) await events.PublishAsync("redelegation.created", $"{delegator} moved {moved.InitialBalance} from {moved.SourceNode} to {moved.DestinationNode}", moved.ToMessage());
         return moved.ToMessage(replayed);
     }
 
@@ -93,7 +92,7 @@ public sealed class StakingService(StakingStore staking, Redelegations redelegat
             .Require(rate is >= 0 and <= 1 && decimal.Round(rate, 4) == rate, "commission_rate", "must be a decimal from 0 to 1 with at most 4 places, e.g. \"0.1\"")
             .ThrowIfInvalid();
         var validator = await validators.RegisterAsync(request.Node, rate, context.Caller(), clock.GetUtcNow(), context.CancellationToken);
-        await PublishAsync("validator.registered", $"{context.Caller()} registered {request.Node} as a validator at {rate} commission", validator.ToMessage(0, clock.GetUtcNow()));
+        await events.PublishAsync("validator.registered", $"{context.Caller()} registered {request.Node} as a validator at {rate} commission", validator.ToMessage(0, clock.GetUtcNow()));
         return validator.ToMessage(0, clock.GetUtcNow());
     }
 
@@ -118,7 +117,7 @@ public sealed class StakingService(StakingStore staking, Redelegations redelegat
             .ThrowIfInvalid();
         var (slash, replayed) = await slashing.SlashAsync(request.Node, request.Reason, request.Evidence, DateTimeOffset.FromUnixTimeMilliseconds(request.InfractionAtMs), now,
             context.CancellationToken);
-        if (!replayed) await PublishAsync("validator.slashed", $"{request.Node} slashed {slash.Amount} for {request.Reason} ({request.Evidence}) by {context.Caller()}", slash.ToMessage());
+        if (!replayed) await events.PublishAsync("validator.slashed", $"{request.Node} slashed {slash.Amount} for {request.Reason} ({request.Evidence}) by {context.Caller()}", slash.ToMessage());
         return slash.ToMessage(replayed);
     }
 
@@ -130,10 +129,4 @@ public sealed class StakingService(StakingStore staking, Redelegations redelegat
 
     /// <summary>A request without a key gets one of its own: applied once, but a retry of it is a new request.</summary>
     static string Key(string key) => key == "" ? $"auto-{Guid.NewGuid():N}" : key;
-
-    async Task PublishAsync(string type, string what, Google.Protobuf.IMessage data)
-    {
-        logger.LogInformation("{Event}: {What}", type, what);
-        await events.PublishAsync("ledger", type, data);
-    }
 }
