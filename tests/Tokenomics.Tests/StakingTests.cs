@@ -253,6 +253,11 @@ public sealed class StakingTests : IAsyncLifetime
         var nosy = await Assert.ThrowsAsync<RpcException>(() => As("eve").ListDelegationsAsync(new ListDelegationsRequest { Delegator = "pia" }).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, nosy.StatusCode);
         Assert.Single((await Admin.ListDelegationsAsync(new ListDelegationsRequest { Delegator = "pia" })).Delegations);
+        var rewards = new V1.Distribution.DistributionClient(host.Channel(TestInfrastructure.Token("eve", "viewer")));
+        Assert.Equal(StatusCode.PermissionDenied, (await Assert.ThrowsAsync<RpcException>(() => rewards.GetRewardsAsync(new GetRewardsRequest { Delegator = "pia" }).ResponseAsync)).StatusCode);
+        Assert.Equal(StatusCode.PermissionDenied, (await Assert.ThrowsAsync<RpcException>(() => As("eve").ListUnbondingsAsync(new ListUnbondingsRequest { Delegator = "pia" }).ResponseAsync)).StatusCode);
+        var anonymous = new V1.Staking.StakingClient(host.AnonymousChannel());
+        Assert.Equal(StatusCode.Unauthenticated, (await Assert.ThrowsAsync<RpcException>(() => anonymous.StakeAsync(new StakeRequest { Node = "node-p", Amount = 1 }).ResponseAsync)).StatusCode);
         var broke = await Assert.ThrowsAsync<RpcException>(() => As("eve").StakeAsync(new StakeRequest { Node = "node-p", Amount = 1 }).ResponseAsync);
         Assert.Equal(StatusCode.Aborted, broke.StatusCode);
         var service = await Assert.ThrowsAsync<RpcException>(() => As("scheduler", "service").StakeAsync(new StakeRequest { Node = "node-p", Amount = 1 }).ResponseAsync);
