@@ -1,0 +1,109 @@
+using System.Security.Cryptography;
+using System.Threading.Channels;
+
+namespace Platform.Onion;
+
+/// <summary>
+/// A connection that carries cells between two onion nodes: one reader that hands each 514-byte cell to its owner in
+/// arrival order, one writer that drains a queue. Circuits on a link are numbered by whoever creates them, the side
+/// that opened the link with the top bit set (tor-spec §5.1.1), so both sides can create circuits without colliding.
+/// </summary>
+public sealed class Link : IAsyncDisposable
+{
+    readonly Stream stream;
+    readonly Channel<byte[]> outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    readonly CancellationTokenSource closing = new();
+    long cellsIn, cellsOut;
+    int closed;
+
+    public Link(Stream stream, bool initiator, string peer)
+    {
+        this.stream = stream;
+        Initiator = initiator;
+        Peer = peer;
+    }
+
+    /// <summary>True on the side that opened the connection.</summary>
+    public bool Initiator { get; }
+
+    /// <summary>The peer's address as this side sees it (kept in memory only, for counting neighbours).</summary>
+    public string Peer { get; }
+
+    public long CellsIn => Interlocked.Read(ref cellsIn);
+    public long CellsOut => Interlocked.Read(ref cellsOut);
+    public bool Closed => Volatile.Read(ref closed) == 1;
+
+    /// <summary>Raised once when the link ends, for whatever reason.</summary>
+    public event Action<Link>? Ended;
+
+    /// <summary>A fresh random circuit ID with this side's top bit (never 0).</summary>
+    public uint NewCircuitId()
+    {
+        var id = (uint)RandomNumberGenerator.GetInt32(1, int.MaxValue);
+        return Initiator ? id | Cells.InitiatorBit : id;
+    }
+
+    /// <summary>True when the peer, not this side, numbered this circuit.</summary>
+    public bool PeerNumbered(uint circuitId) => ((circuitId & Cells.InitiatorBit) != 0) != Initiator;
+
+    /// <summary>Queues a cell; cells leave in the order they were queued.</summary>
+    public void Send(byte[] cell)
+    {
+        if (cell.Length != Cells.Size) throw new ArgumentException("a cell is 514 bytes", nameof(cell));
+        outgoing.Writer.TryWrite(cell);
+    }
+
+    /// <summary>Reads and writes until either side closes; <paramref name="onCell"/> runs for each cell in order.</summary>
+    public async Task RunAsync(Func<byte[], ValueTask> onCell, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closing.Token);
+        var writer = WriteAsync(linked.Token);
+        try
+        {
+            while (!linked.IsCancellationRequested)
+            {
+                var cell = new byte[Cells.Size];
+                await stream.ReadExactlyAsync(cell, linked.Token);
+                Interlocked.Increment(ref cellsIn);
+                await onCell(cell);
+            }
+        }
+        catch (Exception ex) when (ex is EndOfStreamException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            await CloseAsync();
+            try { await writer; } catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException) { }
+        }
+    }
+
+    async Task WriteAsync(CancellationToken cancellationToken)
+    {
+        var reader = outgoing.Reader;
+        while (await reader.WaitToReadAsync(cancellationToken))
+        {
+            while (reader.TryRead(out var cell))
+            {
+                await stream.WriteAsync(cell, cancellationToken);
+                Interlocked.Increment(ref cellsOut);
+            }
+            await stream.FlushAsync(cancellationToken);
+        }
+    }
+
+    public async Task CloseAsync()
+    {
+        if (Interlocked.Exchange(ref closed, 1) == 1) return;
+        await closing.CancelAsync();
+        outgoing.Writer.TryComplete();
+        await stream.DisposeAsync();
+        Ended?.Invoke(this);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await CloseAsync();
+        closing.Dispose();
+    }
+}

@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+
+namespace Platform.Onion.Relay;
+
+/// <summary>
+/// A stream at the end of a circuit: the exit resolves the name, checks every address against its policy, connects to
+/// the first one allowed, and pumps bytes both ways within the SENDME windows. Nothing about the stream is logged or
+/// kept once it ends.
+/// </summary>
+sealed class ExitStream(RelayCircuit circuit, ushort streamId) : IDisposable
+{
+    static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+    const int MaxData = OnionLayers.BackwardCapacity - RelayMessage.HeaderSize;
+
+    readonly CancellationTokenSource closing = new();
+    readonly Channel<ReadOnlyMemory<byte>> toDestination = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new UnboundedChannelOptions { SingleReader = true });
+    readonly DeliverWindow deliver = new(FlowWindows.StreamWindow, FlowWindows.StreamIncrement);
+    Socket? socket;
+    int closed;
+
+    public PackageWindow Package { get; } = new(FlowWindows.StreamWindow, FlowWindows.StreamIncrement, authenticated: false);
+
+    public async Task ConnectAsync(string host, int port)
+    {
+        var relay = circuit.Relay;
+        IPAddress[] addresses;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closing.Token);
+            timeout.CancelAfter(ConnectTimeout);
+            addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, timeout.Token);
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ArgumentException)
+        {
+            End(RelayPayloads.EndReason.ResolveFailed);
+            return;
+        }
+        var allowed = addresses.FirstOrDefault(a => relay.ExitPolicy.Allows(a, port));
+        if (allowed is null)
+        {
+            End(RelayPayloads.EndReason.ExitPolicy);
+            return;
+        }
+        var connection = new Socket(allowed.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closing.Token);
+            timeout.CancelAfter(ConnectTimeout);
+            await connection.ConnectAsync(new IPEndPoint(allowed, port), timeout.Token);
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+        {
+            connection.Dispose();
+            End(RelayPayloads.EndReason.ConnectRefused);
+            return;
+        }
+        socket = connection;
+        if (Volatile.Read(ref closed) == 1)
+        {
+            connection.Dispose();
+            return;
+        }
+        circuit.Send(new RelayMessage(RelayCommand.Connected, streamId, RelayPayloads.Connected(allowed)));
+        _ = WriteToDestinationAsync(connection);
+        await ReadFromDestinationAsync(connection);
+    }
+
+    /// <summary>DATA from the client; false when the client overran the stream window.</summary>
+    public bool Receive(ReadOnlyMemory<byte> data)
+    {
+        if (!deliver.Receive(out var sendme)) return false;
+        if (sendme) circuit.Send(new RelayMessage(RelayCommand.Sendme, streamId, ReadOnlyMemory<byte>.Empty));
+        circuit.Relay.Counters.ExitTraffic(data.Length);
+        toDestination.Writer.TryWrite(data);
+        return true;
+    }
+
+    async Task WriteToDestinationAsync(Socket connection)
+    {
+        try
+        {
+            await foreach (var data in toDestination.Reader.ReadAllAsync(closing.Token))
+                await connection.SendAsync(data, SocketFlags.None, closing.Token);
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            Close(sendEnd: true);
+        }
+    }
+
+    async Task ReadFromDestinationAsync(Socket connection)
+    {
+        var buffer = new byte[MaxData];
+        try
+        {
+            while (true)
+            {
+                var read = await connection.ReceiveAsync(buffer, SocketFlags.None, closing.Token);
+                if (read == 0) break;
+                await Package.WaitAsync(closing.Token);
+                await circuit.CircuitPackage.WaitAsync(closing.Token);
+                var tag = circuit.Send(new RelayMessage(RelayCommand.Data, streamId, buffer.AsMemory(0, read).ToArray()));
+                if (tag is null) return;
+                circuit.CircuitPackage.Sent(tag);
+                Package.Sent(null);
+                circuit.Relay.Counters.ExitTraffic(read);
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+        Close(sendEnd: true);
+    }
+
+    void End(RelayPayloads.EndReason reason)
+    {
+        circuit.Send(new RelayMessage(RelayCommand.End, streamId, RelayPayloads.End(reason)));
+        Close(sendEnd: false);
+    }
+
+    /// <summary>Ends the stream; tells the client when the end came from this side.</summary>
+    public void Close(bool sendEnd)
+    {
+        if (Interlocked.Exchange(ref closed, 1) == 1) return;
+        if (sendEnd) circuit.Send(new RelayMessage(RelayCommand.End, streamId, RelayPayloads.End(RelayPayloads.EndReason.Done)));
+        circuit.StreamEnded(streamId);
+        try { closing.Cancel(); } catch (ObjectDisposedException) { }
+        toDestination.Writer.TryComplete();
+        socket?.Dispose();
+    }
+
+    public void Dispose() => Close(sendEnd: false);
+}

@@ -1,0 +1,227 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace Platform.Onion.Relay;
+
+/// <summary>
+/// A relay: accepts links from clients and relays, answers CREATE2 with ntor, and moves cells along each circuit. It
+/// knows a circuit only by its neighbours on that circuit (the previous link and circuit ID, the next ones) and never
+/// logs a client's address next to a destination: exits log nothing per stream. A cell that breaks the protocol or
+/// fails authentication destroys its circuit; the relay and its other circuits go on.
+/// </summary>
+public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, ExitPolicy exitPolicy, ILogger logger) : IAsyncDisposable
+{
+    public const int MaxCircuitsPerLink = 4096;
+
+    readonly CancellationTokenSource stopping = new();
+    readonly ConcurrentDictionary<Link, byte> links = new();
+    readonly ConcurrentDictionary<(Link, uint), RelayCircuit> byPrevious = new();
+    readonly ConcurrentDictionary<(Link, uint), RelayCircuit> byNext = new();
+    readonly ConcurrentDictionary<IPEndPoint, Lazy<Task<Link>>> outbound = new();
+    TcpListener? listener;
+
+    public RelayCounters Counters { get; } = new();
+    public RelayIdentity Identity => identity;
+    public OnionKeyRing OnionKeys => onionKeys;
+    public ExitPolicy ExitPolicy => exitPolicy;
+    internal ILogger Logger => logger;
+    public IPEndPoint? Endpoint { get; private set; }
+
+    /// <summary>Open links now; each neighbour once (what the relay can see of the network: only its neighbours).</summary>
+    public IReadOnlyList<(string Peer, bool Outbound)> Links => [.. links.Keys.Select(l => (l.Peer, l.Initiator))];
+    public int ActiveCircuits => byPrevious.Count;
+
+    public IPEndPoint Start(IPEndPoint listen)
+    {
+        listener = new TcpListener(listen);
+        listener.Start(512);
+        Endpoint = (IPEndPoint)listener.LocalEndpoint;
+        _ = AcceptAsync(listener);
+        return Endpoint;
+    }
+
+    async Task AcceptAsync(TcpListener server)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await server.AcceptSocketAsync(stopping.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (stopping.IsCancellationRequested) return;
+                continue;
+            }
+            socket.NoDelay = true;
+            Run(new Link(new NetworkStream(socket, ownsSocket: true), initiator: false, socket.RemoteEndPoint?.ToString() ?? "?"));
+        }
+    }
+
+    void Run(Link link)
+    {
+        links.TryAdd(link, 0);
+        link.Ended += OnLinkEnded;
+        _ = link.RunAsync(cell => OnCell(link, cell), stopping.Token);
+    }
+
+    void OnLinkEnded(Link link)
+    {
+        links.TryRemove(link, out _);
+        foreach (var ((l, _), circuit) in byPrevious) if (l == link) Teardown(circuit, DestroyReason.OrConnClosed, from: link);
+        foreach (var ((l, _), circuit) in byNext) if (l == link) Teardown(circuit, DestroyReason.OrConnClosed, from: link);
+        foreach (var (endpoint, pending) in outbound)
+            if (pending.IsValueCreated && pending.Value.IsCompletedSuccessfully && pending.Value.Result == link) outbound.TryRemove(endpoint, out _);
+    }
+
+    ValueTask OnCell(Link link, byte[] cell)
+    {
+        try
+        {
+            Dispatch(link, cell);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Whatever one circuit's cell breaks, it breaks that circuit only: never the link or the relay.
+            var id = Cells.CircuitId(cell);
+            if (byPrevious.TryGetValue((link, id), out var circuit) || byNext.TryGetValue((link, id), out circuit)) Violation(circuit, link);
+            logger.LogDebug(ex, "A cell broke its circuit");
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    void Dispatch(Link link, byte[] cell)
+    {
+        var id = Cells.CircuitId(cell);
+        var command = Cells.Command(cell);
+        if (command == CellCommand.Padding) return;
+        if (byPrevious.TryGetValue((link, id), out var circuit))
+        {
+            switch (command)
+            {
+                case CellCommand.Relay or CellCommand.RelayEarly: circuit.FromPrevious(cell); break;
+                case CellCommand.Destroy: Teardown(circuit, DestroyReason.Destroyed, from: link); break;
+                default: Violation(circuit, link); break;
+            }
+        }
+        else if (byNext.TryGetValue((link, id), out circuit))
+        {
+            switch (command)
+            {
+                case CellCommand.Relay: circuit.FromNext(cell); break;
+                case CellCommand.Created2: circuit.Extended(cell); break;
+                case CellCommand.Destroy: Teardown(circuit, DestroyReason.Destroyed, from: link); break;
+                default: Violation(circuit, link); break;
+            }
+        }
+        else if (command == CellCommand.Create2)
+        {
+            Create(link, id, cell);
+        }
+        // Anything else names a circuit this relay does not have (already destroyed, say): dropped.
+    }
+
+    void Create(Link link, uint id, byte[] cell)
+    {
+        if (id == 0 || !link.PeerNumbered(id) || byPrevious.Keys.Count(k => k.Item1 == link) >= MaxCircuitsPerLink)
+        {
+            Counters.ProtocolViolation();
+            link.Send(Cells.Destroy(id, DestroyReason.Protocol));
+            return;
+        }
+        if (Cells.ReadCreate2(cell) is not { } onionskin
+            || !Ntor.TryServer(onionskin, identity.NodeId, onionKeys.Find, HopKeys.KeyMaterialSize, out var reply, out var keys))
+        {
+            Counters.ProtocolViolation();
+            link.Send(Cells.Destroy(id, DestroyReason.Protocol));
+            return;
+        }
+        var circuit = new RelayCircuit(this, link, id, new HopKeys(keys));
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(keys);
+        if (!byPrevious.TryAdd((link, id), circuit))
+        {
+            circuit.Dispose();
+            link.Send(Cells.Destroy(id, DestroyReason.Protocol));
+            return;
+        }
+        Counters.CircuitCreated();
+        link.Send(Cells.Created2(id, reply));
+    }
+
+    /// <summary>Opens (or reuses) the link to another relay and sends it the client's CREATE2 for this circuit.</summary>
+    internal async Task ExtendAsync(RelayCircuit circuit, RelayPayloads.Extend2Request request)
+    {
+        try
+        {
+            var lazy = outbound.GetOrAdd(request.Target, target => new Lazy<Task<Link>>(() => ConnectAsync(target)));
+            Link next;
+            try
+            {
+                next = await lazy.Value;
+            }
+            catch
+            {
+                outbound.TryRemove(new KeyValuePair<IPEndPoint, Lazy<Task<Link>>>(request.Target, lazy));
+                throw;
+            }
+            var id = next.NewCircuitId();
+            if (!byNext.TryAdd((next, id), circuit)) throw new IOException("circuit ID collision");
+            circuit.AttachNext(next, id, Stopwatch.GetTimestamp());
+            next.Send(Cells.Create2(id, request.Onionskin));
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or TimeoutException)
+        {
+            Teardown(circuit, DestroyReason.ConnectFailed, from: null);
+        }
+    }
+
+    async Task<Link> ConnectAsync(IPEndPoint target)
+    {
+        var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            await socket.ConnectAsync(target, timeout.Token);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        var link = new Link(new NetworkStream(socket, ownsSocket: true), initiator: true, target.ToString());
+        Run(link);
+        return link;
+    }
+
+    internal void Violation(RelayCircuit circuit, Link? from)
+    {
+        Counters.ProtocolViolation();
+        Teardown(circuit, DestroyReason.Protocol, from);
+    }
+
+    /// <summary>Ends a circuit here and tells the neighbours that did not tell us.</summary>
+    internal void Teardown(RelayCircuit circuit, DestroyReason reason, Link? from)
+    {
+        if (!circuit.MarkDestroyed()) return;
+        byPrevious.TryRemove((circuit.Previous, circuit.PreviousId), out _);
+        if (circuit.Next is { } next) byNext.TryRemove((next, circuit.NextId), out _);
+        // Toward the client the reason is kept; away from it, Tor sends none it need not.
+        if (from != circuit.Previous) circuit.Previous.Send(Cells.Destroy(circuit.PreviousId, reason));
+        if (circuit.Next is { } n && from != n) n.Send(Cells.Destroy(circuit.NextId, DestroyReason.None));
+        circuit.Dispose();
+        Counters.CircuitDestroyed();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stopping.CancelAsync();
+        listener?.Stop();
+        foreach (var link in links.Keys) await link.DisposeAsync();
+        stopping.Dispose();
+    }
+}
