@@ -88,7 +88,7 @@ public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, E
         {
             // Whatever one circuit's cell breaks, it breaks that circuit only: never the link or the relay.
             var id = Cells.CircuitId(cell);
-            if (byPrevious.TryGetValue((link, id), out var circuit) || byNext.TryGetValue((link, id), out circuit)) Violation(circuit, link);
+            if (byPrevious.TryGetValue((link, id), out var circuit) || byNext.TryGetValue((link, id), out circuit)) Violation(circuit);
             logger.LogDebug(ex, "A cell broke its circuit");
         }
         return ValueTask.CompletedTask;
@@ -105,7 +105,7 @@ public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, E
             {
                 case CellCommand.Relay or CellCommand.RelayEarly: circuit.FromPrevious(cell); break;
                 case CellCommand.Destroy: Teardown(circuit, DestroyReason.Destroyed, from: link); break;
-                default: Violation(circuit, link); break;
+                default: Violation(circuit); break;
             }
         }
         else if (byNext.TryGetValue((link, id), out circuit))
@@ -115,7 +115,7 @@ public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, E
                 case CellCommand.Relay: circuit.FromNext(cell); break;
                 case CellCommand.Created2: circuit.Extended(cell); break;
                 case CellCommand.Destroy: Teardown(circuit, DestroyReason.Destroyed, from: link); break;
-                default: Violation(circuit, link); break;
+                default: Violation(circuit); break;
             }
         }
         else if (command == CellCommand.Create2)
@@ -198,10 +198,11 @@ public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, E
         return link;
     }
 
-    internal void Violation(RelayCircuit circuit, Link? from)
+    /// <summary>A protocol violation on a circuit: both neighbours are told it is gone.</summary>
+    internal void Violation(RelayCircuit circuit)
     {
         Counters.ProtocolViolation();
-        Teardown(circuit, DestroyReason.Protocol, from);
+        Teardown(circuit, DestroyReason.Protocol, from: null);
     }
 
     /// <summary>Ends a circuit here and tells the neighbours that did not tell us.</summary>

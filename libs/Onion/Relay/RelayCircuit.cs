@@ -43,7 +43,7 @@ sealed class RelayCircuit(OnionRelay relay, Link previous, uint previousId, HopK
         var early = Cells.Command(cell) == CellCommand.RelayEarly;
         if (early && ++relayEarly > MaxRelayEarly)
         {
-            relay.Violation(this, previous);
+            relay.Violation(this);
             return;
         }
         var output = Cells.New(0, Cells.Command(cell));
@@ -60,7 +60,7 @@ sealed class RelayCircuit(OnionRelay relay, Link previous, uint previousId, HopK
                 Deliver(message, early, tag);
                 break;
             default:
-                relay.Violation(this, previous);
+                relay.Violation(this);
                 break;
         }
     }
@@ -84,7 +84,7 @@ sealed class RelayCircuit(OnionRelay relay, Link previous, uint previousId, HopK
     {
         if (extendStarted == 0 || Cells.ReadCreated2(cell) is not { } reply)
         {
-            relay.Violation(this, Next);
+            relay.Violation(this);
             return;
         }
         relay.Counters.ExtendLatency(Stopwatch.GetElapsedTime(extendStarted));
@@ -118,7 +118,7 @@ sealed class RelayCircuit(OnionRelay relay, Link previous, uint previousId, HopK
             case RelayCommand.Begin when message.StreamId != 0 && !extending:
                 if (streams.ContainsKey(message.StreamId) || streams.Count >= MaxStreams || RelayPayloads.ReadBegin(message.Data.Span) is not { } target)
                 {
-                    relay.Violation(this, previous);
+                    relay.Violation(this);
                     return;
                 }
                 var stream = new ExitStream(this, message.StreamId);
@@ -129,24 +129,24 @@ sealed class RelayCircuit(OnionRelay relay, Link previous, uint previousId, HopK
             case RelayCommand.Data when message.StreamId != 0:
                 if (!circuitDeliver.Receive(out var sendme))
                 {
-                    relay.Violation(this, previous);
+                    relay.Violation(this);
                     return;
                 }
                 if (sendme) Send(new RelayMessage(RelayCommand.Sendme, 0, RelayPayloads.Sendme(tag)));
                 // Data for a stream already ended crosses the END in flight: dropped.
-                if (streams.TryGetValue(message.StreamId, out var target2) && !target2.Receive(message.Data)) relay.Violation(this, previous);
+                if (streams.TryGetValue(message.StreamId, out var target2) && !target2.Receive(message.Data)) relay.Violation(this);
                 break;
             case RelayCommand.End when message.StreamId != 0:
                 if (streams.TryRemove(message.StreamId, out var ended)) ended.Close(sendEnd: false);
                 break;
             case RelayCommand.Sendme when message.StreamId == 0:
-                if (!CircuitPackage.Acknowledge(RelayPayloads.ReadSendmeTag(message.Data.Span))) relay.Violation(this, previous);
+                if (!CircuitPackage.Acknowledge(RelayPayloads.ReadSendmeTag(message.Data.Span))) relay.Violation(this);
                 break;
             case RelayCommand.Sendme:
-                if (streams.TryGetValue(message.StreamId, out var acknowledged) && !acknowledged.Package.Acknowledge(null)) relay.Violation(this, previous);
+                if (streams.TryGetValue(message.StreamId, out var acknowledged) && !acknowledged.Package.Acknowledge(null)) relay.Violation(this);
                 break;
             default:
-                relay.Violation(this, previous);
+                relay.Violation(this);
                 break;
         }
     }
