@@ -17,9 +17,15 @@ var tokenomics = builder.AddProject<Projects.Tokenomics>("tokenomics")
     .WithPlatformData(db.Schema("tokenomics"), cache)
     .WithReference(telemetry)
     .WithReference(scheduler);
+// Privacy deploys relays on Compute's nodes, reads what they measured from Telemetry, and runs the SOCKS5 entry.
+var socksPort = builder.Options.SocksPort > 0 ? builder.Options.SocksPort : Ports.Free();
 var privacy = builder.AddProject<Projects.Privacy>("privacy")
     .WithPlatformData(db.Schema("privacy"), cache)
-    .WithReference(compute);
+    .WithReference(compute)
+    .WithReference(telemetry)
+    .WithEnvironment("Privacy__SocksListen", $"127.0.0.1:{socksPort}")
+    .WithEnvironment("Privacy__AuthorityKeyFile", Path.Combine(builder.Options.DataDirectory, "privacy", "authority.key"))
+    .WithAnnouncement(() => $"socks5: 127.0.0.1:{socksPort}   (the onion network's entry: curl --socks5-hostname 127.0.0.1:{socksPort} URL)");
 
 var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithHttpPort(builder.Options.GatewayPort)
@@ -31,10 +37,11 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithReference(tokenomics).WaitFor(tokenomics)
     .WithReference(privacy).WaitFor(privacy);
 
-// Agents exchange their node-bound credential at the gateway before they register.
+// Agents exchange their node-bound credential at the gateway before they register; they ask Privacy for a relay role.
 var nodes = builder.AddNodeAgents<Projects.NodeAgent>("node", count: builder.Options.NodeCount)
     .WithReference(compute).WaitFor(compute)
     .WithReference(telemetry).WaitFor(telemetry)
+    .WithReference(privacy).WaitFor(privacy)
     .WaitFor(gateway);
 
 // The platform monitors itself: Telemetry scrapes the /metrics of each of these.

@@ -3,10 +3,11 @@ namespace Platform.AppHost.Hosting;
 /// <summary>
 /// The AppHost's command line: <c>--fresh</c> (wipe the data folder first), <c>--data-dir PATH</c>,
 /// <c>--gateway-port N</c> (0: any free port), <c>--gateway-https-port N</c> (likewise), <c>--nodes N</c>,
-/// <c>--ready-file PATH</c> (written once all is healthy), <c>--health-timeout SECONDS</c>.
+/// <c>--ready-file PATH</c> (written once all is healthy), <c>--health-timeout SECONDS</c>, <c>--socks-port N</c> (the onion
+/// network's SOCKS5 entry on 127.0.0.1; 9050 like Tor's; 0: any free port).
 /// </summary>
 public sealed record AppHostOptions(
-    bool Fresh, string DataDirectory, int GatewayPort, int NodeCount, string? ReadyFile, TimeSpan HealthTimeout, int GatewayHttpsPort = 8443)
+    bool Fresh, string DataDirectory, int GatewayPort, int NodeCount, string? ReadyFile, TimeSpan HealthTimeout, int GatewayHttpsPort = 8443, int SocksPort = 9050)
 {
     public static AppHostOptions Parse(string[] args)
     {
@@ -14,6 +15,7 @@ public sealed record AppHostOptions(
         string? dataDirectory = null, readyFile = null;
         var gatewayPort = int.TryParse(Environment.GetEnvironmentVariable("Gateway__Port"), out var envPort) ? envPort : 8080;
         var httpsPort = int.TryParse(Environment.GetEnvironmentVariable("Gateway__HttpsPort"), out var envHttpsPort) ? envHttpsPort : 8443;
+        var socksPort = int.TryParse(Environment.GetEnvironmentVariable("Privacy__SocksPort"), out var envSocksPort) ? envSocksPort : 9050;
         var nodes = 2;
         var healthTimeout = TimeSpan.FromSeconds(60);
 
@@ -34,12 +36,13 @@ public sealed record AppHostOptions(
                 case "--nodes": nodes = Number(0, 64); break;
                 case "--ready-file": readyFile = Value(); break;
                 case "--health-timeout": healthTimeout = TimeSpan.FromSeconds(Number(1, 3600)); break;
-                default: throw new AppHostException($"unknown argument '{args[i]}' (known: --fresh, --data-dir, --gateway-port, --gateway-https-port, --nodes, --ready-file, --health-timeout)");
+                case "--socks-port": socksPort = Number(0, 65535); break;
+                default: throw new AppHostException($"unknown argument '{args[i]}' (known: --fresh, --data-dir, --gateway-port, --gateway-https-port, --nodes, --ready-file, --health-timeout, --socks-port)");
             }
         }
 
         return new(fresh, Path.GetFullPath(dataDirectory ?? Path.Combine(FindCheckout(), ".platform")), gatewayPort, nodes,
-            readyFile is null ? null : Path.GetFullPath(readyFile), healthTimeout, httpsPort);
+            readyFile is null ? null : Path.GetFullPath(readyFile), healthTimeout, httpsPort, socksPort);
     }
 
     /// <summary>The checkout holding Platform.sln above the AppHost's binaries, else the working directory.</summary>

@@ -141,6 +141,8 @@ public sealed class DistributedApplication(AppHostOptions options, IReadOnlyList
             console.AppHost($"  {resource.Name,-12} {resource.State,-9} {resource.Describe()}");
         if (gateway is not null)
             console.AppHost($"gateway: {gateway.HttpUrl}{(gateway.HttpsUrl is { } https ? $" and {https}" : "")}   (Ctrl+C stops everything)");
+        var announcements = resources.OfType<ProjectResource>().SelectMany(p => p.Announcements.Select(line => line())).ToList();
+        foreach (var line in announcements) console.AppHost(line);
 
         if (options.ReadyFile is { } readyFile)
         {
@@ -149,6 +151,7 @@ public sealed class DistributedApplication(AppHostOptions options, IReadOnlyList
                 gateway = gateway?.HttpUrl,
                 gatewayHttps = gateway?.HttpsUrl,
                 startupSeconds = Math.Round(elapsed.TotalSeconds, 2),
+                announcements,
                 resources = resources.ToDictionary(r => r.Name, r => new
                 {
                     state = r.State.ToString(),

@@ -51,6 +51,15 @@ public sealed class ProjectResource(string name, string projectPath, string targ
 
     public string? HttpsUrl => HttpsPort > 0 ? $"https://127.0.0.1:{HttpsPort}" : null;
 
+    /// <summary>Lines the AppHost prints beside the gateway's address once everything is up (an entry point this project offers).</summary>
+    public List<Func<string>> Announcements { get; } = [];
+
+    public ProjectResource WithAnnouncement(Func<string> line)
+    {
+        Announcements.Add(line);
+        return this;
+    }
+
     public ProjectResource WithEnvironment(string key, string value) => WithEnvironment(key, () => value);
 
     public ProjectResource WithEnvironment(string key, Func<string> value)

@@ -4,6 +4,7 @@ using Platform.NodeAgent.Inspection;
 using Platform.NodeAgent.Metrics;
 using Platform.NodeAgent.Migration;
 using Platform.NodeAgent.Registration;
+using Platform.NodeAgent.Relay;
 using Platform.NodeAgent.Workloads;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -16,6 +17,7 @@ builder.AddMetricShipping();
 builder.AddWorkloadSupervision();
 builder.AddNodeInspection();
 builder.AddMigration();
+builder.AddRelayRole();
 
 var app = builder.Build();
 

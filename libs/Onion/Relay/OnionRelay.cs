@@ -30,8 +30,10 @@ public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, E
     internal ILogger Logger => logger;
     public IPEndPoint? Endpoint { get; private set; }
 
-    /// <summary>Open links now; each neighbour once (what the relay can see of the network: only its neighbours).</summary>
-    public IReadOnlyList<(string Peer, bool Outbound)> Links => [.. links.Keys.Select(l => (l.Peer, l.Initiator))];
+    /// <summary>Open links now (what the relay can see of the network: only its neighbours), with the cells each carried.</summary>
+    public IReadOnlyList<LinkInfo> Links => [.. links.Keys.Select(l => new LinkInfo(l.Peer, l.Initiator, l.CellsIn + l.CellsOut))];
+
+    public sealed record LinkInfo(string Peer, bool Outbound, long Cells);
     public int ActiveCircuits => byPrevious.Count;
 
     public IPEndPoint Start(IPEndPoint listen)

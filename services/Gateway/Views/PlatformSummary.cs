@@ -8,8 +8,7 @@ namespace Platform.Gateway.Views;
 /// <summary>
 /// Seed 003's summary of the whole platform (<c>/api/dashboard/stats</c>, <c>/ws/metrics</c>; seed 000's
 /// <c>/api/dashboard/metrics</c>): each service's section holds the figures that service has — read from it now, never
-/// filled in — under the seed's names where the seed has one. Sections the services do not measure yet (p2p, circuits)
-/// are absent until they do; a service that does not answer gives <c>{"error"}</c> in its place. 64-bit figures are
+/// filled in — under the seed's names where the seed has one. A figure nothing has measured yet is absent, never 0; a service that does not answer gives <c>{"error"}</c> in its place. 64-bit figures are
 /// strings, as everywhere in the API.
 /// </summary>
 public static class PlatformSummary
@@ -23,12 +22,15 @@ public static class PlatformSummary
         var scheduler = ServiceReads.SectionAsync(reads.JobsAsync, Scheduler, ct);
         var tokenomics = ServiceReads.SectionAsync(reads.TokensAsync, Tokenomics, ct);
         var betanet = ServiceReads.SectionAsync(reads.RelaysAsync, Betanet, ct);
-        await Task.WhenAll(nodes, workloads, idleCompute, monitoring, scheduler, tokenomics, betanet);
+        var p2p = ServiceReads.SectionAsync(reads.PeersAsync, P2P, ct);
+        var privacy = ServiceReads.SectionAsync(reads.CircuitsAsync, Privacy, ct);
+        await Task.WhenAll(nodes, workloads, idleCompute, monitoring, scheduler, tokenomics, betanet, p2p, privacy);
         return new JsonObject
         {
             ["timestamp"] = clock.GetUtcNow().ToUnixTimeMilliseconds(),
             ["nodes"] = nodes.Result, ["workloads"] = workloads.Result, ["idleCompute"] = idleCompute.Result, ["monitoring"] = monitoring.Result,
             ["scheduler"] = scheduler.Result, ["tokenomics"] = tokenomics.Result, ["betanet"] = betanet.Result,
+            ["p2p"] = p2p.Result, ["privacy"] = privacy.Result,
         };
     }
 
@@ -95,8 +97,28 @@ public static class PlatformSummary
         ["totalSupply"] = Int64(stats.TotalSupply), ["totalStaked"] = Int64(stats.TotalStaked), ["accounts"] = stats.Accounts,
     };
 
-    static JsonNode Betanet(Privacy.V1.ListRelaysResponse response) => new JsonObject
+    /// <summary>Seed 003's betanet figures: active nodes, connections, latency, packets (cells relayed), from what the relays measured.</summary>
+    static JsonNode Betanet(Privacy.V1.BetanetStatus status)
     {
-        ["relays"] = response.Relays.Count, ["byStatus"] = CountBy(response.Relays, r => r.Status),
+        var measured = status.Relays.Where(r => r.HasCellsRelayed).ToList();
+        var latencies = status.Relays.Where(r => r.HasExtendLatencyMs).Select(r => r.ExtendLatencyMs).ToList();
+        var section = new JsonObject { ["relays"] = status.Total, ["activeNodes"] = status.Running };
+        if (measured.Count > 0)
+        {
+            section["connections"] = status.Relays.Where(r => r.HasConnections).Sum(r => r.Connections);
+            section["packets"] = measured.Sum(r => r.CellsRelayed);
+        }
+        if (latencies.Count > 0) section["latencyMs"] = Math.Round(latencies.Average(), 3);
+        return section;
+    }
+
+    static JsonNode P2P(Privacy.V1.P2PStats stats) => new JsonObject
+    {
+        ["connectedPeers"] = stats.Peers, ["links"] = stats.Links.Count, ["messages"] = stats.Messages, ["bytes"] = stats.Bytes,
+    };
+
+    static JsonNode Privacy(Privacy.V1.CircuitStats stats) => new JsonObject
+    {
+        ["activeCircuits"] = stats.Active, ["circuitsBuilt"] = Int64(stats.Built), ["circuitsFailed"] = Int64(stats.Failed),
     };
 }

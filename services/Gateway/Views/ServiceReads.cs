@@ -65,7 +65,9 @@ public sealed class ServiceReads(
     public Task<WorkloadUsageResponse> WorkloadUsageAsync(CancellationToken ct) => monitoringViews.GetWorkloadUsageAsync(new WorkloadUsageRequest(), Call(ct)).ResponseAsync;
     public Task<Scheduler.V1.SchedulerStats> JobsAsync(CancellationToken ct) => scheduler.GetStatsAsync(new Scheduler.V1.GetStatsRequest(), Call(ct)).ResponseAsync;
     public Task<Tokenomics.V1.TokenStats> TokensAsync(CancellationToken ct) => tokenomics.GetStatsAsync(new Tokenomics.V1.GetStatsRequest(), Call(ct)).ResponseAsync;
-    public Task<Privacy.V1.ListRelaysResponse> RelaysAsync(CancellationToken ct) => privacy.ListRelaysAsync(new Privacy.V1.ListRelaysRequest(), Call(ct)).ResponseAsync;
+    public Task<Privacy.V1.BetanetStatus> RelaysAsync(CancellationToken ct) => privacy.GetBetanetStatusAsync(new Privacy.V1.GetBetanetStatusRequest(), Call(ct)).ResponseAsync;
+    public Task<Privacy.V1.P2PStats> PeersAsync(CancellationToken ct) => privacy.GetP2PStatsAsync(new Privacy.V1.GetP2PStatsRequest(), Call(ct)).ResponseAsync;
+    public Task<Privacy.V1.CircuitStats> CircuitsAsync(CancellationToken ct) => privacy.GetCircuitStatsAsync(new Privacy.V1.GetCircuitStatsRequest(), Call(ct)).ResponseAsync;
 
     /// <summary>
     /// One section of a view: what <paramref name="read"/> returned, shaped by <paramref name="shape"/>, or — when the
