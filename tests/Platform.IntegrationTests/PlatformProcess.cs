@@ -47,7 +47,7 @@ public sealed class PlatformProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in (string[])["exec", Projects.AppHost.TargetPath, "--data-dir", dataDirectory, "--gateway-port", "0", "--gateway-https-port", "0", "--ready-file", readyFile])
+        foreach (var argument in (string[])["exec", Projects.AppHost.TargetPath, "--data-dir", dataDirectory, "--gateway-port", "0", "--gateway-https-port", "0", "--socks-port", "0", "--ready-file", readyFile])
             info.ArgumentList.Add(argument);
         if (fresh) info.ArgumentList.Add("--fresh");
         info.ArgumentList.Add("--nodes");

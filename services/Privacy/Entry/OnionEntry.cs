@@ -32,8 +32,16 @@ public sealed class OnionEntry(ConsensusSource consensus, EventPublisher events,
         {
             var endpoint = IPEndPoint.Parse(listen);
             socks = new Socks5Server(Client, logger);
-            SocksEndpoint = socks.Start(endpoint);
-            logger.LogInformation("SOCKS5 entry listening on {Endpoint}", SocksEndpoint);
+            try
+            {
+                SocksEndpoint = socks.Start(endpoint);
+                logger.LogInformation("SOCKS5 entry listening on {Endpoint}", SocksEndpoint);
+            }
+            catch (System.Net.Sockets.SocketException ex)
+            {
+                // The rest of the service stands without its entry: the directory and the relays do not need it.
+                logger.LogError("The SOCKS5 entry did not start on {Endpoint}: {Reason} (choose another with the AppHost's --socks-port)", endpoint, ex.Message);
+            }
         }
 
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(30), clock);
