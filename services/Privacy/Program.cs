@@ -1,6 +1,7 @@
 using Platform.Privacy;
 using Platform.Privacy.Deployment;
 using Platform.Privacy.Relays;
+using Platform.Privacy.Vpn;
 using Platform.Privacy.Entry;
 using Platform.ServiceDefaults.Cache;
 using Platform.ServiceDefaults.Data;
@@ -32,11 +33,18 @@ builder.Services.AddSingleton<ConsensusSource>();
 builder.Services.AddSingleton<OnionEntry>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<OnionEntry>());
 
+// The VPN coordinator: WireGuard peers, addresses, keys (sealed at rest) and their scheduled rotation.
+builder.Services.AddSingleton<KeySealer>();
+builder.Services.AddSingleton<VpnStore>();
+builder.Services.AddSingleton<VpnCoordinator>();
+builder.Services.AddHostedService<VpnMaintenanceJob>();
+
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapGrpcService<PrivacyService>();
 app.MapGrpcService<RelayDirectoryService>();
+app.MapGrpcService<VpnService>();
 
 app.Run();
 

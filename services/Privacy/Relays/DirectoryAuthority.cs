@@ -14,8 +14,7 @@ public sealed class DirectoryAuthority : IDisposable
 
     public DirectoryAuthority(IOptions<PrivacyOptions> options, ILogger<DirectoryAuthority> logger)
     {
-        var file = options.Value.AuthorityKeyFile is { Length: > 0 } configured ? configured
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "platform-privacy", "authority.key");
+        var file = KeyFile(options.Value);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
         if (File.Exists(file))
         {
@@ -28,6 +27,9 @@ public sealed class DirectoryAuthority : IDisposable
             logger.LogInformation("Made the directory authority's signing key in {File}", file);
         }
     }
+
+    public static string KeyFile(PrivacyOptions options) => options.AuthorityKeyFile is { Length: > 0 } configured ? configured
+        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "platform-privacy", "authority.key");
 
     public byte[] PublicKey => key.PublicKey;
 

@@ -12,6 +12,15 @@ public sealed class PrivacyOptions
     /// <summary>The file holding the authority's Ed25519 signing key (made on first start, mode 0600; replicas share it).</summary>
     public string? AuthorityKeyFile { get; set; }
 
+    /// <summary>The file holding the key that seals the VPN's private and preshared keys; default: beside the authority key.</summary>
+    public string? VpnKeyFile { get; set; }
+
+    /// <summary>The VPN's address pool: each peer key generation gets one address from it.</summary>
+    public string VpnPool { get; set; } = "10.77.0.0/16";
+
+    /// <summary>How long a rotated-out key keeps working (listed in every config beside the new one).</summary>
+    public TimeSpan VpnRotationOverlap { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>Where the SOCKS5 entry listens (like Tor's SocksPort); empty: no entry.</summary>
     public string SocksListen { get; set; } = "127.0.0.1:9050";
 
