@@ -14,6 +14,12 @@ public sealed class ExitPolicy
 
     readonly List<Rule> rules;
 
+    /// <summary>
+    /// Never reached through an exit, whatever the rules say: "this host" (0.0.0.0/8, ::, which Linux connects to the
+    /// machine itself, past any loopback rule), link-local (cloud metadata services live there), multicast and broadcast.
+    /// </summary>
+    static readonly IPNetwork[] NeverExit = [.. new[] { "0.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "255.255.255.255/32", "::/128", "fe80::/10", "ff00::/8" }.Select(IPNetwork.Parse)];
+
     ExitPolicy(List<Rule> rules, IReadOnlyList<string> text)
     {
         this.rules = rules;
@@ -34,6 +40,7 @@ public sealed class ExitPolicy
     public bool Allows(IPAddress address, int port)
     {
         if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        if (NeverExit.Any(n => n.Contains(address))) return false;
         foreach (var rule in rules)
             if (rule.Matches(address, port)) return rule.Accept;
         return false;

@@ -54,22 +54,15 @@ public sealed class PackageWindow(int window, int increment, bool authenticated)
     public void Dispose() => slots.Dispose();
 }
 
-/// <summary>The receiver's side: counts DATA cells and says when to send a SENDME; more than the window unacknowledged is a violation.</summary>
-public sealed class DeliverWindow(int size, int increment)
+/// <summary>
+/// The receiver's side at circuit level: a SENDME for every <c>increment</c> DATA cells received, as Tor acknowledges
+/// circuit cells on receipt. Streams acknowledge on delivery instead (to the destination, or to the reader), so a slow
+/// destination pushes back on its sender; see ExitStream and OnionStream.
+/// </summary>
+public sealed class DeliverWindow(int increment)
 {
-    readonly int window = size;
-    int remaining = size;
+    int received;
 
-    /// <summary>False when the sender overran the window. <paramref name="sendmeDue"/> is set when an increment was completed.</summary>
-    public bool Receive(out bool sendmeDue)
-    {
-        sendmeDue = false;
-        if (--remaining < 0) return false;
-        if (remaining <= window - increment)
-        {
-            remaining += increment;
-            sendmeDue = true;
-        }
-        return true;
-    }
+    /// <summary>True when this cell completes an increment: a SENDME is due.</summary>
+    public bool Receive() => ++received % increment == 0;
 }

@@ -11,7 +11,13 @@ namespace Platform.Onion;
 public sealed class Link : IAsyncDisposable
 {
     readonly Stream stream;
-    readonly Channel<byte[]> outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    /// <summary>
+    /// Cells queued for a peer that does not read them: past this (8 MB), the link is closed rather than grown. Flow
+    /// control keeps honest traffic far below it (a circuit has at most 1000 cells in flight).
+    /// </summary>
+    public const int MaxQueuedCells = 16_384;
+
+    readonly Channel<byte[]> outgoing = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(MaxQueuedCells) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     readonly CancellationTokenSource closing = new();
     long cellsIn, cellsOut;
     int closed;
@@ -46,12 +52,17 @@ public sealed class Link : IAsyncDisposable
     /// <summary>True when the peer, not this side, numbered this circuit.</summary>
     public bool PeerNumbered(uint circuitId) => ((circuitId & Cells.InitiatorBit) != 0) != Initiator;
 
-    /// <summary>Queues a cell; cells leave in the order they were queued.</summary>
+    /// <summary>Queues a cell; cells leave in the order they were queued. A peer that lets the queue fill loses the link.</summary>
     public void Send(byte[] cell)
     {
         if (cell.Length != Cells.Size) throw new ArgumentException("a cell is 514 bytes", nameof(cell));
-        outgoing.Writer.TryWrite(cell);
+        if (!outgoing.Writer.TryWrite(cell) && !Closed) _ = CloseAsync();
     }
+
+    int violations;
+
+    /// <summary>Counts a protocol violation by the peer; true once there have been too many and the link should go.</summary>
+    public bool Misbehaved(int limit) => Interlocked.Increment(ref violations) >= limit;
 
     /// <summary>Reads and writes until either side closes; <paramref name="onCell"/> runs for each cell in order.</summary>
     public async Task RunAsync(Func<byte[], ValueTask> onCell, CancellationToken cancellationToken)

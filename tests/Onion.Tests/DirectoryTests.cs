@@ -59,6 +59,17 @@ public class DirectoryTests
     public void The_default_exit_policy_accepts_loopback_only(string address, int port, bool allowed) =>
         Assert.Equal(allowed, ExitPolicy.Parse(ExitPolicy.Default).Allows(IPAddress.Parse(address), port));
 
+    [Theory]
+    [InlineData("0.0.0.0")]
+    [InlineData("0.1.2.3")]
+    [InlineData("::")]
+    [InlineData("169.254.169.254")]
+    [InlineData("fe80::1")]
+    [InlineData("224.0.0.1")]
+    [InlineData("::ffff:0.0.0.0")]
+    public void This_host_link_local_and_multicast_are_never_exits_whatever_the_rules(string address) =>
+        Assert.False(ExitPolicy.Parse(["accept *:*"]).Allows(IPAddress.Parse(address), 80));
+
     [Fact]
     public void Exit_policy_rules_match_in_order_and_bad_rules_are_refused_by_name()
     {

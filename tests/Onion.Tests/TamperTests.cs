@@ -74,6 +74,25 @@ public class TamperTests
         Assert.Equal("hello through three hops", await GetAsync(stream, "/hello"));
     }
 
+    [Fact]
+    public async Task A_relay_extends_only_where_it_is_told_and_a_bad_begin_ends_only_its_stream()
+    {
+        await using var network = await TestNetwork.StartAsync();
+        var circuit = await network.Client.BuildAsync(network.WebAddress.Port, CancellationToken.None);
+
+        // A stream to a name no exit would take ends that stream; the circuit and its next stream go on.
+        await Assert.ThrowsAsync<OnionException>(() => circuit.OpenStreamAsync("bad name", network.WebAddress.Port, CancellationToken.None));
+        Assert.True(circuit.IsOpen);
+        await using (var stream = await circuit.OpenStreamAsync("127.0.0.1", network.WebAddress.Port, CancellationToken.None))
+            Assert.Equal("hello through three hops", await GetAsync(stream, "/hello"));
+
+        // A middle told to extend nowhere (a target outside its consensus) refuses the EXTEND2: the build fails there.
+        network.Middle.ExtendAllowed = (_, _) => false;
+        await Assert.ThrowsAsync<OnionException>(() => network.Client.BuildAsync(network.WebAddress.Port, CancellationToken.None));
+        Assert.Equal(1, network.Middle.Counters.ProtocolViolations);
+        Assert.DoesNotContain(network.Middle.Links, l => l.Outbound && l.Peer != network.Exit.Endpoint!.ToString());
+    }
+
     /// <summary>A one-hop circuit made by hand over a raw link, to send what a well-behaved client never would.</summary>
     static async Task<HopKeys> RawCircuitAsync(Stream wire, Relay.OnionRelay relay, uint id)
     {

@@ -17,7 +17,7 @@ public sealed class OnionCircuit : IAsyncDisposable
     readonly List<HopKeys> hops = [];
     readonly Lock forward = new();
     readonly ConcurrentDictionary<ushort, OnionStream> streams = new();
-    readonly DeliverWindow circuitDeliver = new(FlowWindows.CircuitWindow, FlowWindows.CircuitIncrement);
+    readonly DeliverWindow circuitDeliver = new(FlowWindows.CircuitIncrement);
     TaskCompletionSource<byte[]>? handshake;
     int relayEarlySent;
     int nextStreamId;
@@ -119,7 +119,12 @@ public sealed class OnionCircuit : IAsyncDisposable
             var cell = Cells.New(Id, early ? CellCommand.RelayEarly : CellCommand.Relay);
             var tag = OnionLayers.SealForward(hops, hop, plain, Cells.Payload(cell.AsSpan()));
             link.Send(cell);
-            if (message.Command == RelayCommand.Data) Interlocked.Add(ref bytesSent, message.Data.Length);
+            if (message.Command == RelayCommand.Data)
+            {
+                // Recorded in sealing order: the exit echoes the tag of every 100th DATA cell in the order it got them.
+                CircuitPackage.Sent(tag);
+                Interlocked.Add(ref bytesSent, message.Data.Length);
+            }
             return tag;
         }
     }
@@ -171,8 +176,7 @@ public sealed class OnionCircuit : IAsyncDisposable
 
     bool OnData(RelayMessage relay, byte[] tag)
     {
-        if (!circuitDeliver.Receive(out var sendme)) return false;
-        if (sendme) Send(Path.Count - 1, new RelayMessage(RelayCommand.Sendme, 0, RelayPayloads.Sendme(tag)));
+        if (circuitDeliver.Receive()) Send(Path.Count - 1, new RelayMessage(RelayCommand.Sendme, 0, RelayPayloads.Sendme(tag)));
         Interlocked.Add(ref bytesReceived, relay.Data.Length);
         return !streams.TryGetValue(relay.StreamId, out var stream) || stream.OnData(relay.Data);
     }

@@ -93,11 +93,12 @@ public sealed class OnionClient(Func<CancellationToken, Task<ConsensusDocument>>
             circuit.Closed += OnClosed;
             await circuit.BuildAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is OnionException or IOException or SocketException or ConsensusRejectedException)
+        catch (Exception ex) when (ex is OnionException or IOException or SocketException or ConsensusRejectedException or OperationCanceledException)
         {
             Interlocked.Increment(ref failed);
             circuit?.Close(DestroyReason.Finished, sendDestroy: true);
-            CircuitFailed?.Invoke(ex.Message);
+            CircuitFailed?.Invoke(ex is OperationCanceledException ? "the build was cancelled" : ex.Message);
+            if (ex is OperationCanceledException) throw;
             throw ex as OnionException ?? new OnionException($"building a circuit failed: {ex.Message}");
         }
         Interlocked.Increment(ref built);
@@ -167,7 +168,16 @@ public sealed class OnionClient(Func<CancellationToken, Task<ConsensusDocument>>
         };
         _ = link.RunAsync(cell =>
         {
-            if (table.TryGetValue(Cells.CircuitId(cell), out var circuit)) circuit.OnCell(cell);
+            if (!table.TryGetValue(Cells.CircuitId(cell), out var circuit)) return ValueTask.CompletedTask;
+            try
+            {
+                circuit.OnCell(cell);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // One circuit's failure (closed under it, say) is that circuit's only, never the guard link's.
+                circuit.Close(DestroyReason.Internal, sendDestroy: true);
+            }
             return ValueTask.CompletedTask;
         }, stopping.Token);
         return (link, table);

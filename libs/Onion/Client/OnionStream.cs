@@ -85,8 +85,7 @@ public sealed class OnionStream : Stream
             {
                 throw new IOException("the stream has ended");
             }
-            var tag = circuit.Send(circuit.Path.Count - 1, new RelayMessage(RelayCommand.Data, streamId, chunk.ToArray()));
-            circuit.CircuitPackage.Sent(tag);
+            circuit.Send(circuit.Path.Count - 1, new RelayMessage(RelayCommand.Data, streamId, chunk.ToArray()));
             Package.Sent(null);
             buffer = buffer[chunk.Length..];
         }

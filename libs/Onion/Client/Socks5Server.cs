@@ -140,7 +140,8 @@ public sealed class Socks5Server(OnionClient client, ILogger logger) : IAsyncDis
             await ReplyAsync(connection, 0x07, cancellationToken);
             return null;
         }
-        if (port == 0 || host.Length == 0)
+        // A name the exit would refuse is refused here, before it costs a circuit anything.
+        if (port == 0 || host.Length == 0 || host.Any(c => c <= ' ' || c > '~'))
         {
             await ReplyAsync(connection, 0x01, cancellationToken);
             return null;

@@ -16,7 +16,8 @@ sealed class ExitStream(RelayCircuit circuit, ushort streamId) : IDisposable
 
     readonly CancellationTokenSource closing = new();
     readonly Channel<ReadOnlyMemory<byte>> toDestination = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new UnboundedChannelOptions { SingleReader = true });
-    readonly DeliverWindow deliver = new(FlowWindows.StreamWindow, FlowWindows.StreamIncrement);
+    int queued;
+    int delivered;
     Socket? socket;
     int closed;
 
@@ -43,16 +44,17 @@ sealed class ExitStream(RelayCircuit circuit, ushort streamId) : IDisposable
             End(RelayPayloads.EndReason.ExitPolicy);
             return;
         }
-        var connection = new Socket(allowed.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Socket? connection = null;
         try
         {
+            connection = new Socket(allowed.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closing.Token);
             timeout.CancelAfter(ConnectTimeout);
             await connection.ConnectAsync(new IPEndPoint(allowed, port), timeout.Token);
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException)
         {
-            connection.Dispose();
+            connection?.Dispose();
             End(RelayPayloads.EndReason.ConnectRefused);
             return;
         }
@@ -67,11 +69,13 @@ sealed class ExitStream(RelayCircuit circuit, ushort streamId) : IDisposable
         await ReadFromDestinationAsync(connection);
     }
 
-    /// <summary>DATA from the client; false when the client overran the stream window.</summary>
+    /// <summary>
+    /// DATA from the client; false when the client overran the stream window (more than 500 cells not yet written to
+    /// the destination). The stream SENDME goes back once cells are written, so a slow destination slows the client.
+    /// </summary>
     public bool Receive(ReadOnlyMemory<byte> data)
     {
-        if (!deliver.Receive(out var sendme)) return false;
-        if (sendme) circuit.Send(new RelayMessage(RelayCommand.Sendme, streamId, ReadOnlyMemory<byte>.Empty));
+        if (Interlocked.Increment(ref queued) > FlowWindows.StreamWindow) return false;
         circuit.Relay.Counters.ExitTraffic(data.Length);
         toDestination.Writer.TryWrite(data);
         return true;
@@ -82,7 +86,12 @@ sealed class ExitStream(RelayCircuit circuit, ushort streamId) : IDisposable
         try
         {
             await foreach (var data in toDestination.Reader.ReadAllAsync(closing.Token))
+            {
                 await connection.SendAsync(data, SocketFlags.None, closing.Token);
+                Interlocked.Decrement(ref queued);
+                if (++delivered % FlowWindows.StreamIncrement == 0)
+                    circuit.Send(new RelayMessage(RelayCommand.Sendme, streamId, ReadOnlyMemory<byte>.Empty));
+            }
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -101,9 +110,7 @@ sealed class ExitStream(RelayCircuit circuit, ushort streamId) : IDisposable
                 if (read == 0) break;
                 await Package.WaitAsync(closing.Token);
                 await circuit.CircuitPackage.WaitAsync(closing.Token);
-                var tag = circuit.Send(new RelayMessage(RelayCommand.Data, streamId, buffer.AsMemory(0, read).ToArray()));
-                if (tag is null) return;
-                circuit.CircuitPackage.Sent(tag);
+                if (circuit.Send(new RelayMessage(RelayCommand.Data, streamId, buffer.AsMemory(0, read).ToArray())) is null) return;
                 Package.Sent(null);
                 circuit.Relay.Counters.ExitTraffic(read);
             }

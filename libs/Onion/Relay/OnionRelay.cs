@@ -14,13 +14,17 @@ namespace Platform.Onion.Relay;
 /// </summary>
 public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, ExitPolicy exitPolicy, ILogger logger) : IAsyncDisposable
 {
-    public const int MaxCircuitsPerLink = 4096;
+    public const int MaxCircuitsPerLink = 1024;
+    public const int MaxLinks = 1024;
+    /// <summary>Violations one link may commit before the relay hangs up on it.</summary>
+    public const int MaxViolationsPerLink = 32;
 
     readonly CancellationTokenSource stopping = new();
     readonly ConcurrentDictionary<Link, byte> links = new();
     readonly ConcurrentDictionary<(Link, uint), RelayCircuit> byPrevious = new();
     readonly ConcurrentDictionary<(Link, uint), RelayCircuit> byNext = new();
     readonly ConcurrentDictionary<IPEndPoint, Lazy<Task<Link>>> outbound = new();
+    readonly ConcurrentDictionary<Link, int> circuitsOnLink = new();
     TcpListener? listener;
 
     public RelayCounters Counters { get; } = new();
@@ -29,6 +33,12 @@ public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, E
     public ExitPolicy ExitPolicy => exitPolicy;
     internal ILogger Logger => logger;
     public IPEndPoint? Endpoint { get; private set; }
+
+    /// <summary>
+    /// Where EXTEND2 may take a circuit: by default anywhere; a relay in a network sets it to "a relay listed in the
+    /// consensus at that address, with that identity", so a client cannot make it connect to arbitrary hosts.
+    /// </summary>
+    public Func<IPEndPoint, byte[], bool> ExtendAllowed { get; set; } = (_, _) => true;
 
     /// <summary>Open links now (what the relay can see of the network: only its neighbours), with the cells each carried.</summary>
     public IReadOnlyList<LinkInfo> Links => [.. links.Keys.Select(l => new LinkInfo(l.Peer, l.Initiator, l.CellsIn + l.CellsOut))];
@@ -57,6 +67,13 @@ public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, E
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
             {
                 if (stopping.IsCancellationRequested) return;
+                // Out of descriptors, say: wait a little rather than spin.
+                try { await Task.Delay(100, stopping.Token); } catch (OperationCanceledException) { return; }
+                continue;
+            }
+            if (links.Count >= MaxLinks)
+            {
+                socket.Dispose();
                 continue;
             }
             socket.NoDelay = true;
@@ -74,6 +91,7 @@ public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, E
     void OnLinkEnded(Link link)
     {
         links.TryRemove(link, out _);
+        circuitsOnLink.TryRemove(link, out _);
         foreach (var ((l, _), circuit) in byPrevious) if (l == link) Teardown(circuit, DestroyReason.OrConnClosed, from: link);
         foreach (var ((l, _), circuit) in byNext) if (l == link) Teardown(circuit, DestroyReason.OrConnClosed, from: link);
         foreach (var (endpoint, pending) in outbound)
@@ -129,17 +147,13 @@ public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, E
 
     void Create(Link link, uint id, byte[] cell)
     {
-        if (id == 0 || !link.PeerNumbered(id) || byPrevious.Keys.Count(k => k.Item1 == link) >= MaxCircuitsPerLink)
-        {
-            Counters.ProtocolViolation();
-            link.Send(Cells.Destroy(id, DestroyReason.Protocol));
-            return;
-        }
-        if (Cells.ReadCreate2(cell) is not { } onionskin
+        if (id == 0 || !link.PeerNumbered(id) || circuitsOnLink.GetValueOrDefault(link) >= MaxCircuitsPerLink
+            || Cells.ReadCreate2(cell) is not { } onionskin
             || !Ntor.TryServer(onionskin, identity.NodeId, onionKeys.Find, HopKeys.KeyMaterialSize, out var reply, out var keys))
         {
             Counters.ProtocolViolation();
             link.Send(Cells.Destroy(id, DestroyReason.Protocol));
+            if (link.Misbehaved(MaxViolationsPerLink)) _ = link.CloseAsync();
             return;
         }
         var circuit = new RelayCircuit(this, link, id, new HopKeys(keys));
@@ -150,6 +164,7 @@ public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, E
             link.Send(Cells.Destroy(id, DestroyReason.Protocol));
             return;
         }
+        circuitsOnLink.AddOrUpdate(link, 1, (_, n) => n + 1);
         Counters.CircuitCreated();
         link.Send(Cells.Created2(id, reply));
     }
@@ -159,6 +174,11 @@ public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, E
     {
         try
         {
+            if (!ExtendAllowed(request.Target, request.IdentityKey))
+            {
+                Violation(circuit);
+                return;
+            }
             var lazy = outbound.GetOrAdd(request.Target, target => new Lazy<Task<Link>>(() => ConnectAsync(target)));
             Link next;
             try
@@ -173,6 +193,12 @@ public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, E
             var id = next.NewCircuitId();
             if (!byNext.TryAdd((next, id), circuit)) throw new IOException("circuit ID collision");
             circuit.AttachNext(next, id, Stopwatch.GetTimestamp());
+            if (circuit.IsDestroyed)
+            {
+                // Destroyed while the link was being opened: the teardown did not see this half.
+                byNext.TryRemove((next, id), out _);
+                return;
+            }
             next.Send(Cells.Create2(id, request.Onionskin));
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or TimeoutException)
@@ -205,13 +231,15 @@ public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, E
     {
         Counters.ProtocolViolation();
         Teardown(circuit, DestroyReason.Protocol, from: null);
+        if (circuit.Previous.Misbehaved(MaxViolationsPerLink)) _ = circuit.Previous.CloseAsync();
     }
 
     /// <summary>Ends a circuit here and tells the neighbours that did not tell us.</summary>
     internal void Teardown(RelayCircuit circuit, DestroyReason reason, Link? from)
     {
         if (!circuit.MarkDestroyed()) return;
-        byPrevious.TryRemove((circuit.Previous, circuit.PreviousId), out _);
+        if (byPrevious.TryRemove((circuit.Previous, circuit.PreviousId), out _) && circuitsOnLink.TryGetValue(circuit.Previous, out var count))
+            circuitsOnLink.TryUpdate(circuit.Previous, Math.Max(0, count - 1), count);
         if (circuit.Next is { } next) byNext.TryRemove((next, circuit.NextId), out _);
         // Toward the client the reason is kept; away from it, Tor sends none it need not.
         if (from != circuit.Previous) circuit.Previous.Send(Cells.Destroy(circuit.PreviousId, reason));

@@ -15,7 +15,7 @@ sealed class RelayCircuit(OnionRelay relay, Link previous, uint previousId, HopK
 
     readonly Lock backward = new();
     readonly System.Collections.Concurrent.ConcurrentDictionary<ushort, ExitStream> streams = new();
-    readonly DeliverWindow circuitDeliver = new(FlowWindows.CircuitWindow, FlowWindows.CircuitIncrement);
+    readonly DeliverWindow circuitDeliver = new(FlowWindows.CircuitIncrement);
     int relayEarly;
     bool extending;
     int destroyed;
@@ -103,6 +103,8 @@ sealed class RelayCircuit(OnionRelay relay, Link previous, uint previousId, HopK
             if (IsDestroyed) return null;
             var tag = keys.SealBackward(plain, Cells.Payload(cell.AsSpan()));
             previous.Send(cell);
+            // Recorded in sealing order: the client echoes the tag of every 100th DATA cell in the order it got them.
+            if (message.Command == RelayCommand.Data) CircuitPackage.Sent(tag);
             return tag;
         }
     }
@@ -116,9 +118,15 @@ sealed class RelayCircuit(OnionRelay relay, Link previous, uint previousId, HopK
                 _ = relay.ExtendAsync(this, request);
                 break;
             case RelayCommand.Begin when message.StreamId != 0 && !extending:
-                if (streams.ContainsKey(message.StreamId) || streams.Count >= MaxStreams || RelayPayloads.ReadBegin(message.Data.Span) is not { } target)
+                if (streams.ContainsKey(message.StreamId))
                 {
                     relay.Violation(this);
+                    return;
+                }
+                if (streams.Count >= MaxStreams || RelayPayloads.ReadBegin(message.Data.Span) is not { } target)
+                {
+                    // A bad address or one stream too many ends that stream, not the circuit its other streams share.
+                    Send(new RelayMessage(RelayCommand.End, message.StreamId, RelayPayloads.End(RelayPayloads.EndReason.Misc)));
                     return;
                 }
                 var stream = new ExitStream(this, message.StreamId);
@@ -127,12 +135,7 @@ sealed class RelayCircuit(OnionRelay relay, Link previous, uint previousId, HopK
                 _ = stream.ConnectAsync(target.Host, target.Port);
                 break;
             case RelayCommand.Data when message.StreamId != 0:
-                if (!circuitDeliver.Receive(out var sendme))
-                {
-                    relay.Violation(this);
-                    return;
-                }
-                if (sendme) Send(new RelayMessage(RelayCommand.Sendme, 0, RelayPayloads.Sendme(tag)));
+                if (circuitDeliver.Receive()) Send(new RelayMessage(RelayCommand.Sendme, 0, RelayPayloads.Sendme(tag)));
                 // Data for a stream already ended crosses the END in flight: dropped.
                 if (streams.TryGetValue(message.StreamId, out var target2) && !target2.Receive(message.Data)) relay.Violation(this);
                 break;

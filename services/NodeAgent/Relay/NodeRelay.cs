@@ -74,6 +74,7 @@ public sealed class NodeRelay(
             publishNow = true;
             logger.LogInformation("Rotated the relay's onion key");
         }
+        await FollowConsensusAsync(now, cancellationToken);
         bandwidth.Observe(Running!.Counters.BytesRelayed, now);
         if (publishNow || now - lastPublished >= TimeSpan.FromSeconds(Math.Max(1, role.PublishIntervalSeconds)))
         {
@@ -90,13 +91,37 @@ public sealed class NodeRelay(
         }
     }
 
+    /// <summary>
+    /// The relays this one may extend circuits to: those the latest verified consensus lists, at that address with that
+    /// identity. Until there is one, none: a client cannot turn the relay into a proxy to arbitrary hosts.
+    /// </summary>
+    async Task FollowConsensusAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var signed = await directory.GetConsensusAsync(new GetConsensusRequest(), cancellationToken: cancellationToken);
+            var document = ConsensusDocument.Verify(new SignedDocument(signed.Body, signed.Signature), Convert.FromBase64String(signed.AuthorityKey), now);
+            var listed = document.Relays.Where(r => IPAddress.TryParse(r.Address, out _))
+                .Select(r => (new IPEndPoint(IPAddress.Parse(r.Address), r.Port).ToString(), r.IdentityKey)).ToHashSet();
+            Running!.ExtendAllowed = (target, identityKey) => listed.Contains((target.ToString(), Convert.ToBase64String(identityKey)));
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
+        {
+            // No consensus yet: nothing to extend to.
+        }
+        catch (ConsensusRejectedException ex)
+        {
+            if (warnings.Allows()) logger.LogWarning("The directory's consensus was refused: {Reason}", ex.Message);
+        }
+    }
+
     void Start(Privacy.V1.RelayRole role, DateTimeOffset now)
     {
         identity ??= keyFiles.LoadOrCreateIdentity();
         onionKeys = new OnionKeyRing(options.Value.OnionKeyRotation, options.Value.OnionKeyOverlap);
         onionKeys.Load(keyFiles.LoadOnionKeys());
         policy = [.. role.ExitPolicy];
-        var relay = new OnionRelay(identity, onionKeys, ExitPolicy.Parse(policy), loggers.CreateLogger<OnionRelay>());
+        var relay = new OnionRelay(identity, onionKeys, ExitPolicy.Parse(policy), loggers.CreateLogger<OnionRelay>()) { ExtendAllowed = (_, _) => false };
         var endpoint = relay.Start(IPEndPoint.Parse(options.Value.Listen));
         (Running, startedAt, publishNow) = (relay, now, true);
         logger.LogInformation("Relay role on: listening for cells on {Endpoint}, advertised as {Address}", endpoint, AdvertisedAddress(endpoint));

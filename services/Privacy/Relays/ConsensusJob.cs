@@ -31,15 +31,25 @@ public sealed class ConsensusJob(
         {
             var fresh = relay.Enabled && relay.PublishedAt is { } published && now - published <= silentAfter
                 && relay.IdentityKey is not null && relay.OnionKey is not null && relay.Address is not null && relay.Port is not null;
-            var latency = fresh
-                ? await RelayProbe.ProbeAsync(relay.Address!, relay.Port!.Value, Convert.FromBase64String(relay.IdentityKey!), Convert.FromBase64String(relay.OnionKey!), cancellationToken)
-                : null;
+            double? latency = null;
+            try
+            {
+                if (fresh)
+                    latency = await RelayProbe.ProbeAsync(relay.Address!, relay.Port!.Value, Convert.FromBase64String(relay.IdentityKey!), Convert.FromBase64String(relay.OnionKey!), cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One relay's odd descriptor costs it its place, never the consensus.
+                Logger.LogWarning("Probing relay {Node} failed: {Reason}", relay.Node, ex.Message);
+            }
             return (Relay: relay, Latency: latency);
         }));
+        // Uptime counts from the relay's own start or from when the authority began seeing it, whichever is later.
+        TimeSpan Uptime(RelayStore.RelayRow r) => now - new[] { r.StartedAt ?? now, r.ObservedSince ?? now }.Max();
         var flags = ConsensusFlags.Assign([.. probed.Select(p => new ConsensusFlags.Candidate(p.Relay.Node, p.Latency is not null, p.Relay.Bandwidth,
-            now - (p.Relay.StartedAt ?? now), p.Relay.ExitPolicy))]);
+            Uptime(p.Relay), p.Relay.ExitPolicy))]);
         foreach (var (relay, latency) in probed)
-            await relays.RecordProbeAsync(relay.Node, latency is not null, latency, flags[relay.Node], cancellationToken);
+            await relays.RecordProbeAsync(relay.Node, latency is not null, latency, flags[relay.Node], now, cancellationToken);
 
         var document = new ConsensusDocument
         {

@@ -14,7 +14,8 @@ namespace Platform.Privacy.Relays;
 /// its own node; a descriptor must be signed by the identity key it names, be fresh, be newer than the last one, and
 /// name an IP address and a port — the consensus job then checks that a relay holding those keys answers there.
 /// </summary>
-public sealed class RelayDirectoryService(RelayStore relays, IOptions<PrivacyOptions> options, TimeProvider clock) : RelayDirectory.RelayDirectoryBase
+public sealed class RelayDirectoryService(RelayStore relays, ConsensusStore consensus, DirectoryAuthority authority, IOptions<PrivacyOptions> options, TimeProvider clock)
+    : RelayDirectory.RelayDirectoryBase
 {
     static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
 
@@ -47,6 +48,14 @@ public sealed class RelayDirectoryService(RelayStore relays, IOptions<PrivacyOpt
         if (relay is not { Enabled: true }) throw new RpcException(new Status(StatusCode.FailedPrecondition, $"node {descriptor.Nickname} does not have the relay role"));
         if (!descriptor.ExitPolicy.SequenceEqual(relay.ExitPolicy)) throw Invalid("body.exitPolicy", "must be the exit policy the directory assigned");
         return new PublishDescriptorResponse { Accepted = await relays.StoreDescriptorAsync(descriptor, new SignedDocument(request.Body, request.Signature), context.CancellationToken) };
+    }
+
+    [Authorize(Policy = PlatformPolicies.Agent)]
+    public override async Task<SignedConsensus> GetConsensus(GetConsensusRequest request, ServerCallContext context)
+    {
+        var latest = await consensus.LatestAsync(context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.Unavailable, "the directory has not signed a consensus yet"));
+        return new SignedConsensus { Body = latest.Body, Signature = latest.Signature, AuthorityKey = Convert.ToBase64String(authority.PublicKey) };
     }
 
     static InvalidFieldException Invalid(string field, string reason) => new(field, reason);

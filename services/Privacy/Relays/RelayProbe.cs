@@ -20,9 +20,10 @@ public static class RelayProbe
         if (!IPAddress.TryParse(address, out var ip)) return null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Timeout);
-        using var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Socket? socket = null;
         try
         {
+            socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             var started = Stopwatch.GetTimestamp();
             await socket.ConnectAsync(new IPEndPoint(ip, port), timeout.Token);
             await using var stream = new NetworkStream(socket, ownsSocket: false);
@@ -37,9 +38,13 @@ public static class RelayProbe
             await stream.WriteAsync(Cells.Destroy(circuitId, DestroyReason.Finished), timeout.Token);
             return ok ? elapsed.TotalMilliseconds : null;
         }
-        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is SocketException or IOException or NotSupportedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return null;
+        }
+        finally
+        {
+            socket?.Dispose();
         }
     }
 }

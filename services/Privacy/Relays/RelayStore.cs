@@ -11,7 +11,7 @@ public sealed class RelayStore(NpgsqlDataSource db)
     const string Columns = """
         node, node_id AS NodeId, enabled, enabled_at AS EnabledAt, enabled_by AS EnabledBy, exit_policy AS ExitPolicy,
         identity_key AS IdentityKey, onion_key AS OnionKey, address, port, bandwidth, started_at AS StartedAt,
-        published_at AS PublishedAt, reachable, probe_latency_ms AS ProbeLatencyMs, flags
+        published_at AS PublishedAt, reachable, probe_latency_ms AS ProbeLatencyMs, flags, observed_since AS ObservedSince
         """;
 
     public sealed class RelayRow
@@ -32,6 +32,7 @@ public sealed class RelayStore(NpgsqlDataSource db)
         public bool Reachable { get; init; }
         public double? ProbeLatencyMs { get; init; }
         public string[] Flags { get; init; } = [];
+        public DateTimeOffset? ObservedSince { get; init; }
 
         public Relay ToMessage() => new()
         {
@@ -75,8 +76,10 @@ public sealed class RelayStore(NpgsqlDataSource db)
             descriptor.StartedAt, descriptor.PublishedAt, descriptor.Nickname, body = signed.Body, signature = signed.Signature,
         }, cancellationToken) == 1;
 
-    public async Task RecordProbeAsync(string node, bool reachable, double? latencyMs, string[] flags, CancellationToken cancellationToken) =>
-        await db.ExecuteAsync(
-            "UPDATE privacy.relays SET reachable = @reachable, probe_latency_ms = @latencyMs, flags = @flags WHERE node = @node",
-            new { node, reachable, latencyMs, flags }, cancellationToken);
+    public async Task RecordProbeAsync(string node, bool reachable, double? latencyMs, string[] flags, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await db.ExecuteAsync("""
+            UPDATE privacy.relays SET reachable = @reachable, probe_latency_ms = @latencyMs, flags = @flags,
+                observed_since = CASE WHEN @reachable THEN coalesce(observed_since, @now) END
+            WHERE node = @node
+            """, new { node, reachable, latencyMs, flags, now }, cancellationToken);
 }
