@@ -64,21 +64,16 @@ public static class OnionLayers
     }
 
     /// <summary>
-    /// Peels a backward payload in place. Returns the index of the hop that sealed it (its message is in
-    /// <paramref name="message"/>, 493 bytes, and its tag in <paramref name="tag"/>), or -1 when no hop's tag verifies.
+    /// Peels a backward payload in place, expecting it from hop <paramref name="origin"/> (the circuit's last hop: no
+    /// other hop speaks in this protocol): the hops before it each remove their CTR layer, then the origin's tag must
+    /// verify. Its message lands in <paramref name="message"/> (493 bytes) and its tag in <paramref name="tag"/>. False
+    /// when the tag does not verify — a cell changed anywhere on the way, or one the origin never sent.
     /// </summary>
-    public static int OpenBackward(IReadOnlyList<HopKeys> hops, Span<byte> payload, Span<byte> message, Span<byte> tag)
+    public static bool OpenBackward(IReadOnlyList<HopKeys> hops, int origin, Span<byte> payload, Span<byte> message, Span<byte> tag)
     {
-        for (var j = 0; j < hops.Count; j++)
-        {
-            var counter = hops[j].BackwardCounter++;
-            if (hops[j].TryOpenBackward(payload, counter, message))
-            {
-                payload[..HopKeys.TagSize].CopyTo(tag);
-                return j;
-            }
-            hops[j].UnwrapBackward(payload, counter);
-        }
-        return -1;
+        for (var j = 0; j < origin; j++) hops[j].UnwrapBackward(payload, hops[j].BackwardCounter++);
+        if (!hops[origin].TryOpenBackward(payload, hops[origin].BackwardCounter++, message)) return false;
+        payload[..HopKeys.TagSize].CopyTo(tag);
+        return true;
     }
 }

@@ -78,7 +78,7 @@ public class LayeredCryptoTests
             for (var hop = origin - 1; hop >= 0; hop--) relays[hop].WrapBackward(payload);
             var plain = new byte[HopKeys.BodySize];
             var tag = new byte[HopKeys.TagSize];
-            Assert.Equal(origin, OnionLayers.OpenBackward(client, payload, plain, tag));
+            Assert.True(OnionLayers.OpenBackward(client, origin, payload, plain, tag));
             Assert.Equal(message, plain[..message.Length]);
             Assert.Equal(sealedTag, tag);
         }
@@ -88,7 +88,7 @@ public class LayeredCryptoTests
         relays[1].WrapBackward(tampered);
         tampered[100] ^= 0x80;
         relays[0].WrapBackward(tampered);
-        Assert.Equal(-1, OnionLayers.OpenBackward(client, tampered, new byte[HopKeys.BodySize], new byte[HopKeys.TagSize]));
+        Assert.False(OnionLayers.OpenBackward(client, 2, tampered, new byte[HopKeys.BodySize], new byte[HopKeys.TagSize]));
     }
 }
 

@@ -11,12 +11,13 @@ return args.FirstOrDefault() switch
     "nsga2" when args.Length > 1 => Nsga2Benchmark.Run(args[1]),
     "placement" => PlacementBenchmark.Run(),
     "ledger" => await LedgerBenchmark.RunAsync(),
+    "onion" => await OnionBenchmark.RunAsync(),
     "workloads" when args.Length > 1 => await WorkloadBenchmark.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 100),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Platform.Benchmarks ingest [samples] | query [runs] | workloads <AppHost.dll> [count] | gateway <AppHost.dll> [requests] | migration <AppHost.dll> | realtime <AppHost.dll> [clients] [seconds] | nsga2 <out-dir> | placement | ledger");
+    Console.Error.WriteLine("usage: Platform.Benchmarks ingest [samples] | query [runs] | workloads <AppHost.dll> [count] | gateway <AppHost.dll> [requests] | migration <AppHost.dll> | realtime <AppHost.dll> [clients] [seconds] | nsga2 <out-dir> | placement | ledger | onion");
     return 2;
 }

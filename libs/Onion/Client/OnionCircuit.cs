@@ -154,8 +154,13 @@ public sealed class OnionCircuit : IAsyncDisposable
     {
         Span<byte> message = stackalloc byte[HopKeys.BodySize], tag = stackalloc byte[HopKeys.TagSize];
         int hop;
-        lock (forward) hop = OnionLayers.OpenBackward(hops, Cells.Payload(cell.AsSpan()), message, tag);
-        if (hop < 0 || RelayMessage.Read(message) is not { } relay)
+        bool opened;
+        lock (forward)
+        {
+            hop = hops.Count - 1;
+            opened = OnionLayers.OpenBackward(hops, hop, Cells.Payload(cell.AsSpan()), message, tag);
+        }
+        if (!opened || RelayMessage.Read(message) is not { } relay)
         {
             Close(DestroyReason.Protocol, sendDestroy: true);
             return;

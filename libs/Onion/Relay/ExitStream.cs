@@ -101,17 +101,22 @@ sealed class ExitStream(RelayCircuit circuit, ushort streamId) : IDisposable
 
     async Task ReadFromDestinationAsync(Socket connection)
     {
-        var buffer = new byte[MaxData];
+        // Read what the destination has (up to 64 KB at once), then cut it into cells, each within both windows.
+        var buffer = new byte[MaxData * 128];
         try
         {
             while (true)
             {
                 var read = await connection.ReceiveAsync(buffer, SocketFlags.None, closing.Token);
                 if (read == 0) break;
-                await Package.WaitAsync(closing.Token);
-                await circuit.CircuitPackage.WaitAsync(closing.Token);
-                if (circuit.Send(new RelayMessage(RelayCommand.Data, streamId, buffer.AsMemory(0, read).ToArray())) is null) return;
-                Package.Sent(null);
+                for (var offset = 0; offset < read; offset += MaxData)
+                {
+                    var size = Math.Min(MaxData, read - offset);
+                    await Package.WaitAsync(closing.Token);
+                    await circuit.CircuitPackage.WaitAsync(closing.Token);
+                    if (circuit.Send(new RelayMessage(RelayCommand.Data, streamId, buffer.AsMemory(offset, size).ToArray())) is null) return;
+                    Package.Sent(null);
+                }
                 circuit.Relay.Counters.ExitTraffic(read);
             }
         }
