@@ -96,7 +96,9 @@ public sealed class ContainmentTests() : DriverTestBed("contained-")
     {
         Assert.True(cgroups.Enforced, cgroups.Description);
         // Each child starts the next and exits: a signal round always finds pids that are already gone and misses new ones.
-        var handle = await StartAsync(Driver, Assignment("f() { f & exit 0; }; f", 256L << 20));
+        // The workload's shell starts a new chain every second, so a chain that dies (a fork refused under load) does
+        // not leave nothing to kill.
+        var handle = await StartAsync(Driver, Assignment("f() { f & exit 0; }; while :; do (f); sleep 1; done", 256L << 20));
         var id = Path.GetFileName(handle.Folder);
         await Eventually.HoldsAsync(() => cgroups.Processes(id).Count > 0, "the forker running");
 

@@ -87,7 +87,7 @@ public class TamperTests
             Assert.Equal("hello through three hops", await GetAsync(stream, "/hello"));
 
         // A middle told to extend nowhere (a target outside its consensus) refuses the EXTEND2: the build fails there.
-        network.Middle.ExtendAllowed = (_, _) => false;
+        network.Middle.ExtendAllowed = (_, _) => Task.FromResult(false);
         await Assert.ThrowsAsync<OnionException>(() => network.Client.BuildAsync(network.WebAddress.Port, CancellationToken.None));
         Assert.Equal(1, network.Middle.Counters.ProtocolViolations);
         Assert.DoesNotContain(network.Middle.Links, l => l.Outbound && l.Peer != network.Exit.Endpoint!.ToString());

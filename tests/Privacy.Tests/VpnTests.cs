@@ -35,7 +35,8 @@ public sealed class VpnTests : IAsyncLifetime
     internal static async Task<string> WgAsync(string arguments, string input)
     {
         var wg = Process.Start(new ProcessStartInfo("wg", arguments) { RedirectStandardInput = true, RedirectStandardOutput = true })!;
-        await wg.StandardInput.WriteAsync(input + "\n");
+        // `wg genkey` reads nothing and may be gone before anything is written: only `wg pubkey` gets input.
+        if (input.Length > 0) await wg.StandardInput.WriteAsync(input + "\n");
         wg.StandardInput.Close();
         var output = await wg.StandardOutput.ReadToEndAsync();
         await wg.WaitForExitAsync();

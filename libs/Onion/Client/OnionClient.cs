@@ -50,9 +50,11 @@ public sealed class OnionClient(Func<CancellationToken, Task<ConsensusDocument>>
         OnionException? last = null;
         for (var attempt = 0; attempt < BuildAttempts; attempt++)
         {
-            var circuit = await CircuitForAsync(port, cancellationToken);
+            // A failed build or a circuit that died under the stream is tried again on another circuit; what the exit
+            // said about the destination (policy, name, refused) is the answer.
             try
             {
+                var circuit = await CircuitForAsync(port, cancellationToken);
                 return await circuit.OpenStreamAsync(host, port, cancellationToken);
             }
             catch (OnionException ex) when (ex.Data["reason"] is RelayPayloads.EndReason.Destroy or null)
@@ -183,8 +185,11 @@ public sealed class OnionClient(Func<CancellationToken, Task<ConsensusDocument>>
         return (link, table);
     }
 
+    int disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1) return;
         foreach (var circuit in circuits.Keys) circuit.Close(DestroyReason.Finished, sendDestroy: true);
         await stopping.CancelAsync();
         foreach (var guard in guards.Values)

@@ -160,8 +160,11 @@ public sealed class Socks5Server(OnionClient client, ILogger logger) : IAsyncDis
     static async Task ReplyAsync(Stream connection, byte code, CancellationToken cancellationToken) =>
         await connection.WriteAsync(new byte[] { 5, code, 0, 1, 0, 0, 0, 0, 0, 0 }, cancellationToken);
 
+    int disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1) return;
         await stopping.CancelAsync();
         listener?.Stop();
         stopping.Dispose();

@@ -38,7 +38,7 @@ public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, E
     /// Where EXTEND2 may take a circuit: by default anywhere; a relay in a network sets it to "a relay listed in the
     /// consensus at that address, with that identity", so a client cannot make it connect to arbitrary hosts.
     /// </summary>
-    public Func<IPEndPoint, byte[], bool> ExtendAllowed { get; set; } = (_, _) => true;
+    public Func<IPEndPoint, byte[], Task<bool>> ExtendAllowed { get; set; } = (_, _) => Task.FromResult(true);
 
     /// <summary>Open links now (what the relay can see of the network: only its neighbours), with the cells each carried.</summary>
     public IReadOnlyList<LinkInfo> Links => [.. links.Keys.Select(l => new LinkInfo(l.Peer, l.Initiator, l.CellsIn + l.CellsOut))];
@@ -174,7 +174,7 @@ public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, E
     {
         try
         {
-            if (!ExtendAllowed(request.Target, request.IdentityKey))
+            if (!await ExtendAllowed(request.Target, request.IdentityKey))
             {
                 Violation(circuit);
                 return;
@@ -248,8 +248,11 @@ public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, E
         Counters.CircuitDestroyed();
     }
 
+    int disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1) return;
         await stopping.CancelAsync();
         listener?.Stop();
         foreach (var link in links.Keys) await link.DisposeAsync();

@@ -22,6 +22,9 @@ public sealed class NodeRelay(
     readonly ILogger logger = loggers.CreateLogger<NodeRelay>();
     readonly LogThrottle warnings = new(TimeSpan.FromMinutes(1));
     readonly BandwidthHistory bandwidth = new();
+    readonly SemaphoreSlim refreshing = new(1, 1);
+    volatile HashSet<(string Endpoint, string Identity)> listed = [];
+    DateTimeOffset listedAt = DateTimeOffset.MinValue;
     RelayIdentity? identity;
     OnionKeyRing? onionKeys;
     IReadOnlyList<string> policy = [];
@@ -97,13 +100,14 @@ public sealed class NodeRelay(
     /// </summary>
     async Task FollowConsensusAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
+        await refreshing.WaitAsync(cancellationToken);
         try
         {
             var signed = await directory.GetConsensusAsync(new GetConsensusRequest(), cancellationToken: cancellationToken);
             var document = ConsensusDocument.Verify(new SignedDocument(signed.Body, signed.Signature), Convert.FromBase64String(signed.AuthorityKey), now);
-            var listed = document.Relays.Where(r => IPAddress.TryParse(r.Address, out _))
+            listed = document.Relays.Where(r => IPAddress.TryParse(r.Address, out _))
                 .Select(r => (new IPEndPoint(IPAddress.Parse(r.Address), r.Port).ToString(), r.IdentityKey)).ToHashSet();
-            Running!.ExtendAllowed = (target, identityKey) => listed.Contains((target.ToString(), Convert.ToBase64String(identityKey)));
+            listedAt = now;
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
         {
@@ -113,6 +117,31 @@ public sealed class NodeRelay(
         {
             if (warnings.Allows()) logger.LogWarning("The directory's consensus was refused: {Reason}", ex.Message);
         }
+        finally
+        {
+            refreshing.Release();
+        }
+    }
+
+    /// <summary>
+    /// Whether a circuit may be extended to this relay. A target the relay's copy does not list may be in a consensus
+    /// newer than it (the client's): the copy is fetched again first, at most every two seconds.
+    /// </summary>
+    async Task<bool> ExtendAllowedAsync(IPEndPoint target, byte[] identityKey)
+    {
+        var wanted = (target.ToString(), Convert.ToBase64String(identityKey));
+        if (listed.Contains(wanted)) return true;
+        var now = clock.GetUtcNow();
+        if (now - listedAt < TimeSpan.FromSeconds(2)) return false;
+        try
+        {
+            await FollowConsensusAsync(now, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is RpcException or HttpRequestException)
+        {
+            return false;
+        }
+        return listed.Contains(wanted);
     }
 
     void Start(Privacy.V1.RelayRole role, DateTimeOffset now)
@@ -121,7 +150,7 @@ public sealed class NodeRelay(
         onionKeys = new OnionKeyRing(options.Value.OnionKeyRotation, options.Value.OnionKeyOverlap);
         onionKeys.Load(keyFiles.LoadOnionKeys());
         policy = [.. role.ExitPolicy];
-        var relay = new OnionRelay(identity, onionKeys, ExitPolicy.Parse(policy), loggers.CreateLogger<OnionRelay>()) { ExtendAllowed = (_, _) => false };
+        var relay = new OnionRelay(identity, onionKeys, ExitPolicy.Parse(policy), loggers.CreateLogger<OnionRelay>()) { ExtendAllowed = ExtendAllowedAsync };
         var endpoint = relay.Start(IPEndPoint.Parse(options.Value.Listen));
         (Running, startedAt, publishNow) = (relay, now, true);
         logger.LogInformation("Relay role on: listening for cells on {Endpoint}, advertised as {Address}", endpoint, AdvertisedAddress(endpoint));

@@ -58,6 +58,7 @@ public sealed class OnionEntry(ConsensusSource consensus, EventPublisher events,
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        // Idempotent: a host stopped twice (a test's dispose after its stop) stops its entry once.
         if (socks is not null) await socks.DisposeAsync();
         await Client.DisposeAsync();
         await base.StopAsync(cancellationToken);

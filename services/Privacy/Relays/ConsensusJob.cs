@@ -48,8 +48,6 @@ public sealed class ConsensusJob(
         TimeSpan Uptime(RelayStore.RelayRow r) => now - new[] { r.StartedAt ?? now, r.ObservedSince ?? now }.Max();
         var flags = ConsensusFlags.Assign([.. probed.Select(p => new ConsensusFlags.Candidate(p.Relay.Node, p.Latency is not null, p.Relay.Bandwidth,
             Uptime(p.Relay), p.Relay.ExitPolicy))]);
-        foreach (var (relay, latency) in probed)
-            await relays.RecordProbeAsync(relay.Node, latency is not null, latency, flags[relay.Node], now, cancellationToken);
 
         var document = new ConsensusDocument
         {
@@ -62,6 +60,9 @@ public sealed class ConsensusJob(
             })],
         };
         await consensus.AddAsync(document, document.Sign(authority.SigningKey), cancellationToken);
+        // The directory's view follows the consensus, never precedes it: a relay shown Running is in a signed consensus.
+        foreach (var (relay, latency) in probed)
+            await relays.RecordProbeAsync(relay.Node, latency is not null, latency, flags[relay.Node], now, cancellationToken);
         await events.PublishAsync("circuits", "consensus.published", new
         {
             validAfter = document.ValidAfter, validUntil = document.ValidUntil, relays = document.Relays.Count,
