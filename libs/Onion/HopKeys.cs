@@ -140,7 +140,11 @@ public sealed class HopKeys : IDisposable
             BinaryPrimitives.WriteUInt64BigEndian(stream[(block * 16 + 8)..], (ulong)block);
         }
         wrap.EncryptEcb(stream, stream, PaddingMode.None);
-        for (var i = 0; i < data.Length; i++) data[i] ^= stream[i];
+        var whole = data.Length / sizeof(ulong);
+        var words = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(data[..(whole * sizeof(ulong))]);
+        var keys = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(stream[..(whole * sizeof(ulong))]);
+        for (var i = 0; i < words.Length; i++) words[i] ^= keys[i];
+        for (var i = whole * sizeof(ulong); i < data.Length; i++) data[i] ^= stream[i];
     }
 
     static void Nonce(ulong counter, Span<byte> nonce)

@@ -171,7 +171,7 @@ public sealed class OnionCircuit : IAsyncDisposable
             RelayCommand.Extended2 when hop == hops.Count - 1 && handshake is { } pending && RelayPayloads.ReadExtended2(relay.Data.Span) is { } reply => pending.TrySetResult(reply),
             RelayCommand.Sendme when last && relay.StreamId == 0 => CircuitPackage.Acknowledge(RelayPayloads.ReadSendmeTag(relay.Data.Span)),
             RelayCommand.Sendme when last => !streams.TryGetValue(relay.StreamId, out var s) || s.Package.Acknowledge(null),
-            RelayCommand.Data when last && relay.StreamId != 0 => OnData(relay, tag.ToArray()),
+            RelayCommand.Data when last && relay.StreamId != 0 => OnData(relay, tag),
             RelayCommand.Connected when last => !streams.TryGetValue(relay.StreamId, out var s) || s.OnConnected(),
             RelayCommand.End when last => OnEnd(relay),
             _ => false,
@@ -179,7 +179,7 @@ public sealed class OnionCircuit : IAsyncDisposable
         if (!ok) Close(DestroyReason.Protocol, sendDestroy: true);
     }
 
-    bool OnData(RelayMessage relay, byte[] tag)
+    bool OnData(RelayMessage relay, ReadOnlySpan<byte> tag)
     {
         if (circuitDeliver.Receive()) Send(Path.Count - 1, new RelayMessage(RelayCommand.Sendme, 0, RelayPayloads.Sendme(tag)));
         Interlocked.Add(ref bytesReceived, relay.Data.Length);

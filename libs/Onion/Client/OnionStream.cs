@@ -55,18 +55,31 @@ public sealed class OnionStream : Stream
         while (current.IsEmpty)
         {
             if (!await incoming.Reader.WaitToReadAsync(cancellationToken)) return 0;
-            if (!incoming.Reader.TryRead(out current)) continue;
-            Interlocked.Decrement(ref unacknowledged);
-            if (++consumed % FlowWindows.StreamIncrement == 0 && circuit.IsOpen)
-            {
-                try { circuit.Send(circuit.Path.Count - 1, new RelayMessage(RelayCommand.Sendme, streamId, ReadOnlyMemory<byte>.Empty)); }
-                catch (OnionException) { }
-            }
+            TakeNext();
         }
-        var count = Math.Min(buffer.Length, current.Length);
-        current[..count].CopyTo(buffer);
-        current = current[count..];
-        return count;
+        // Fill the caller's buffer from every cell already here, not one cell per read.
+        var count = 0;
+        while (true)
+        {
+            var take = Math.Min(buffer.Length - count, current.Length);
+            current[..take].CopyTo(buffer[count..]);
+            current = current[take..];
+            count += take;
+            if (count == buffer.Length || !current.IsEmpty || !TakeNext()) return count;
+        }
+    }
+
+    /// <summary>The next cell's data, if one is here; a stream SENDME for every 50 cells consumed.</summary>
+    bool TakeNext()
+    {
+        if (!incoming.Reader.TryRead(out current)) return false;
+        Interlocked.Decrement(ref unacknowledged);
+        if (++consumed % FlowWindows.StreamIncrement == 0 && circuit.IsOpen)
+        {
+            try { circuit.Send(circuit.Path.Count - 1, new RelayMessage(RelayCommand.Sendme, streamId, ReadOnlyMemory<byte>.Empty)); }
+            catch (OnionException) { }
+        }
+        return true;
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
