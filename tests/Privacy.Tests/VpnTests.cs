@@ -92,6 +92,10 @@ public sealed class VpnTests : IAsyncLifetime
         Assert.Contains("allowed_ips[0]", await RefusedAsync(new { name = "a", allowedIps = new[] { "10.77.5.0/24" } }, HttpStatusCode.BadRequest));
         Assert.Contains("allowed_ips[1]", await RefusedAsync(new { name = "a", allowedIps = new[] { "192.168.1.0/24", "192.168.2.1/24" } }, HttpStatusCode.BadRequest));
 
+        // A person holds at most 16 active peers: the pool is the whole cluster's.
+        for (var i = 0; i < 16; i++) await As("mia").CreatePeerAsync(new CreatePeerRequest { Name = $"mia-{i}" });
+        Assert.Equal(StatusCode.ResourceExhausted, (await Assert.ThrowsAsync<RpcException>(() => As("mia").CreatePeerAsync(new CreatePeerRequest { Name = "mia-16" }).ResponseAsync)).StatusCode);
+
         await As("ann").CreatePeerAsync(new CreatePeerRequest { Name = "edge-1", AllowedIps = { "192.168.10.0/24" }, Endpoint = "10.0.0.1:51820" });
         Assert.Contains("allowed_ips", await RefusedAsync(new { name = "edge-2", allowedIps = new[] { "192.168.0.0/16" } }, HttpStatusCode.BadRequest));
         await RefusedAsync(new { name = "edge-1" }, HttpStatusCode.Conflict);

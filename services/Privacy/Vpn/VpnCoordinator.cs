@@ -24,6 +24,9 @@ public sealed partial class VpnCoordinator(VpnStore store, KeySealer sealer, IOp
 
     public static bool MayManageAll(ClaimsPrincipal user) => user.IsInRole("operator") || user.IsInRole("admin");
 
+    /// <summary>How many active peers a person who is not an operator may hold: the pool is shared by the whole cluster.</summary>
+    public const int MaxPeersPerPerson = 16;
+
     public async Task<VpnStore.PeerRow> CreateAsync(ClaimsPrincipal user, V1.CreatePeerRequest request, CancellationToken cancellationToken)
     {
         var validation = new RequestValidation()
@@ -42,6 +45,8 @@ public sealed partial class VpnCoordinator(VpnStore store, KeySealer sealer, IOp
             prefixes.Add(prefix.ToString());
         }
         validation.ThrowIfInvalid();
+        if (!MayManageAll(user) && (await store.PeersAsync(Callers.Name(user), cancellationToken)).Count(p => p.RevokedAt is null) >= MaxPeersPerPerson)
+            throw new NoRoomException("PEER_LIMIT", $"you hold {MaxPeersPerPerson} active peers already; revoke one first");
         var now = clock.GetUtcNow();
         var peer = new VpnStore.PeerRow
         {
