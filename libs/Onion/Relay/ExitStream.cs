@@ -38,23 +38,38 @@ sealed class ExitStream(RelayCircuit circuit, ushort streamId) : IDisposable
             End(RelayPayloads.EndReason.ResolveFailed);
             return;
         }
-        var allowed = addresses.FirstOrDefault(a => relay.ExitPolicy.Allows(a, port));
-        if (allowed is null)
+        var allowed = addresses.Where(a => relay.ExitPolicy.Allows(a, port)).Take(4).ToList();
+        if (allowed.Count == 0)
         {
             End(RelayPayloads.EndReason.ExitPolicy);
             return;
         }
+        // Each allowed address in the resolver's order until one answers ("localhost" may list ::1 before 127.0.0.1,
+        // and a service may listen on one of them only); the deadline covers them all.
         Socket? connection = null;
-        try
+        IPAddress? connected = null;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(closing.Token))
         {
-            connection = new Socket(allowed.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closing.Token);
             timeout.CancelAfter(ConnectTimeout);
-            await connection.ConnectAsync(new IPEndPoint(allowed, port), timeout.Token);
+            foreach (var address in allowed)
+            {
+                try
+                {
+                    connection = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                    await connection.ConnectAsync(new IPEndPoint(address, port), timeout.Token);
+                    connected = address;
+                    break;
+                }
+                catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+                {
+                    connection?.Dispose();
+                    connection = null;
+                    if (timeout.IsCancellationRequested) break;
+                }
+            }
         }
-        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+        if (connection is null || connected is null)
         {
-            connection?.Dispose();
             End(RelayPayloads.EndReason.ConnectRefused);
             return;
         }
@@ -64,7 +79,7 @@ sealed class ExitStream(RelayCircuit circuit, ushort streamId) : IDisposable
             connection.Dispose();
             return;
         }
-        circuit.Send(new RelayMessage(RelayCommand.Connected, streamId, RelayPayloads.Connected(allowed)));
+        circuit.Send(new RelayMessage(RelayCommand.Connected, streamId, RelayPayloads.Connected(connected)));
         _ = WriteToDestinationAsync(connection);
         await ReadFromDestinationAsync(connection);
     }
