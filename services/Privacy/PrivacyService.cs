@@ -20,9 +20,7 @@ public sealed class PrivacyService(
     [Authorize(Policy = PlatformPolicies.Viewer)]
     public override async Task<SignedConsensus> GetConsensus(GetConsensusRequest request, ServerCallContext context)
     {
-        var latest = await consensus.LatestAsync(context.CancellationToken)
-            ?? throw new RpcException(new Status(StatusCode.Unavailable, "the directory has not signed a consensus yet"));
-        return new SignedConsensus { Body = latest.Body, Signature = latest.Signature, AuthorityKey = Convert.ToBase64String(authority.PublicKey) };
+        return await consensus.LatestSignedAsync(authority.PublicKey, context.CancellationToken);
     }
 
     [Authorize(Policy = PlatformPolicies.Viewer)]
@@ -32,19 +30,19 @@ public sealed class PrivacyService(
         var all = await relays.ListAsync(ct);
         string[] metrics = ["relay_connections", "relay_circuits", "relay_cells_relayed_total", "relay_bytes_relayed_total",
             "relay_extend_latency_seconds", "relay_protocol_violations_total", "relay_exit_bytes_total"];
-        var measured = await Task.WhenAll(metrics.Select(m => measurements.LatestByNodeAsync(m, ct)));
-        double? Value(int metric, string node) => measured[metric].TryGetValue(node, out var v) ? v : null;
+        var measured = (await Task.WhenAll(metrics.Select(m => measurements.LatestByNodeAsync(m, ct)))).Zip(metrics).ToDictionary(m => m.Second, m => m.First);
+        double? Value(string metric, string node) => measured[metric].TryGetValue(node, out var v) ? v : null;
         var status = new BetanetStatus { Total = all.Count(r => r.Enabled), Running = all.Count(r => r.Flags.Contains("Running")) };
         foreach (var relay in all.Where(r => r.Enabled))
         {
             var row = new RelayStatus { Relay = relay.ToMessage() };
-            if (Value(0, relay.Node) is { } connections) row.Connections = connections;
-            if (Value(1, relay.Node) is { } circuits) row.Circuits = circuits;
-            if (Value(2, relay.Node) is { } cells) row.CellsRelayed = cells;
-            if (Value(3, relay.Node) is { } bytes) row.BytesRelayed = bytes;
-            if (Value(4, relay.Node) is { } latency) row.ExtendLatencyMs = latency * 1000;
-            if (Value(5, relay.Node) is { } violations) row.ProtocolViolations = violations;
-            if (Value(6, relay.Node) is { } exit) row.ExitBytes = exit;
+            if (Value("relay_connections", relay.Node) is { } connections) row.Connections = connections;
+            if (Value("relay_circuits", relay.Node) is { } circuits) row.Circuits = circuits;
+            if (Value("relay_cells_relayed_total", relay.Node) is { } cells) row.CellsRelayed = cells;
+            if (Value("relay_bytes_relayed_total", relay.Node) is { } bytes) row.BytesRelayed = bytes;
+            if (Value("relay_extend_latency_seconds", relay.Node) is { } latency) row.ExtendLatencyMs = latency * 1000;
+            if (Value("relay_protocol_violations_total", relay.Node) is { } violations) row.ProtocolViolations = violations;
+            if (Value("relay_exit_bytes_total", relay.Node) is { } exit) row.ExitBytes = exit;
             status.Relays.Add(row);
         }
         if (await consensus.LatestAsync(ct) is { } latest)

@@ -150,18 +150,7 @@ public sealed class OnionClient(Func<CancellationToken, Task<ConsensusDocument>>
 
     async Task<(Link, ConcurrentDictionary<uint, OnionCircuit>)> ConnectAsync(IPEndPoint guard)
     {
-        var socket = new Socket(guard.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
-            timeout.CancelAfter(TimeSpan.FromSeconds(10));
-            await socket.ConnectAsync(guard, timeout.Token);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        var socket = await TcpConnect.ConnectAsync(guard, TcpConnect.DefaultTimeout, stopping.Token);
         var link = new Link(new NetworkStream(socket, ownsSocket: true), initiator: true, guard.ToString());
         var table = new ConcurrentDictionary<uint, OnionCircuit>();
         link.Ended += _ =>

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace Platform.Onion.Directory;
@@ -40,13 +39,7 @@ public sealed record ConsensusDocument
     public required DateTimeOffset ValidUntil { get; init; }
     public required IReadOnlyList<ConsensusRelay> Relays { get; init; }
 
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-    public SignedDocument Sign(RelayIdentity authority)
-    {
-        var body = JsonSerializer.Serialize(this, Json);
-        return new SignedDocument(body, Convert.ToBase64String(authority.Sign(Encoding.UTF8.GetBytes(body))));
-    }
+    public SignedDocument Sign(RelayIdentity authority) => SignedDocument.Create(this, authority);
 
     /// <summary>
     /// What a client does before it uses a consensus: the signature must be the authority's, and now must lie within
@@ -54,12 +47,12 @@ public sealed record ConsensusDocument
     /// </summary>
     public static ConsensusDocument Verify(SignedDocument signed, ReadOnlySpan<byte> authorityKey, DateTimeOffset now)
     {
-        if (!RelayDescriptor.TryBase64(signed.Signature, 64, out var signature) || !RelayIdentity.Verify(authorityKey, Encoding.UTF8.GetBytes(signed.Body), signature))
+        if (!signed.IsSignedBy(authorityKey))
             throw new ConsensusRejectedException("the consensus is not signed by the directory authority");
         ConsensusDocument? document;
         try
         {
-            document = JsonSerializer.Deserialize<ConsensusDocument>(signed.Body, Json);
+            document = JsonSerializer.Deserialize<ConsensusDocument>(signed.Body, SignedDocument.Json);
         }
         catch (JsonException ex)
         {

@@ -21,14 +21,8 @@ public sealed record RelayDescriptor
     public required DateTimeOffset PublishedAt { get; init; }
     public required DateTimeOffset StartedAt { get; init; }
 
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     /// <summary>The signed form: the exact JSON bytes signed, and the signature over them.</summary>
-    public SignedDocument Sign(RelayIdentity identity)
-    {
-        var body = JsonSerializer.Serialize(this, Json);
-        return new SignedDocument(body, Convert.ToBase64String(identity.Sign(Encoding.UTF8.GetBytes(body))));
-    }
+    public SignedDocument Sign(RelayIdentity identity) => SignedDocument.Create(this, identity);
 
     /// <summary>Parses and checks a signed descriptor against the identity key it names; null when anything is off.</summary>
     public static RelayDescriptor? Verify(SignedDocument signed)
@@ -36,16 +30,15 @@ public sealed record RelayDescriptor
         RelayDescriptor? descriptor;
         try
         {
-            descriptor = JsonSerializer.Deserialize<RelayDescriptor>(signed.Body, Json);
+            descriptor = JsonSerializer.Deserialize<RelayDescriptor>(signed.Body, SignedDocument.Json);
         }
         catch (JsonException)
         {
             return null;
         }
-        if (descriptor is null || !TryBase64(descriptor.IdentityKey, 32, out var identity) || !TryBase64(signed.Signature, 64, out var signature)
-            || !TryBase64(descriptor.OnionKey, 32, out _))
+        if (descriptor is null || !TryBase64(descriptor.IdentityKey, 32, out var identity) || !TryBase64(descriptor.OnionKey, 32, out _))
             return null;
-        return RelayIdentity.Verify(identity, Encoding.UTF8.GetBytes(signed.Body), signature) ? descriptor : null;
+        return signed.IsSignedBy(identity) ? descriptor : null;
     }
 
     internal static bool TryBase64(string? text, int length, out byte[] bytes)
@@ -56,4 +49,16 @@ public sealed record RelayDescriptor
 }
 
 /// <summary>A JSON body and a base64 Ed25519 signature over its UTF-8 bytes.</summary>
-public sealed record SignedDocument(string Body, string Signature);
+public sealed record SignedDocument(string Body, string Signature)
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static SignedDocument Create<T>(T value, RelayIdentity signer)
+    {
+        var body = JsonSerializer.Serialize(value, Json);
+        return new SignedDocument(body, Convert.ToBase64String(signer.Sign(Encoding.UTF8.GetBytes(body))));
+    }
+
+    public bool IsSignedBy(ReadOnlySpan<byte> publicKey) =>
+        RelayDescriptor.TryBase64(Signature, 64, out var signature) && RelayIdentity.Verify(publicKey, Encoding.UTF8.GetBytes(Body), signature);
+}

@@ -55,15 +55,12 @@ sealed class ExitStream(RelayCircuit circuit, ushort streamId) : IDisposable
             {
                 try
                 {
-                    connection = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                    await connection.ConnectAsync(new IPEndPoint(address, port), timeout.Token);
+                    connection = await TcpConnect.ConnectAsync(new IPEndPoint(address, port), ConnectTimeout, timeout.Token);
                     connected = address;
                     break;
                 }
                 catch (Exception ex) when (ex is SocketException or OperationCanceledException)
                 {
-                    connection?.Dispose();
-                    connection = null;
                     if (timeout.IsCancellationRequested) break;
                 }
             }

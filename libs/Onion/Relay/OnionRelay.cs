@@ -209,18 +209,7 @@ public sealed class OnionRelay(RelayIdentity identity, OnionKeyRing onionKeys, E
 
     async Task<Link> ConnectAsync(IPEndPoint target)
     {
-        var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
-            timeout.CancelAfter(TimeSpan.FromSeconds(10));
-            await socket.ConnectAsync(target, timeout.Token);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        var socket = await TcpConnect.ConnectAsync(target, TcpConnect.DefaultTimeout, stopping.Token);
         var link = new Link(new NetworkStream(socket, ownsSocket: true), initiator: true, target.ToString());
         Run(link);
         return link;

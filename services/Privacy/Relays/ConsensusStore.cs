@@ -23,6 +23,14 @@ public sealed class ConsensusStore(NpgsqlDataSource db)
             FROM privacy.consensus ORDER BY valid_after DESC LIMIT 1
             """, null, cancellationToken);
 
+    /// <summary>The latest consensus as clients and relays fetch it, with the key that must have signed it.</summary>
+    public async Task<V1.SignedConsensus> LatestSignedAsync(byte[] authorityKey, CancellationToken cancellationToken)
+    {
+        var latest = await LatestAsync(cancellationToken)
+            ?? throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Unavailable, "the directory has not signed a consensus yet"));
+        return new V1.SignedConsensus { Body = latest.Body, Signature = latest.Signature, AuthorityKey = Convert.ToBase64String(authorityKey) };
+    }
+
     public async Task AddAsync(ConsensusDocument document, SignedDocument signed, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);

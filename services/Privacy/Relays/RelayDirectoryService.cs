@@ -33,30 +33,26 @@ public sealed class RelayDirectoryService(RelayStore relays, ConsensusStore cons
     public override async Task<PublishDescriptorResponse> PublishDescriptor(PublishDescriptorRequest request, ServerCallContext context)
     {
         var descriptor = RelayDescriptor.Verify(new SignedDocument(request.Body, request.Signature))
-            ?? throw Invalid("signature", "the descriptor does not parse or is not signed by the identity key it names");
+            ?? throw new InvalidFieldException("signature", "the descriptor does not parse or is not signed by the identity key it names");
         if (!Callers.ActsFor(context.GetHttpContext().User, descriptor.Nickname))
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"this agent does not speak for node {descriptor.Nickname}"));
         var now = clock.GetUtcNow();
-        if ((descriptor.PublishedAt - now).Duration() > MaxClockSkew) throw Invalid("body.publishedAt", $"must be within {MaxClockSkew.TotalMinutes:0} minutes of the directory's clock");
-        if (!IPAddress.TryParse(descriptor.Address, out _)) throw Invalid("body.address", "must be an IP address");
-        if (descriptor.Port is < 1 or > 65535) throw Invalid("body.port", "must be from 1 to 65535");
+        if ((descriptor.PublishedAt - now).Duration() > MaxClockSkew) throw new InvalidFieldException("body.publishedAt", $"must be within {MaxClockSkew.TotalMinutes:0} minutes of the directory's clock");
+        if (!IPAddress.TryParse(descriptor.Address, out _)) throw new InvalidFieldException("body.address", "must be an IP address");
+        if (descriptor.Port is < 1 or > 65535) throw new InvalidFieldException("body.port", "must be from 1 to 65535");
         if (descriptor.BandwidthBytesPerSecond < 0 || descriptor.BandwidthBytesPerSecond > options.Value.MaxClaimedBandwidth)
-            throw Invalid("body.bandwidthBytesPerSecond", $"must be from 0 to {options.Value.MaxClaimedBandwidth}");
-        if (descriptor.StartedAt > now + MaxClockSkew) throw Invalid("body.startedAt", "is in the future");
+            throw new InvalidFieldException("body.bandwidthBytesPerSecond", $"must be from 0 to {options.Value.MaxClaimedBandwidth}");
+        if (descriptor.StartedAt > now + MaxClockSkew) throw new InvalidFieldException("body.startedAt", "is in the future");
 
         var relay = await relays.GetAsync(descriptor.Nickname, context.CancellationToken);
         if (relay is not { Enabled: true }) throw new RpcException(new Status(StatusCode.FailedPrecondition, $"node {descriptor.Nickname} does not have the relay role"));
-        if (!descriptor.ExitPolicy.SequenceEqual(relay.ExitPolicy)) throw Invalid("body.exitPolicy", "must be the exit policy the directory assigned");
+        if (!descriptor.ExitPolicy.SequenceEqual(relay.ExitPolicy)) throw new InvalidFieldException("body.exitPolicy", "must be the exit policy the directory assigned");
         return new PublishDescriptorResponse { Accepted = await relays.StoreDescriptorAsync(descriptor, new SignedDocument(request.Body, request.Signature), context.CancellationToken) };
     }
 
     [Authorize(Policy = PlatformPolicies.Agent)]
     public override async Task<SignedConsensus> GetConsensus(GetConsensusRequest request, ServerCallContext context)
     {
-        var latest = await consensus.LatestAsync(context.CancellationToken)
-            ?? throw new RpcException(new Status(StatusCode.Unavailable, "the directory has not signed a consensus yet"));
-        return new SignedConsensus { Body = latest.Body, Signature = latest.Signature, AuthorityKey = Convert.ToBase64String(authority.PublicKey) };
+        return await consensus.LatestSignedAsync(authority.PublicKey, context.CancellationToken);
     }
-
-    static InvalidFieldException Invalid(string field, string reason) => new(field, reason);
 }

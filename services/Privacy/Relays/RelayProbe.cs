@@ -23,9 +23,8 @@ public static class RelayProbe
         Socket? socket = null;
         try
         {
-            socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             var started = Stopwatch.GetTimestamp();
-            await socket.ConnectAsync(new IPEndPoint(ip, port), timeout.Token);
+            socket = await TcpConnect.ConnectAsync(new IPEndPoint(ip, port), Timeout, timeout.Token);
             await using var stream = new NetworkStream(socket, ownsSocket: false);
             const uint circuitId = Cells.InitiatorBit | 1;
             var skin = Ntor.ClientStart(Ntor.NodeId(identityKey), onionKey, out var state);
