@@ -60,6 +60,8 @@ public sealed class OnionClient(Func<CancellationToken, Task<ConsensusDocument>>
             catch (OnionException ex) when (ex.Data["reason"] is RelayPayloads.EndReason.Destroy or null)
             {
                 last = ex;
+                // A relay whose consensus is a moment behind the client's refuses the extend: give it that moment.
+                if (attempt + 1 < BuildAttempts) await Task.Delay(TimeSpan.FromMilliseconds(500 * (attempt + 1)), cancellationToken);
             }
         }
         throw last ?? new OnionException("no circuit could carry the stream");

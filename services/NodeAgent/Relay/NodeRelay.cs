@@ -24,7 +24,7 @@ public sealed class NodeRelay(
     readonly BandwidthHistory bandwidth = new();
     readonly SemaphoreSlim refreshing = new(1, 1);
     volatile HashSet<(string Endpoint, string Identity)> listed = [];
-    DateTimeOffset listedAt = DateTimeOffset.MinValue;
+    long lastAskedTicks;
     RelayIdentity? identity;
     OnionKeyRing? onionKeys;
     IReadOnlyList<string> policy = [];
@@ -107,7 +107,6 @@ public sealed class NodeRelay(
             var document = ConsensusDocument.Verify(new SignedDocument(signed.Body, signed.Signature), Convert.FromBase64String(signed.AuthorityKey), now);
             listed = document.Relays.Where(r => IPAddress.TryParse(r.Address, out _))
                 .Select(r => (new IPEndPoint(IPAddress.Parse(r.Address), r.Port).ToString(), r.IdentityKey)).ToHashSet();
-            listedAt = now;
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
         {
@@ -125,14 +124,17 @@ public sealed class NodeRelay(
 
     /// <summary>
     /// Whether a circuit may be extended to this relay. A target the relay's copy does not list may be in a consensus
-    /// newer than it (the client's): the copy is fetched again first, at most every two seconds.
+    /// newer than it (the client's): the copy is fetched again first, at most once a second.
     /// </summary>
     async Task<bool> ExtendAllowedAsync(IPEndPoint target, byte[] identityKey)
     {
         var wanted = (target.ToString(), Convert.ToBase64String(identityKey));
         if (listed.Contains(wanted)) return true;
+        // Asked for by extends at most once a second (the regular poll does not count: it may have run just before
+        // the consensus the client holds was signed).
         var now = clock.GetUtcNow();
-        if (now - listedAt < TimeSpan.FromSeconds(2)) return false;
+        var last = Interlocked.Read(ref lastAskedTicks);
+        if (now.UtcTicks - last < TimeSpan.TicksPerSecond || Interlocked.CompareExchange(ref lastAskedTicks, now.UtcTicks, last) != last) return false;
         try
         {
             await FollowConsensusAsync(now, CancellationToken.None);
