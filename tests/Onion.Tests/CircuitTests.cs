@@ -37,6 +37,8 @@ public class CircuitTests
         Assert.True(stats.BytesReceived >= page.Length + upload.Length);
         Assert.True(stats.BuildP50Seconds > 0);
         Assert.Equal(0, network.Relays.Sum(r => r.Counters.ProtocolViolations));
+        // Every hop carried the page and the upload both ways, the exit included (it seals what it sends back).
+        Assert.All(network.Relays, r => Assert.True(r.Counters.BytesRelayed >= page.Length + 2L * upload.Length, $"{r.Counters.BytesRelayed} bytes relayed"));
     }
 
     [Fact]

@@ -9,7 +9,8 @@ namespace Platform.IntegrationTests;
 /// <summary>
 /// The onion network on a platform of its own with three nodes: relays deployed through the gateway run inside the
 /// three NodeAgents, the directory signs them into a consensus, and curl fetches a page through the platform's SOCKS5
-/// entry across all three — then the relays' own measurements show up in betanet status and the p2p links.
+/// entry across all three — then the relays' own measurements show up in betanet status and the p2p links, and the
+/// next reward epochs pay the relays' nodes for the bytes they carried.
 /// </summary>
 public sealed class PrivacyTests : IAsyncLifetime
 {
@@ -25,6 +26,8 @@ public sealed class PrivacyTests : IAsyncLifetime
             ["Privacy__PublishInterval"] = "00:00:02",
             ["NodeAgent__Relay__RolePollInterval"] = "00:00:01",
             ["NodeAgent__MetricsInterval"] = "00:00:01",
+            ["Tokenomics__Rewards__EpochSeconds"] = "15",
+            ["Tokenomics__Rewards__SettleSeconds"] = "5",
         });
         // A destination on loopback, which the relays' default exit policy allows.
         var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
@@ -106,5 +109,19 @@ public sealed class PrivacyTests : IAsyncLifetime
         await Eventually.HoldsAsync(async () =>
             (await OkAsync(await admin.GetAsync("/api/p2p/stats"))).GetProperty("links").EnumerateArray().Count(l => hops.Contains(l.GetProperty("toNode").GetString())) >= 2,
             "the guard→middle and middle→exit links", TimeSpan.FromSeconds(60));
+
+        // Tokenomics pays each relay's node for the GiB it relayed, at the genesis rate of 10,000 units a GiB.
+        var paid = new List<JsonElement>();
+        var payment = Eventually.HoldsAsync(async () =>
+        {
+            var epochs = (await OkAsync(await admin.GetAsync("/api/tokenomics/epochs?limit=50"))).GetProperty("epochs");
+            paid = [.. epochs.EnumerateArray().SelectMany(e => e.TryGetProperty("nodes", out var n) ? n.EnumerateArray() : Enumerable.Empty<JsonElement>())
+                .Where(n => n.TryGetProperty("relayGib", out var gib) && gib.GetDouble() > 0)];
+            // The page's 300,000 bytes crossed every hop (in cells, so a little more), whichever epochs they fell in.
+            return hops.All(h => paid.Where(n => n.GetProperty("node").GetString() == h).Sum(n => n.GetProperty("relayGib").GetDouble()) * 1024 * 1024 * 1024 >= 300_000);
+        }, "epochs that paid every hop's node for the page it relayed", TimeSpan.FromSeconds(90));
+        try { await payment; }
+        catch (TimeoutException timeout) { throw new TimeoutException($"{timeout.Message}; hops {string.Join(", ", hops)}; paid {string.Join(", ", paid)}"); }
+        Assert.All(paid, n => Assert.True(long.Parse(n.GetProperty("reward").GetString()!) >= (long)Math.Floor(n.GetProperty("relayGib").GetDouble() * 10_000), $"{n}"));
     }
 }

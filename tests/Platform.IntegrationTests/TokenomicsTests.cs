@@ -50,12 +50,12 @@ public sealed class TokenomicsTests : IAsyncLifetime
         Assert.True(replay.GetProperty("replayed").GetBoolean());
 
         using (var nosy = await tom.GetAsync("/api/tokenomics/delegations?delegator=tina")) Assert.Equal(HttpStatusCode.Forbidden, nosy.StatusCode);
-        using (var zero = await tom.PostAsJsonAsync("/api/tokenomics/stake", new { node, amount = "0" }))
+        using (var zero = await tom.PostAsJsonAsync("/api/tokenomics/stake", new { node, amount = "0", idempotencyKey = "tom-0" }))
         {
             Assert.Equal(HttpStatusCode.BadRequest, zero.StatusCode);
             Assert.Contains("amount", await zero.Content.ReadAsStringAsync());
         }
-        using (var broke = await tom.PostAsJsonAsync("/api/tokenomics/stake", new { node, amount = "10" })) Assert.Equal(HttpStatusCode.Conflict, broke.StatusCode);
+        using (var broke = await tom.PostAsJsonAsync("/api/tokenomics/stake", new { node, amount = "10", idempotencyKey = "tom-1" })) Assert.Equal(HttpStatusCode.Conflict, broke.StatusCode);
         using (var steal = await tom.PostAsJsonAsync("/api/tokenomics/transfers", new { idempotencyKey = "x", debitAccountId = "user:tina", creditAccountId = "user:tom", amount = "1" }))
             Assert.Equal(HttpStatusCode.Forbidden, steal.StatusCode);
 
@@ -70,12 +70,13 @@ public sealed class TokenomicsTests : IAsyncLifetime
         {
             var epochs = JsonDocument.Parse(await tina.GetStringAsync("/api/tokenomics/epochs?limit=50")).RootElement.GetProperty("epochs");
             paid = epochs.EnumerateArray().SelectMany(e => e.TryGetProperty("nodes", out var n) ? n.EnumerateArray() : Enumerable.Empty<JsonElement>())
-                .FirstOrDefault(n => n.GetProperty("node").GetString() == node && n.GetProperty("cpuSeconds").GetDouble() > 2);
+                .FirstOrDefault(n => n.GetProperty("node").GetString() == node && n.GetProperty("cpuSeconds").GetDouble() > 0.5);
             return paid.ValueKind == JsonValueKind.Object;
         }, "an epoch that paid for the job's CPU-seconds", TimeSpan.FromSeconds(120));
         var reward = long.Parse(paid.GetProperty("reward").GetString()!);
         var commission = long.Parse(paid.GetProperty("commission").GetString()!);
-        Assert.True(reward >= 2 * 1000, $"{paid}");                         // at the genesis rate of 1,000 units a CPU-second
+        // At the genesis rate of 1,000 units a CPU-second (how many the job got depends on what else shares these two cores).
+        Assert.True(reward >= (long)Math.Floor(paid.GetProperty("cpuSeconds").GetDouble() * 1000), $"{paid}");
         Assert.Equal(reward / 10, commission);                               // the validator's 10 %
         Assert.Equal(reward - commission, long.Parse(paid.GetProperty("delegatorsShare").GetString()!));
 

@@ -24,6 +24,7 @@ public sealed class RewardsTests : IAsyncLifetime
         ["Tokenomics:Genesis:sla_slash_fraction"] = "0.03",
         ["Tokenomics:Genesis:reward_per_cpu_second"] = "1000",
         ["Tokenomics:Genesis:reward_per_memory_gib_hour"] = "100",
+        ["Tokenomics:Genesis:reward_per_relay_gib"] = "10000",
     });
 
     public async Task DisposeAsync() => await host.DisposeAsync();
@@ -61,14 +62,14 @@ public sealed class RewardsTests : IAsyncLifetime
             {
                 case < 3:
                     var amount = random.Next(1, 50_000);
-                    await As(d).StakeAsync(new StakeRequest { Node = node, Amount = amount });
+                    await As(d).StakeAsync(new StakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = node, Amount = amount });
                     staked[d] += amount;
                     settlements[d]++;
                     break;
                 case 3:
                     var holding = (await As(d).ListDelegationsAsync(new ListDelegationsRequest())).Delegations.FirstOrDefault(x => x.Node == node);
                     if (holding is null || holding.Tokens < 2) break;
-                    await As(d).UnstakeAsync(new UnstakeRequest { Node = node, Amount = random.NextInt64(1, holding.Tokens + 1) });
+                    await As(d).UnstakeAsync(new UnstakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = node, Amount = random.NextInt64(1, holding.Tokens + 1) });
                     settlements[d]++;
                     break;
                 case 4:
@@ -77,7 +78,7 @@ public sealed class RewardsTests : IAsyncLifetime
                     break;
                 default:
                     var work = Nodes.Where(_ => random.Next(4) > 0)
-                        .Select(n => new NodeWork(n, Math.Round(random.NextDouble() * 500, 3), Math.Round(random.NextDouble() * 8, 3))).ToList();
+                        .Select(n => new NodeWork(n, Math.Round(random.NextDouble() * 500, 3), Math.Round(random.NextDouble() * 8, 3), Math.Round(random.NextDouble() * 4, 3))).ToList();
                     await SplitNaivelyAsync(work, naive, operators);
                     Assert.True(await distribution.CloseEpochAsync(epoch, epoch.AddHours(1), work, DateTimeOffset.UtcNow, default));
                     Assert.False(await distribution.CloseEpochAsync(epoch, epoch.AddHours(1), work, DateTimeOffset.UtcNow, default));
@@ -116,7 +117,7 @@ public sealed class RewardsTests : IAsyncLifetime
         var validators = (await As("ada", "admin").ListValidatorsAsync(new ListValidatorsRequest())).Validators.ToDictionary(v => v.Node);
         foreach (var w in work)
         {
-            var reward = (long)Math.Floor((decimal)w.CpuSeconds * 1000 + (decimal)w.MemoryGibHours * 100);
+            var reward = (long)Math.Floor((decimal)w.CpuSeconds * 1000 + (decimal)w.MemoryGibHours * 100 + (decimal)w.RelayGib * 10000);
             var total = Shares(validators[w.Node].Shares);
             if (total.IsZero || validators[w.Node].Tokens == 0)
             {

@@ -102,6 +102,7 @@ sealed class RelayCircuit(OnionRelay relay, Link previous, uint previousId, HopK
         {
             if (IsDestroyed) return null;
             var tag = keys.SealBackward(plain, Cells.Payload(cell.AsSpan()));
+            relay.Counters.CellRelayed();
             previous.Send(cell);
             // Recorded in sealing order: the client echoes the tag of every 100th DATA cell in the order it got them.
             if (message.Command == RelayCommand.Data) CircuitPackage.Sent(tag);

@@ -6,6 +6,7 @@ public sealed class RelayCounters
     long cellsRelayed, circuitsCreated, circuitsDestroyed, protocolViolations, streamsOpened, exitBytes;
     long latencyMicrosTotal, latencySamples;
 
+    /// <summary>Cells this relay carried on circuits, either way: passed on, delivered to it as the last hop, or sealed by it toward the client.</summary>
     public long CellsRelayed => Interlocked.Read(ref cellsRelayed);
     /// <summary>Cells are fixed-size, so bytes relayed are cells × 514.</summary>
     public long BytesRelayed => CellsRelayed * Cells.Size;

@@ -9,6 +9,7 @@ public static class PlatformParameters
     public const string UnbondingPeriodSeconds = "unbonding_period_seconds";
     public const string RewardPerCpuSecond = "reward_per_cpu_second";
     public const string RewardPerMemoryGibHour = "reward_per_memory_gib_hour";
+    public const string RewardPerRelayGib = "reward_per_relay_gib";
     public const string DowntimeSlashFraction = "downtime_slash_fraction";
     public const string SlaSlashFraction = "sla_slash_fraction";
     public const string JailSeconds = "jail_seconds";
@@ -28,6 +29,7 @@ public static class PlatformParameters
         new(UnbondingPeriodSeconds, 7 * 86400, 60, 365 * 86400, "how long unstaked tokens wait before they can be spent (and can still be slashed)"),
         new(RewardPerCpuSecond, 1000, 0, 1_000_000, "units minted per CPU-second that workloads used on a node"),
         new(RewardPerMemoryGibHour, 100, 0, 1_000_000, "units minted per GiB-hour of memory that workloads held on a node"),
+        new(RewardPerRelayGib, 10_000, 0, 1_000_000_000, "units minted per GiB that a node's onion relay carried"),
         new(DowntimeSlashFraction, 0.0001m, 0, 0.05m, "fraction of a validator's stake burned for proven downtime"),
         new(SlaSlashFraction, 0.001m, 0, 0.2m, "fraction of a validator's stake burned for a job whose deadline its node missed"),
         new(JailSeconds, 600, 60, 30 * 86400, "how long a validator slashed for downtime earns nothing before it may be unjailed"),

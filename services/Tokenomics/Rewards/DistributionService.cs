@@ -46,7 +46,7 @@ public sealed class DistributionService(ValidatorStore validators, RewardDistrib
             var message = new RewardEpoch { StartMs = epoch.Key.ToUnixTimeMilliseconds(), EndMs = epoch.First().EpochEnd.ToUnixTimeMilliseconds() };
             message.Nodes.AddRange(epoch.Where(r => r.Node is not null).Select(r => new NodeReward
             {
-                Node = r.Node!, CpuSeconds = r.CpuSeconds, MemoryGibHours = r.MemoryGibHours, Reward = r.Reward, Commission = r.Commission, DelegatorsShare = r.DelegatorsShare,
+                Node = r.Node!, CpuSeconds = r.CpuSeconds, MemoryGibHours = r.MemoryGibHours, RelayGib = r.RelayGib, Reward = r.Reward, Commission = r.Commission, DelegatorsShare = r.DelegatorsShare,
             }));
             response.Epochs.Add(message);
         }

@@ -8,7 +8,7 @@ using Platform.Tokenomics.Staking;
 namespace Platform.Tokenomics.Rewards;
 
 /// <summary>A node's measured contribution in one epoch.</summary>
-public sealed record NodeWork(string Node, double CpuSeconds, double MemoryGibHours);
+public sealed record NodeWork(string Node, double CpuSeconds, double MemoryGibHours, double RelayGib = 0);
 
 /// <summary>
 /// Closes a reward epoch, once: each node's work is priced at the current reward rates and minted. The validator's
@@ -32,7 +32,8 @@ public sealed class RewardDistribution(NpgsqlDataSource db)
             foreach (var node in work.OrderBy(w => w.Node, StringComparer.Ordinal))
             {
                 var reward = (long)Math.Floor((decimal)node.CpuSeconds * parameters[PlatformParameters.RewardPerCpuSecond]
-                                              + (decimal)node.MemoryGibHours * parameters[PlatformParameters.RewardPerMemoryGibHour]);
+                                              + (decimal)node.MemoryGibHours * parameters[PlatformParameters.RewardPerMemoryGibHour]
+                                              + (decimal)node.RelayGib * parameters[PlatformParameters.RewardPerRelayGib]);
                 long commission = reward, delegatorsShare = 0;
                 if (validators.TryGetValue(node.Node, out var validator))
                 {
@@ -48,7 +49,7 @@ public sealed class RewardDistribution(NpgsqlDataSource db)
                         }, cancellationToken);
                     }
                 }
-                var memo = $"epoch {start:O}: {node.CpuSeconds:F1} CPU-s, {node.MemoryGibHours:F3} GiB-h on {node.Node}";
+                var memo = $"epoch {start:O}: {node.CpuSeconds:F1} CPU-s, {node.MemoryGibHours:F3} GiB-h, {node.RelayGib:F3} GiB relayed on {node.Node}";
                 if (commission > 0)
                     await LedgerPostings.PostAsync(connection, transaction, TransferRequests.Internal(TransferKinds.Commission, SystemAccounts.Issuance,
                         SystemAccounts.Operator(node.Node), commission, memo, now), cancellationToken);
@@ -56,9 +57,9 @@ public sealed class RewardDistribution(NpgsqlDataSource db)
                     await LedgerPostings.PostAsync(connection, transaction, TransferRequests.Internal(TransferKinds.Reward, SystemAccounts.Issuance,
                         SystemAccounts.RewardsPool, delegatorsShare, memo, now), cancellationToken);
                 await connection.ExecuteAsync(transaction.In("""
-                    INSERT INTO tokenomics.reward_epochs (epoch_start, epoch_end, node, cpu_seconds, memory_gib_hours, reward, commission, delegators_share)
-                    VALUES (@start, @end, @Node, @CpuSeconds, @MemoryGibHours, @reward, @commission, @delegatorsShare)
-                    """, new { start, end, node.Node, node.CpuSeconds, node.MemoryGibHours, reward, commission, delegatorsShare }, cancellationToken));
+                    INSERT INTO tokenomics.reward_epochs (epoch_start, epoch_end, node, cpu_seconds, memory_gib_hours, relay_gib, reward, commission, delegators_share)
+                    VALUES (@start, @end, @Node, @CpuSeconds, @MemoryGibHours, @RelayGib, @reward, @commission, @delegatorsShare)
+                    """, new { start, end, node.Node, node.CpuSeconds, node.MemoryGibHours, node.RelayGib, reward, commission, delegatorsShare }, cancellationToken));
                 minted += reward;
             }
             await connection.ExecuteAsync(transaction.In("UPDATE tokenomics.epochs_closed SET nodes = @nodes, minted = @minted WHERE epoch_start = @start",
@@ -71,7 +72,7 @@ public sealed class RewardDistribution(NpgsqlDataSource db)
 
     public Task<IReadOnlyList<EpochRow>> RecentAsync(int limit, CancellationToken cancellationToken) =>
         db.QueryAsync<EpochRow>("""
-            SELECT c.epoch_start, c.epoch_end, r.node, r.cpu_seconds, r.memory_gib_hours, r.reward, r.commission, r.delegators_share
+            SELECT c.epoch_start, c.epoch_end, r.node, r.cpu_seconds, r.memory_gib_hours, r.relay_gib, r.reward, r.commission, r.delegators_share
             FROM (SELECT * FROM tokenomics.epochs_closed ORDER BY epoch_start DESC LIMIT @limit) c
             LEFT JOIN tokenomics.reward_epochs r ON r.epoch_start = c.epoch_start
             ORDER BY c.epoch_start DESC, r.node
@@ -85,6 +86,7 @@ public sealed record EpochRow
     public string? Node { get; init; }
     public double CpuSeconds { get; init; }
     public double MemoryGibHours { get; init; }
+    public double RelayGib { get; init; }
     public long Reward { get; init; }
     public long Commission { get; init; }
     public long DelegatorsShare { get; init; }
