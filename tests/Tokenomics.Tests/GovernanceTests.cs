@@ -46,7 +46,7 @@ public sealed class GovernanceTests : IAsyncLifetime
         {
             await ledger.MintAsync(new MintRequest { IdempotencyKey = $"mint-{Guid.NewGuid()}", Amount = amount });
             await ledger.CreateTransferAsync(new CreateTransferRequest { IdempotencyKey = $"g-{Guid.NewGuid()}", DebitAccountId = "treasury", CreditAccountId = $"user:{user}", Amount = amount });
-            await new V1.Staking.StakingClient(host.Channel(TestInfrastructure.Token(user, "viewer"))).StakeAsync(new StakeRequest { Node = "node-g", Amount = amount });
+            await new V1.Staking.StakingClient(host.Channel(TestInfrastructure.Token(user, "viewer"))).StakeAsync(new StakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = "node-g", Amount = amount });
         }
     }
 
@@ -94,7 +94,7 @@ public sealed class GovernanceTests : IAsyncLifetime
         Assert.Equal("Executed", (await As("bob").ExecuteProposalAsync(id)).State);
         var parameter = (await As("bob").ListParametersAsync(new ListParametersRequest())).Parameters.Single(p => p.Name == "unbonding_period_seconds");
         Assert.Equal(("60", $"proposal {proposal.ProposalId}"), (parameter.Value, parameter.ChangedBy));
-        var unbonding = await StakingAs("bob").UnstakeAsync(new UnstakeRequest { Node = "node-g", Amount = 10 });
+        var unbonding = await StakingAs("bob").UnstakeAsync(new UnstakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = "node-g", Amount = 10 });
         Assert.Equal(60_000, unbonding.CompletesAtMs - unbonding.CreatedAtMs);
     }
 

@@ -94,8 +94,8 @@ public sealed class StakingTests : IAsyncLifetime
         await ledger.MintAsync(new MintRequest { IdempotencyKey = "m", Amount = 100 });
         await ledger.CreateTransferAsync(new CreateTransferRequest { IdempotencyKey = "g", DebitAccountId = "treasury", CreditAccountId = "user:quinn", Amount = 100 });
         var quinn = new V1.Staking.StakingClient(quick.Channel(TestInfrastructure.Token("quinn", "viewer")));
-        await quinn.StakeAsync(new StakeRequest { Node = "node-q", Amount = 100 });
-        var entry = await quinn.UnstakeAsync(new UnstakeRequest { Node = "node-q", Amount = 100 });
+        await quinn.StakeAsync(new StakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = "node-q", Amount = 100 });
+        var entry = await quinn.UnstakeAsync(new UnstakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = "node-q", Amount = 100 });
         clock.Advance(TimeSpan.FromSeconds(30));
         Assert.Equal("unbonding", (await quinn.ListUnbondingsAsync(new ListUnbondingsRequest())).Unbondings.Single().State);
 
@@ -116,13 +116,13 @@ public sealed class StakingTests : IAsyncLifetime
         await Operator.RegisterValidatorAsync(new RegisterValidatorRequest { Node = "node-s", CommissionRate = "0.1" });
         await FundAsync("ann", 1_000);
         await FundAsync("ben", 3_000);
-        await As("ann").StakeAsync(new StakeRequest { Node = "node-s", Amount = 1_000 });
-        await As("ben").StakeAsync(new StakeRequest { Node = "node-s", Amount = 3_000 });
-        var before = await As("ben").UnstakeAsync(new UnstakeRequest { Node = "node-s", Amount = 1_000 });   // left before the infraction
+        await As("ann").StakeAsync(new StakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = "node-s", Amount = 1_000 });
+        await As("ben").StakeAsync(new StakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = "node-s", Amount = 3_000 });
+        var before = await As("ben").UnstakeAsync(new UnstakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = "node-s", Amount = 1_000 });   // left before the infraction
         await Task.Delay(20);
         var infraction = DateTimeOffset.UtcNow;
         await Task.Delay(20);
-        var after = await As("ann").UnstakeAsync(new UnstakeRequest { Node = "node-s", Amount = 200 });     // left after it: still at stake then
+        var after = await As("ann").UnstakeAsync(new UnstakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = "node-s", Amount = 200 });     // left after it: still at stake then
 
         var slash = await Admin.SlashValidatorAsync(new SlashRequest
         {
@@ -150,11 +150,11 @@ public sealed class StakingTests : IAsyncLifetime
         await Operator.RegisterValidatorAsync(new RegisterValidatorRequest { Node = "node-w", CommissionRate = "0" });
         await FundAsync("wes", 1_000);
         await FundAsync("whale", 9_000);
-        await As("wes").StakeAsync(new StakeRequest { Node = "node-w", Amount = 1_000 });
+        await As("wes").StakeAsync(new StakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = "node-w", Amount = 1_000 });
         await Task.Delay(20);
         var infraction = DateTimeOffset.UtcNow;
         await Task.Delay(20);
-        await As("whale").StakeAsync(new StakeRequest { Node = "node-w", Amount = 9_000 });   // after the infraction: not at stake then
+        await As("whale").StakeAsync(new StakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = "node-w", Amount = 9_000 });   // after the infraction: not at stake then
 
         var slash = await Admin.SlashValidatorAsync(new SlashRequest { Node = "node-w", Reason = "sla", Evidence = "job 9", InfractionAtMs = infraction.ToUnixTimeMilliseconds() });
         Assert.Equal(100L, slash.Amount);                                                     // a tenth of the 1,000, not of 10,000
@@ -180,7 +180,7 @@ public sealed class StakingTests : IAsyncLifetime
         await Operator.RegisterValidatorAsync(new RegisterValidatorRequest { Node = "node-r2", CommissionRate = "0" });
         await Operator.RegisterValidatorAsync(new RegisterValidatorRequest { Node = "node-r3", CommissionRate = "0" });
         await FundAsync("cleo", 1_000);
-        await As("cleo").StakeAsync(new StakeRequest { Node = "node-r1", Amount = 1_000 });
+        await As("cleo").StakeAsync(new StakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = "node-r1", Amount = 1_000 });
         var infraction = DateTimeOffset.UtcNow;
         await Task.Delay(20);
         var moved = await As("cleo").RedelegateAsync(new RedelegateRequest { SourceNode = "node-r1", DestinationNode = "node-r2", Amount = 600, IdempotencyKey = "move-1" });
@@ -189,7 +189,7 @@ public sealed class StakingTests : IAsyncLifetime
         Assert.Equal((400L, 600L), (await StakeOfAsync("cleo", "node-r1"), await StakeOfAsync("cleo", "node-r2")));
 
         var onward = await Assert.ThrowsAsync<RpcException>(() =>
-            As("cleo").RedelegateAsync(new RedelegateRequest { SourceNode = "node-r2", DestinationNode = "node-r3", Amount = 100 }).ResponseAsync);
+            As("cleo").RedelegateAsync(new RedelegateRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), SourceNode = "node-r2", DestinationNode = "node-r3", Amount = 100 }).ResponseAsync);
         Assert.Equal(StatusCode.Aborted, onward.StatusCode);
 
         var slash = await Admin.SlashValidatorAsync(new SlashRequest { Node = "node-r1", Reason = "sla", Evidence = "job 7", InfractionAtMs = infraction.ToUnixTimeMilliseconds() });
@@ -204,7 +204,7 @@ public sealed class StakingTests : IAsyncLifetime
     {
         await Operator.RegisterValidatorAsync(new RegisterValidatorRequest { Node = "node-j", CommissionRate = "0" });
         await FundAsync("jo", 100);
-        await As("jo").StakeAsync(new StakeRequest { Node = "node-j", Amount = 100 });
+        await As("jo").StakeAsync(new StakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = "node-j", Amount = 100 });
         var slash = await Admin.SlashValidatorAsync(new SlashRequest { Node = "node-j", Reason = "downtime", Evidence = "leases missed", InfractionAtMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
         Assert.Equal(5L, slash.Amount);
         Assert.True(slash.JailedUntilMs > DateTimeOffset.UtcNow.AddMinutes(59).ToUnixTimeMilliseconds());
@@ -221,7 +221,7 @@ public sealed class StakingTests : IAsyncLifetime
         const string node = "node-downtime-watch";
         await Operator.RegisterValidatorAsync(new RegisterValidatorRequest { Node = node, CommissionRate = "0" });
         await FundAsync("lena", 10_000);
-        await As("lena").StakeAsync(new StakeRequest { Node = node, Amount = 10_000 });
+        await As("lena").StakeAsync(new StakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = node, Amount = 10_000 });
         var redis = host.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetSubscriber();
         async Task LapseAsync(string source, string id) => await redis.PublishAsync(StackExchange.Redis.RedisChannel.Literal("platform.events.nodes"),
             System.Text.Json.JsonSerializer.Serialize(new { id, type = "node.not_ready", source, time = DateTimeOffset.UtcNow, data = new { nodeId = Guid.NewGuid(), name = node, status = "NotReady" } }));
@@ -248,7 +248,7 @@ public sealed class StakingTests : IAsyncLifetime
     {
         await Operator.RegisterValidatorAsync(new RegisterValidatorRequest { Node = "node-p", CommissionRate = "0.05" });
         await FundAsync("pia", 100);
-        await As("pia").StakeAsync(new StakeRequest { Node = "node-p", Amount = 100 });
+        await As("pia").StakeAsync(new StakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = "node-p", Amount = 100 });
 
         var nosy = await Assert.ThrowsAsync<RpcException>(() => As("eve").ListDelegationsAsync(new ListDelegationsRequest { Delegator = "pia" }).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, nosy.StatusCode);
@@ -257,16 +257,16 @@ public sealed class StakingTests : IAsyncLifetime
         Assert.Equal(StatusCode.PermissionDenied, (await Assert.ThrowsAsync<RpcException>(() => rewards.GetRewardsAsync(new GetRewardsRequest { Delegator = "pia" }).ResponseAsync)).StatusCode);
         Assert.Equal(StatusCode.PermissionDenied, (await Assert.ThrowsAsync<RpcException>(() => As("eve").ListUnbondingsAsync(new ListUnbondingsRequest { Delegator = "pia" }).ResponseAsync)).StatusCode);
         var anonymous = new V1.Staking.StakingClient(host.AnonymousChannel());
-        Assert.Equal(StatusCode.Unauthenticated, (await Assert.ThrowsAsync<RpcException>(() => anonymous.StakeAsync(new StakeRequest { Node = "node-p", Amount = 1 }).ResponseAsync)).StatusCode);
-        var broke = await Assert.ThrowsAsync<RpcException>(() => As("eve").StakeAsync(new StakeRequest { Node = "node-p", Amount = 1 }).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, (await Assert.ThrowsAsync<RpcException>(() => anonymous.StakeAsync(new StakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = "node-p", Amount = 1 }).ResponseAsync)).StatusCode);
+        var broke = await Assert.ThrowsAsync<RpcException>(() => As("eve").StakeAsync(new StakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = "node-p", Amount = 1 }).ResponseAsync);
         Assert.Equal(StatusCode.Aborted, broke.StatusCode);
-        var service = await Assert.ThrowsAsync<RpcException>(() => As("scheduler", "service").StakeAsync(new StakeRequest { Node = "node-p", Amount = 1 }).ResponseAsync);
+        var service = await Assert.ThrowsAsync<RpcException>(() => As("scheduler", "service").StakeAsync(new StakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = "node-p", Amount = 1 }).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, service.StatusCode);
         var viewer = await Assert.ThrowsAsync<RpcException>(() => As("pia").RegisterValidatorAsync(new RegisterValidatorRequest { Node = "node-x", CommissionRate = "0" }).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, viewer.StatusCode);
         var slash = await Assert.ThrowsAsync<RpcException>(() => As("pia").SlashValidatorAsync(new SlashRequest { Node = "node-p", Reason = "sla", Evidence = "x", InfractionAtMs = 1 }).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, slash.StatusCode);
-        var overUnstake = await Assert.ThrowsAsync<RpcException>(() => As("pia").UnstakeAsync(new UnstakeRequest { Node = "node-p", Amount = 101 }).ResponseAsync);
+        var overUnstake = await Assert.ThrowsAsync<RpcException>(() => As("pia").UnstakeAsync(new UnstakeRequest { IdempotencyKey = Guid.NewGuid().ToString("N"), Node = "node-p", Amount = 101 }).ResponseAsync);
         Assert.Equal(StatusCode.Aborted, overUnstake.StatusCode);
         // Nobody pays into or out of the staking pools but staking itself.
         var drain = await Assert.ThrowsAsync<RpcException>(() => Ledger("scheduler", "service").CreateTransferAsync(new CreateTransferRequest
@@ -279,17 +279,39 @@ public sealed class StakingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_http_client_may_send_the_key_as_an_Idempotency_Key_header_and_its_retry_stakes_once()
+    {
+        await Operator.RegisterValidatorAsync(new RegisterValidatorRequest { Node = "node-h", CommissionRate = "0" });
+        await FundAsync("hal", 100);
+        using var http = host.Http(TestInfrastructure.Token("hal", "viewer"));
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/tokenomics/stake")
+            {
+                Content = JsonContent.Create(new { node = "node-h", amount = "40" }), Headers = { { "Idempotency-Key", "hal-stake" } },
+            };
+            using var response = await http.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, body);
+            var replayed = System.Text.Json.JsonDocument.Parse(body).RootElement.TryGetProperty("replayed", out var flag) && flag.GetBoolean();
+            Assert.Equal(attempt == 1, replayed);
+        }
+        Assert.Equal(60, await BalanceAsync("hal"));
+    }
+
+    [Fact]
     public async Task Bad_input_is_refused_naming_the_field_and_nothing_moves()
     {
         await FundAsync("bo", 100);
         using var http = host.Http(TestInfrastructure.Token("bo", "viewer"));
         foreach (var (path, body, field) in new (string, object, string)[]
                  {
-                     ("/api/tokenomics/stake", new { node = "Node A!", amount = "10" }, "node"),
-                     ("/api/tokenomics/stake", new { node = "node-a", amount = "0" }, "amount"),
-                     ("/api/tokenomics/stake", new { node = "node-a", amount = "-5" }, "amount"),
+                     ("/api/tokenomics/stake", new { node = "Node A!", amount = "10", idempotencyKey = "k1" }, "node"),
+                     ("/api/tokenomics/stake", new { node = "node-a", amount = "0", idempotencyKey = "k1" }, "amount"),
+                     ("/api/tokenomics/stake", new { node = "node-a", amount = "-5", idempotencyKey = "k1" }, "amount"),
+                     ("/api/tokenomics/stake", new { node = "node-a", amount = "10" }, "idempotency_key"),
                      ("/api/tokenomics/unstake", new { node = "node-a", amount = "10", idempotencyKey = new string('k', 129) }, "idempotency_key"),
-                     ("/api/tokenomics/redelegate", new { sourceNode = "node-a", destinationNode = "node-a", amount = "10" }, "destination_node"),
+                     ("/api/tokenomics/redelegate", new { sourceNode = "node-a", destinationNode = "node-a", amount = "10", idempotencyKey = "k2" }, "destination_node"),
                      ("/api/tokenomics/unbondings/not-a-uuid/cancel", new { }, "unbonding_id"),
                  })
         {
@@ -297,7 +319,14 @@ public sealed class StakingTests : IAsyncLifetime
             Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{path}: {response.StatusCode}");
             Assert.Contains(field, await response.Content.ReadAsStringAsync());
         }
-        using var unknown = await http.PostAsJsonAsync("/api/tokenomics/stake", new { node = "node-nobody", amount = "10" });
+        using (var mismatch = new HttpRequestMessage(HttpMethod.Post, "/api/tokenomics/stake")
+               { Content = JsonContent.Create(new { node = "node-a", amount = "10", idempotencyKey = "body" }), Headers = { { "Idempotency-Key", "header" } } })
+        {
+            using var refused = await http.SendAsync(mismatch);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("differs from the Idempotency-Key header", await refused.Content.ReadAsStringAsync());
+        }
+        using var unknown = await http.PostAsJsonAsync("/api/tokenomics/stake", new { node = "node-nobody", amount = "10", idempotencyKey = "k3" });
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal(100, await BalanceAsync("bo"));
         await AssertInvariantsAsync();

@@ -17,8 +17,8 @@ public sealed class StakingService(StakingStore staking, Redelegations redelegat
     public override async Task<Delegation> Stake(StakeRequest request, ServerCallContext context)
     {
         var delegator = Delegators.Person(context);
-        Validate(request.Node, "node", request.Amount, request.IdempotencyKey);
-        var (delegation, validator, replayed) = await staking.StakeAsync(delegator, request.Node, request.Amount, Key(request.IdempotencyKey), clock.GetUtcNow(), context.CancellationToken);
+        var key = Validate(request.Node, "node", request.Amount, request.IdempotencyKey, context);
+        var (delegation, validator, replayed) = await staking.StakeAsync(delegator, request.Node, request.Amount, key, clock.GetUtcNow(), context.CancellationToken);
         if (!replayed) await events.PublishAsync("stake.created", $"{delegator} staked {request.Amount} to {request.Node}", delegation.ToMessage(validator));
         return delegation.ToMessage(validator, replayed);
     }
@@ -27,8 +27,8 @@ public sealed class StakingService(StakingStore staking, Redelegations redelegat
     public override async Task<Unbonding> Unstake(UnstakeRequest request, ServerCallContext context)
     {
         var delegator = Delegators.Person(context);
-        Validate(request.Node, "node", request.Amount, request.IdempotencyKey);
-        var (unbonding, replayed) = await staking.UnstakeAsync(delegator, request.Node, request.Amount, Key(request.IdempotencyKey), clock.GetUtcNow(), context.CancellationToken);
+        var key = Validate(request.Node, "node", request.Amount, request.IdempotencyKey, context);
+        var (unbonding, replayed) = await staking.UnstakeAsync(delegator, request.Node, request.Amount, key, clock.GetUtcNow(), context.CancellationToken);
         if (!replayed) await events.PublishAsync("unbonding.started", $"{delegator} unstaked {unbonding.InitialBalance} from {request.Node}", unbonding.ToMessage());
         return unbonding.ToMessage(replayed);
     }
@@ -56,11 +56,11 @@ public sealed class StakingService(StakingStore staking, Redelegations redelegat
     public override async Task<Redelegation> Redelegate(RedelegateRequest request, ServerCallContext context)
     {
         var delegator = Delegators.Person(context);
-        Validate(request.SourceNode, "source_node", request.Amount, request.IdempotencyKey);
+        var key = Validate(request.SourceNode, "source_node", request.Amount, request.IdempotencyKey, context);
         new RequestValidation()
             .Require(TransferRequests.IsNodeName(request.DestinationNode), "destination_node", "must be a node's name")
             .Require(request.DestinationNode != request.SourceNode, "destination_node", "must differ from source_node").ThrowIfInvalid();
-        var (moved, replayed) = await redelegations.RedelegateAsync(delegator, request.SourceNode, request.DestinationNode, request.Amount, Key(request.IdempotencyKey),
+        var (moved, replayed) = await redelegations.RedelegateAsync(delegator, request.SourceNode, request.DestinationNode, request.Amount, key,
             clock.GetUtcNow(), context.CancellationToken);
         if (!replayed) await events.PublishAsync("redelegation.created", $"{delegator} moved {moved.InitialBalance} from {moved.SourceNode} to {moved.DestinationNode}", moved.ToMessage());
         return moved.ToMessage(replayed);
@@ -121,12 +121,22 @@ public sealed class StakingService(StakingStore staking, Redelegations redelegat
         return slash.ToMessage(replayed);
     }
 
-    static void Validate(string node, string field, long amount, string key) => new RequestValidation()
-        .Require(TransferRequests.IsNodeName(node), field, "must be a validator's node name (see GET /api/tokenomics/validators)")
-        .Require(amount is > 0 and <= TransferRequests.MaxAmount, "amount", $"must be between 1 and {TransferRequests.MaxAmount} (the token's smallest unit)")
-        .Require(key.Length <= 128, "idempotency_key", "at most 128 characters")
-        .ThrowIfInvalid();
-
-    /// <summary>A request without a key gets one of its own: applied once, but a retry of it is a new request.</summary>
-    static string Key(string key) => key == "" ? $"auto-{Guid.NewGuid():N}" : key;
+    /// <summary>
+    /// Checks a movement of stake and answers its idempotency key: the body's <c>idempotency_key</c> or, for HTTP
+    /// clients, the <c>Idempotency-Key</c> header (IETF httpapi-idempotency-key-header); one of them is required, so a
+    /// retried request never stakes twice.
+    /// </summary>
+    static string Validate(string node, string field, long amount, string bodyKey, ServerCallContext context)
+    {
+        var headerKey = context.RequestHeaders.GetValue("idempotency-key") ?? "";
+        var key = bodyKey != "" ? bodyKey : headerKey;
+        new RequestValidation()
+            .Require(TransferRequests.IsNodeName(node), field, "must be a validator's node name (see GET /api/tokenomics/validators)")
+            .Require(amount is > 0 and <= TransferRequests.MaxAmount, "amount", $"must be between 1 and {TransferRequests.MaxAmount} (the token's smallest unit)")
+            .Require(key.Length is > 0 and <= 128, "idempotency_key",
+                "is required (or the Idempotency-Key header): 1-128 characters, unique per caller, so a retry moves nothing twice")
+            .Require(bodyKey == "" || headerKey == "" || bodyKey == headerKey, "idempotency_key", "differs from the Idempotency-Key header")
+            .ThrowIfInvalid();
+        return key;
+    }
 }
