@@ -51,6 +51,13 @@ compute.WithReference(telemetry);
 // The Scheduler reserves and settles jobs' prices in the ledger when Scheduler:Payments:Enabled is set.
 scheduler.WithReference(tokenomics);
 
+// The control panel: the browser loads it from here and then talks to the gateway alone, which lets its origin in.
+if (builder.AddControlPanel("web") is { } web)
+{
+    web.WithEnvironment("PLATFORM_GATEWAY_URL", () => gateway.HttpUrl);
+    gateway.WithEnvironment("Gateway__Cors__Origins", web.Origins);
+}
+
 // The gateway issues every token: users log in there, services and agents exchange their client credentials there.
 builder.WithIssuer(gateway);
 

@@ -18,7 +18,7 @@ platform=()
 for i in $(seq "$runs"); do
   ready="$work/ready-$i.json"
   start=$(now)
-  dotnet run --project AppHost --no-build -- --data-dir "$work/data" --gateway-port 0 --ready-file "$ready" >"$work/apphost-$i.log" 2>&1 &
+  dotnet run --project AppHost --no-build -- --data-dir "$work/data" --gateway-port 0 --no-web --ready-file "$ready" >"$work/apphost-$i.log" 2>&1 &
   pid=$!
   until [ -f "$ready" ]; do
     kill -0 "$pid" 2>/dev/null || { cat "$work/apphost-$i.log"; exit 1; }

@@ -141,6 +141,9 @@ public sealed class DistributedApplication(AppHostOptions options, IReadOnlyList
             console.AppHost($"  {resource.Name,-12} {resource.State,-9} {resource.Describe()}");
         if (gateway is not null)
             console.AppHost($"gateway: {gateway.HttpUrl}{(gateway.HttpsUrl is { } https ? $" and {https}" : "")}   (Ctrl+C stops everything)");
+        var web = resources.OfType<NextAppResource>().FirstOrDefault();
+        if (web is not null)
+            console.AppHost($"web:     {web.Url}   (the control panel; it talks to the gateway only)");
         var announcements = resources.OfType<ProjectResource>().SelectMany(p => p.Announcements.Select(line => line())).ToList();
         foreach (var line in announcements) console.AppHost(line);
 
@@ -150,6 +153,7 @@ public sealed class DistributedApplication(AppHostOptions options, IReadOnlyList
             {
                 gateway = gateway?.HttpUrl,
                 gatewayHttps = gateway?.HttpsUrl,
+                web = web?.Url,
                 startupSeconds = Math.Round(elapsed.TotalSeconds, 2),
                 announcements,
                 resources = resources.ToDictionary(r => r.Name, r => new

@@ -15,6 +15,15 @@ public sealed class DistributedApplicationBuilder(AppHostOptions options)
 
     public GarnetResource AddGarnet(string name) => Add(new GarnetResource(name, ConfiguredConnectionString(name)));
 
+    /// <summary>
+    /// The control panel (<c>web/</c>) on <see cref="AppHostOptions.WebPort"/>, or null with <c>--no-web</c> or when the
+    /// checkout has no <c>web/</c> folder.
+    /// </summary>
+    public NextAppResource? AddControlPanel(string name) =>
+        options.WebPort == AppHostOptions.NoWeb || !Directory.Exists(AppHostOptions.WebDirectory)
+            ? null
+            : Add(new NextAppResource(name, AppHostOptions.WebDirectory, options.WebPort > 0 ? options.WebPort : Ports.Free()));
+
     public ProjectResource AddProject<TProject>(string name) where TProject : Projects.IProjectMetadata =>
         Add(new ProjectResource(name, TProject.ProjectPath, TProject.TargetPath));
 

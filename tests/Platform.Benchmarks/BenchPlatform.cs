@@ -36,7 +36,7 @@ public sealed class BenchPlatform : IAsyncDisposable
         data.UnixFileMode |= UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
         var ready = Path.Combine(data.FullName, "ready.json");
         var password = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(18));
-        var start = new ProcessStartInfo("dotnet", [appHostDll, "--data-dir", data.FullName, "--gateway-port", "0", "--gateway-https-port", "0", "--nodes", nodes.ToString(), "--ready-file", ready])
+        var start = new ProcessStartInfo("dotnet", [appHostDll, "--data-dir", data.FullName, "--gateway-port", "0", "--gateway-https-port", "0", "--nodes", nodes.ToString(), "--no-web", "--ready-file", ready])
         {
             RedirectStandardOutput = true, RedirectStandardError = true,
         };

@@ -35,7 +35,10 @@ public sealed class PlatformProcess : IAsyncDisposable
     /// <summary>The PIDs of the projects as the ready file listed them.</summary>
     public IReadOnlyDictionary<string, int> Pids { get; private set; } = new Dictionary<string, int>();
 
-    PlatformProcess(string dataDirectory, bool fresh, int nodes, IReadOnlyDictionary<string, string>? environment)
+    /// <summary>The control panel's address, when this platform runs it.</summary>
+    public Uri? Web { get; private set; }
+
+    PlatformProcess(string dataDirectory, bool fresh, int nodes, IReadOnlyDictionary<string, string>? environment, bool web)
     {
         AdminPassword = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(18));
         DataDirectory = dataDirectory;
@@ -50,6 +53,8 @@ public sealed class PlatformProcess : IAsyncDisposable
         foreach (var argument in (string[])["exec", Projects.AppHost.TargetPath, "--data-dir", dataDirectory, "--gateway-port", "0", "--gateway-https-port", "0", "--socks-port", "0", "--ready-file", readyFile])
             info.ArgumentList.Add(argument);
         if (fresh) info.ArgumentList.Add("--fresh");
+        // The control panel only for the tests that drive it in a browser.
+        foreach (var argument in web ? ["--web-port", "0"] : (string[])["--no-web"]) info.ArgumentList.Add(argument);
         info.ArgumentList.Add("--nodes");
         info.ArgumentList.Add(nodes.ToString());
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
@@ -76,10 +81,10 @@ public sealed class PlatformProcess : IAsyncDisposable
     /// disposed (a test that starts a second platform on the first one's data passes a <see cref="TestDataFolder"/>).
     /// </summary>
     public static async Task<PlatformProcess> StartAsync(
-        string? dataDirectory = null, bool fresh = true, int nodes = 2, IReadOnlyDictionary<string, string>? environment = null)
+        string? dataDirectory = null, bool fresh = true, int nodes = 2, IReadOnlyDictionary<string, string>? environment = null, bool web = false)
     {
         var own = dataDirectory is null ? new TestDataFolder() : null;
-        var platform = new PlatformProcess(dataDirectory ?? own!.Path, fresh, nodes, environment) { ownData = own };
+        var platform = new PlatformProcess(dataDirectory ?? own!.Path, fresh, nodes, environment, web) { ownData = own };
         await platform.WaitReadyAsync(TimeSpan.FromMinutes(3));
         return platform;
     }
@@ -146,6 +151,7 @@ public sealed class PlatformProcess : IAsyncDisposable
             .ToDictionary(r => r.Name, r => r.Value.GetProperty("pid").GetInt32());
         Gateway = new Uri(ready.RootElement.GetProperty("gateway").GetString()!);
         GatewayHttps = new Uri(ready.RootElement.GetProperty("gatewayHttps").GetString()!);
+        Web = ready.RootElement.TryGetProperty("web", out var web) && web.GetString() is { } url ? new Uri(url) : null;
         StartupSeconds = ready.RootElement.GetProperty("startupSeconds").GetDouble();
     }
 

@@ -15,7 +15,7 @@ public static class CorsExtensions
         builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
             .WithOrigins(origins)
             .WithMethods("GET", "POST", "PUT", "PATCH", "DELETE")
-            .WithHeaders("Authorization", "Content-Type", "X-Request-Id")
+            .WithHeaders("Authorization", "Content-Type", "X-Request-Id", "Idempotency-Key")
             .WithExposedHeaders("Retry-After", "X-Request-Id")
             .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
         return builder;

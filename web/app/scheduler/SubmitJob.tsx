@@ -1,0 +1,51 @@
+"use client";
+
+import { useState } from "react";
+import { usePlatform } from "@/components/PlatformContext";
+import { apiErrors, Choice, Failure, Field } from "@/components/ui";
+import { type FieldErrors, jobRequest, type JobForm } from "@/lib/forms";
+
+const empty: JobForm = { name: "", tier: "silver", cpu: "0.5", memoryMiB: "64", command: "", args: "", runtimeSeconds: "30" };
+
+export function SubmitJob({ onSubmitted }: { onSubmitted: () => void }) {
+  const { api } = usePlatform();
+  const [form, setForm] = useState(empty);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [message, setMessage] = useState<string>();
+  const set = (field: keyof JobForm) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setForm({ ...form, [field]: e.target.value });
+  return (
+    <form
+      className="panel"
+      aria-label="Submit a job"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        const { request, errors } = jobRequest(form);
+        setErrors(errors);
+        setMessage(undefined);
+        if (!request) return;
+        try {
+          await api.post("/api/scheduler/jobs", request);
+          setForm(empty);
+          onSubmitted();
+        } catch (err) {
+          const { fields, message } = apiErrors(err);
+          setErrors(fields);
+          setMessage(message);
+        }
+      }}
+    >
+      <h2>Submit a job</h2>
+      <div className="form-grid">
+        <Field label="Job name" name="name" value={form.name} onChange={set("name")} error={errors.name} />
+        <Choice label="SLA tier" name="sla_tier" options={["gold", "silver", "bronze"]} value={form.tier} onChange={set("tier")} error={errors.sla_tier} />
+        <Field label="CPU cores needed" name="cpu_required" value={form.cpu} onChange={set("cpu")} error={errors.cpu_required} />
+        <Field label="Memory needed (MiB)" name="memory_required" value={form.memoryMiB} onChange={set("memoryMiB")} error={errors.memory_required} />
+        <Field label="Job command" name="command" value={form.command} onChange={set("command")} error={errors.command} />
+        <Field label="Job arguments" name="args" value={form.args} onChange={set("args")} error={errors.args} />
+        <Field label="Estimated runtime (s)" name="estimated_runtime_seconds" value={form.runtimeSeconds} onChange={set("runtimeSeconds")} error={errors.estimated_runtime_seconds} />
+        <button type="submit" className="primary">Submit job</button>
+      </div>
+      <Failure error={message} />
+    </form>
+  );
+}

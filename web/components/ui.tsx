@@ -1,0 +1,82 @@
+"use client";
+
+import { useState } from "react";
+import { ApiError } from "@/lib/api";
+
+/** A button that runs an action, shows it running, and says what went wrong beside it. */
+export function ActionButton({ label, run, primary, confirm }: { label: string; run: () => Promise<unknown>; primary?: boolean; confirm?: string }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  return (
+    <span className="row">
+      <button
+        className={primary ? "primary" : undefined}
+        disabled={busy}
+        onClick={async () => {
+          if (confirm && !window.confirm(confirm)) return;
+          setBusy(true);
+          setError(undefined);
+          try {
+            await run();
+          } catch (e) {
+            setError(e instanceof Error ? e.message : String(e));
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        {label}
+      </button>
+      {error && (
+        <span role="alert" className="error">
+          {error}
+        </span>
+      )}
+    </span>
+  );
+}
+
+/** A labelled input whose error (from the form's own checks or the API's 400) shows under it. */
+export function Field({ label, name, error, ...input }: { label: string; name: string; error?: string } & React.InputHTMLAttributes<HTMLInputElement>) {
+  return (
+    <label>
+      {label}
+      <input name={name} aria-invalid={error ? true : undefined} aria-describedby={error ? `${name}-error` : undefined} {...input} />
+      {error && (
+        <span id={`${name}-error`} className="field-error">
+          {error}
+        </span>
+      )}
+    </label>
+  );
+}
+
+export function Choice({ label, name, options, error, ...select }: { label: string; name: string; options: string[]; error?: string } & React.SelectHTMLAttributes<HTMLSelectElement>) {
+  return (
+    <label>
+      {label}
+      <select name={name} aria-invalid={error ? true : undefined} {...select}>
+        {options.map((o) => (
+          <option key={o} value={o}>
+            {o}
+          </option>
+        ))}
+      </select>
+      {error && <span className="field-error">{error}</span>}
+    </label>
+  );
+}
+
+/** The API's field errors by our field names, or the whole message when it named no field. */
+export function apiErrors(e: unknown): { fields: Record<string, string>; message?: string } {
+  if (e instanceof ApiError) return { fields: e.fields, message: Object.keys(e.fields).length ? undefined : e.message };
+  return { fields: {}, message: e instanceof Error ? e.message : String(e) };
+}
+
+export function Failure({ error }: { error: string | undefined }) {
+  return error ? (
+    <p role="alert" className="error">
+      {error}
+    </p>
+  ) : null;
+}

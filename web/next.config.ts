@@ -1,0 +1,12 @@
+import type { NextConfig } from "next";
+
+// The control panel is a client of the gateway: every page renders on the server with the gateway's address from the
+// environment (PLATFORM_GATEWAY_URL), then the browser talks to the gateway alone.
+const config: NextConfig = {
+  poweredByHeader: false,
+  reactStrictMode: true,
+  // Lint and type errors fail `next build` (strict TypeScript); no telemetry leaves the machine.
+  typescript: { ignoreBuildErrors: false },
+};
+
+export default config;

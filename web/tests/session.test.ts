@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { Api } from "@/lib/api";
+import { type Locks, Session, type TokenStorage } from "@/lib/session";
+
+/** localStorage shared by "tabs", and a Web Lock that runs one critical section at a time across them. */
+function sharedBrowser() {
+  let value: string | null = null;
+  const storage: TokenStorage = { read: () => value, write: (v) => void (value = v) };
+  let queue = Promise.resolve();
+  const locks: Locks = {
+    request<T>(_name: string, critical: () => Promise<T>) {
+      const run = queue.then(critical);
+      queue = run.then(() => undefined, () => undefined);
+      return run;
+    },
+  };
+  return { storage, locks };
+}
+
+/** A gateway that rotates refresh tokens and revokes the family when a rotated one comes back (RFC 9700 §4.14). */
+function fakeGateway() {
+  let generation = 0;
+  let revoked = false;
+  const calls: string[] = [];
+  const pair = () => ({ accessToken: `access-${generation}`, refreshToken: `refresh-${generation}`, expiresIn: 900, user: { username: "ada", role: "operator" } });
+  const fetcher = (async (url: string, init?: RequestInit) => {
+    const path = new URL(url).pathname;
+    calls.push(path);
+    const body = init?.body ? JSON.parse(String(init.body)) : {};
+    if (path === "/api/auth/login") return Response.json(pair());
+    if (path === "/api/auth/refresh") {
+      if (revoked || body.refreshToken !== `refresh-${generation}`) {
+        revoked = true;
+        return new Response("{}", { status: 401 });
+      }
+      await new Promise((r) => setTimeout(r, 5));
+      generation++;
+      return Response.json(pair());
+    }
+    const bearer = new Headers(init?.headers).get("authorization");
+    if (bearer !== `Bearer access-${generation}`) return new Response("{}", { status: 401 });
+    return Response.json({ ok: true });
+  }) as typeof fetch;
+  return { fetcher, calls, rotate: () => void generation++, get revoked() { return revoked; } };
+}
+
+describe("Session", () => {
+  it("refreshes once for many concurrent callers in one tab", async () => {
+    const { storage, locks } = sharedBrowser();
+    const gateway = fakeGateway();
+    let now = 0;
+    const session = new Session("http://gw", storage, locks, gateway.fetcher, () => now);
+    await session.login("ada", "pw");
+    now = 900_000; // expired
+    const tokens = await Promise.all([session.accessToken(), session.accessToken(), session.accessToken()]);
+    expect(tokens).toEqual(["access-1", "access-1", "access-1"]);
+    expect(gateway.calls.filter((c) => c === "/api/auth/refresh")).toHaveLength(1);
+    expect(gateway.revoked).toBe(false);
+  });
+
+  it("lets a second tab use the pair the first one rotated instead of reusing the old refresh token", async () => {
+    const { storage, locks } = sharedBrowser();
+    const gateway = fakeGateway();
+    let now = 0;
+    const tabA = new Session("http://gw", storage, locks, gateway.fetcher, () => now);
+    const tabB = new Session("http://gw", storage, locks, gateway.fetcher, () => now);
+    await tabA.login("ada", "pw");
+    now = 900_000;
+    const [a, b] = await Promise.all([tabA.accessToken(), tabB.accessToken()]);
+    expect([a, b]).toEqual(["access-1", "access-1"]);
+    expect(gateway.calls.filter((c) => c === "/api/auth/refresh")).toHaveLength(1);
+    expect(gateway.revoked).toBe(false);
+  });
+
+  it("retries a call refused with 401 once after refreshing, and signs out when the refresh is refused", async () => {
+    const { storage, locks } = sharedBrowser();
+    const gateway = fakeGateway();
+    const session = new Session("http://gw", storage, locks, gateway.fetcher, () => 0);
+    const api = new Api("http://gw", session, gateway.fetcher);
+    await session.login("ada", "pw");
+    gateway.rotate(); // the server moved on (another device refreshed): our access token is refused
+    await expect(api.get("/api/x")).rejects.toMatchObject({ status: 401 });
+    expect(session.current()).toBeNull();
+  });
+
+  it("keeps the user from the login when a refresh answer carries none", async () => {
+    const { storage, locks } = sharedBrowser();
+    let now = 0;
+    const fetcher = (async (url: string) =>
+      new URL(url).pathname === "/api/auth/login"
+        ? Response.json({ accessToken: "a0", refreshToken: "r0", expiresIn: 900, user: { username: "bo", role: "viewer" } })
+        : Response.json({ accessToken: "a1", refreshToken: "r1", expiresIn: 900 })) as typeof fetch;
+    const session = new Session("http://gw", storage, locks, fetcher, () => now);
+    await session.login("bo", "pw");
+    now = 900_000;
+    expect(await session.accessToken()).toBe("a1");
+    expect(session.current()?.user).toEqual({ username: "bo", role: "viewer" });
+  });
+});
