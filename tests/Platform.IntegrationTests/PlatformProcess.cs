@@ -85,7 +85,8 @@ public sealed class PlatformProcess : IAsyncDisposable
     {
         var own = dataDirectory is null ? new TestDataFolder() : null;
         var platform = new PlatformProcess(dataDirectory ?? own!.Path, fresh, nodes, environment, web) { ownData = own };
-        await platform.WaitReadyAsync(TimeSpan.FromMinutes(3));
+        // The control panel may need npm ci and next build first: minutes on a loaded machine.
+        await platform.WaitReadyAsync(TimeSpan.FromMinutes(web ? 10 : 3));
         return platform;
     }
 

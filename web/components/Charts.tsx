@@ -35,26 +35,28 @@ function useUPlot(make: (U: typeof uPlot, element: HTMLDivElement) => uPlot | nu
 }
 
 export function Sparkline({ times, values, label }: { times: number[]; values: number[]; label: string }) {
-  const element = useUPlot(
-    (U, el) =>
-      times.length < 2
-        ? null
-        : new U(
-            {
-              width: 180,
-              height: 40,
-              legend: { show: false },
-              cursor: { show: false },
-              axes: [{ show: false }, { show: false }],
-              scales: { x: { time: true } },
-              series: [{}, { stroke: chartColor(0), width: 1.5, fill: "transparent" }],
-            },
-            [times, values],
-            el,
-          ),
-    [times, values],
-  );
-  return <div ref={element} role="img" aria-label={`${label}: the last ${times.length} seconds`} />;
+  // One chart for the card's life; each update only hands it the new data.
+  const chart = useRef<uPlot | null>(null);
+  const data = useRef<uPlot.AlignedData>([times, values]);
+  data.current = [times, values];
+  const element = useUPlot((U, el) => {
+    chart.current = new U(
+      {
+        width: 180,
+        height: 40,
+        legend: { show: false },
+        cursor: { show: false },
+        axes: [{ show: false }, { show: false }],
+        scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > min ? max : min + 1] } },
+        series: [{}, { stroke: chartColor(0), width: 1.5, points: { show: false } }],
+      },
+      data.current,
+      el,
+    );
+    return chart.current;
+  }, []);
+  useEffect(() => chart.current?.setData([times, values]), [times, values]);
+  return <div ref={element} role="img" aria-label={`${label}: the last ${times.length} updates`} />;
 }
 
 export function TimeChart({ times, series, title }: { times: number[]; series: Series[]; title: string }) {

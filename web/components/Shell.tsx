@@ -5,7 +5,7 @@ import { usePathname, useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import { atLeast, type Role } from "@/lib/session";
 import type { ConnectionState } from "@/lib/realtime";
-import { usePlatform, useTokens } from "./PlatformContext";
+import { usePlatform, useResource, useTokens } from "./PlatformContext";
 
 const pages: { href: string; title: string; role: Role }[] = [
   { href: "/", title: "Dashboard", role: "viewer" },
@@ -49,6 +49,7 @@ export function Shell({ children }: { children: React.ReactNode }) {
         <span className={`live ${live}`} aria-label={`live updates ${live}`}>
           {live === "open" ? "live" : live}
         </span>
+        <FiringAlerts />
         <ThemeToggle />
         <span>
           {tokens.user.username} <span className="muted">({role})</span>
@@ -57,6 +58,17 @@ export function Shell({ children }: { children: React.ReactNode }) {
       </header>
       <main>{children}</main>
     </>
+  );
+}
+
+/** Firing alerts on every page, kept live by the alerts topic (which also keeps the realtime socket open). */
+function FiringAlerts() {
+  const alerts = useResource<{ alerts?: unknown[] }>("/api/monitoring/alerts?state=firing", ["alerts"]);
+  const count = alerts.data?.alerts?.length ?? 0;
+  return (
+    <Link href="/monitoring" className={count ? "error" : "muted"}>
+      {count} firing {count === 1 ? "alert" : "alerts"}
+    </Link>
   );
 }
 

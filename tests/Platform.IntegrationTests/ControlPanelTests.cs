@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using Xunit.Abstractions;
+
+namespace Platform.IntegrationTests;
+
+/// <summary>The platform with its control panel, as <c>dotnet run --project AppHost</c> starts it.</summary>
+public sealed class ControlPanelFixture : IAsyncLifetime
+{
+    public PlatformProcess Platform { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Platform = await PlatformProcess.StartAsync(web: true, environment: new Dictionary<string, string>
+    {
+        // A proposal's vote opens at once, so the browser can vote on the proposal it just made.
+        ["Tokenomics__Genesis__voting_delay_seconds"] = "0",
+    });
+
+    public async Task DisposeAsync() => await Platform.DisposeAsync();
+}
+
+/// <summary>
+/// The control panel's own tests, run by the README's test command: Vitest for the data hooks and forms, and the
+/// end-to-end scenarios of <c>web/e2e/run.mjs</c> in Debian's Chromium against the real platform — sign in, two nodes,
+/// a workload created and watched to active, an alert acknowledged, a job to completion, a vote, a WireGuard config
+/// downloaded, and a viewer who sees no action it cannot take. Screenshots of every page stay in <c>web/e2e/artifacts/</c>.
+/// </summary>
+public sealed class ControlPanelTests(ControlPanelFixture fixture, ITestOutputHelper output) : IClassFixture<ControlPanelFixture>
+{
+    static readonly string WebDirectory = FindWeb();
+
+    [Fact]
+    public async Task Vitest_covers_the_session_the_realtime_client_and_the_forms() =>
+        await RunAsync("node", [Path.Combine("node_modules", "vitest", "vitest.mjs"), "run"], new Dictionary<string, string>());
+
+    [Fact]
+    public async Task The_end_to_end_scenarios_pass_in_chromium_against_the_real_platform()
+    {
+        Assert.NotNull(fixture.Platform.Web);
+        await RunAsync("node", [Path.Combine("e2e", "run.mjs")], new Dictionary<string, string>
+        {
+            ["PLATFORM_WEB"] = fixture.Platform.Web!.ToString().TrimEnd('/'),
+            ["PLATFORM_GATEWAY"] = fixture.Platform.Gateway.ToString().TrimEnd('/'),
+            ["PLATFORM_ADMIN_PASSWORD"] = fixture.Platform.AdminPassword,
+            ["E2E_ARTIFACTS"] = Path.Combine(WebDirectory, "e2e", "artifacts"),
+        });
+    }
+
+    async Task RunAsync(string program, string[] arguments, Dictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo(program) { WorkingDirectory = WebDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var (key, value) in environment) info.Environment[key] = value;
+        info.Environment["NO_COLOR"] = "1";
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(12));
+        await process.WaitForExitAsync(limit.Token);
+        var text = await stdout + await stderr;
+        output.WriteLine(text);
+        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{text}\n{fixture.Platform.ErrorLines()}");
+    }
+
+    static string FindWeb()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Platform.sln")))
+                return Path.Combine(dir.FullName, "web");
+        throw new InvalidOperationException("no checkout above the test binaries");
+    }
+}
