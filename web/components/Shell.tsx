@@ -11,6 +11,7 @@ const pages: { href: string; title: string; role: Role }[] = [
   { href: "/", title: "Dashboard", role: "viewer" },
   { href: "/nodes", title: "Nodes", role: "viewer" },
   { href: "/workloads", title: "Workloads", role: "viewer" },
+  { href: "/sessions", title: "Sessions", role: "viewer" },
   { href: "/monitoring", title: "Monitoring", role: "viewer" },
   { href: "/scheduler", title: "Scheduler", role: "viewer" },
   { href: "/tokenomics", title: "Tokenomics", role: "viewer" },

@@ -193,7 +193,7 @@ scenario("an admin sees the audit log; a viewer sees no action it cannot take", 
 
 scenario("every page renders at a phone's width, and first-load JavaScript is measured", async ({ page }) => {
   await signIn(page, "admin", adminPassword);
-  for (const path of ["/", "/nodes", "/workloads", "/monitoring", "/scheduler", "/tokenomics", "/privacy", "/admin"]) {
+  for (const path of ["/", "/nodes", "/workloads", "/sessions", "/monitoring", "/scheduler", "/tokenomics", "/privacy", "/admin"]) {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     await context.addInitScript(([key, value]) => localStorage.setItem(key, value), ["platform.session", await page.evaluate(() => localStorage.getItem("platform.session"))]);
     const fresh = await context.newPage();

@@ -43,7 +43,18 @@ export default function MonitoringPage() {
                 <td>{ago(a.activeSinceMs)}</td>
                 <td className="muted">{Object.entries(a.labels ?? {}).filter(([k]) => k !== "alertname" && k !== "severity").map(([k, v]) => `${k}=${v}`).join(" ")}</td>
                 <td>{a.acknowledgement?.by ? `by ${a.acknowledgement.by}: ${a.acknowledgement.comment ?? ""}` : "no"}</td>
-                <td>
+                <td className="row">
+                  {atLeast(role, "operator") && !a.silenced && (
+                    <ActionButton
+                      label={`Silence ${a.name} for an hour`}
+                      run={async () => {
+                        // Silences this alert's group exactly: every label it carries must match.
+                        const match = Object.entries(a.labels ?? {}).map(([k, v]) => `${k}=${v}`);
+                        await api.post("/api/telemetry/alerts/silences", { match, endsAtMs: String(Date.now() + 3_600_000), comment: "silenced from the control panel" });
+                        alerts.reload();
+                      }}
+                    />
+                  )}
                   {atLeast(role, "operator") && !a.acknowledgement?.by && a.state !== "resolved" && (
                     <ActionButton
                       label={`Acknowledge ${a.name}`}
