@@ -53,8 +53,14 @@ public sealed record AppHostOptions(
     /// <summary>The <see cref="WebPort"/> of a platform without its control panel.</summary>
     public const int NoWeb = -1;
 
-    /// <summary>The control panel's sources: <c>web/</c> in the checkout.</summary>
-    public static string WebDirectory => Path.Combine(FindCheckout(), "web");
+    /// <summary>
+    /// The control panel's sources: <c>web/</c> in the checkout holding Platform.sln, else none — never a <c>web/</c>
+    /// found beside whatever directory the AppHost was started from, whose code it would then build and run.
+    /// </summary>
+    public static string? WebDirectory =>
+        FindCheckout() is var checkout && File.Exists(Path.Combine(checkout, "Platform.sln")) && Directory.Exists(Path.Combine(checkout, "web"))
+            ? Path.Combine(checkout, "web")
+            : null;
 
     /// <summary>The checkout holding Platform.sln above the AppHost's binaries, else the working directory.</summary>
     static string FindCheckout()

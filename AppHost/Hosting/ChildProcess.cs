@@ -24,7 +24,8 @@ public sealed partial class ChildProcess : IDisposable
     /// in the terminal, or a signal to the AppHost's process group, reaches only the AppHost, which then stops its
     /// children in order instead of having them all die at once.
     /// </summary>
-    public static ChildProcess Start(string resource, string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, ResourceConsole console, string? workingDirectory = null)
+    public static ChildProcess Start(string resource, string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, ResourceConsole console,
+        string? workingDirectory = null, bool inheritEnvironment = true)
     {
         var info = new ProcessStartInfo("setsid")
         {
@@ -36,6 +37,7 @@ public sealed partial class ChildProcess : IDisposable
         };
         info.ArgumentList.Add(fileName);
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        if (!inheritEnvironment) info.Environment.Clear();
         foreach (var (key, value) in environment) info.Environment[key] = value;
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };

@@ -20,9 +20,9 @@ public sealed class DistributedApplicationBuilder(AppHostOptions options)
     /// checkout has no <c>web/</c> folder.
     /// </summary>
     public NextAppResource? AddControlPanel(string name) =>
-        options.WebPort == AppHostOptions.NoWeb || !Directory.Exists(AppHostOptions.WebDirectory)
+        options.WebPort == AppHostOptions.NoWeb || AppHostOptions.WebDirectory is not { } web
             ? null
-            : Add(new NextAppResource(name, AppHostOptions.WebDirectory, options.WebPort > 0 ? options.WebPort : Ports.Free()));
+            : Add(new NextAppResource(name, web, options.WebPort > 0 ? options.WebPort : Ports.Free()));
 
     public ProjectResource AddProject<TProject>(string name) where TProject : Projects.IProjectMetadata =>
         Add(new ProjectResource(name, TProject.ProjectPath, TProject.TargetPath));

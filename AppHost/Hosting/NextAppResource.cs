@@ -7,7 +7,6 @@ namespace Platform.AppHost.Hosting;
 /// </summary>
 public sealed class NextAppResource(string name, string appDirectory, int port) : Resource(name)
 {
-    static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
     readonly Dictionary<string, Func<string>> environment = [];
     ChildProcess? process;
     volatile bool stopping;
@@ -27,26 +26,11 @@ public sealed class NextAppResource(string name, string appDirectory, int port) 
     {
         State = ResourceState.Starting;
         await NextBuild.EnsureAsync(appDirectory, line => run.Console.Line(Name, line), cancellationToken);
-        var variables = new Dictionary<string, string> { ["NODE_ENV"] = "production", ["NEXT_TELEMETRY_DISABLED"] = "1" };
-        foreach (var (key, value) in environment) variables[key] = value();
+        var variables = NextBuild.ChildEnvironment(environment.ToDictionary(e => e.Key, e => e.Value()));
+        variables["NODE_ENV"] = "production";
         process = ChildProcess.Start(Name, "node", [Path.Combine("node_modules", "next", "dist", "bin", "next"), "start", "-H", "127.0.0.1", "-p", port.ToString()],
-            variables, run.Console, appDirectory);
-        var deadline = DateTime.UtcNow + run.Options.HealthTimeout;
-        while (true)
-        {
-            if (process.Exited.IsCompleted)
-                throw new AppHostException($"{Name} exited with code {process.Exited.Result} before it answered; its last lines:{Environment.NewLine}{process.LastLines()}");
-            if (DateTime.UtcNow > deadline)
-                throw new AppHostException($"{Name} did not answer within {run.Options.HealthTimeout.TotalSeconds:F0} s ({Url}/healthz)");
-            try
-            {
-                using var response = await Probe.GetAsync($"{Url}/healthz", cancellationToken);
-                if (response.IsSuccessStatusCode) break;
-            }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested) { }
-            await Task.Delay(150, cancellationToken);
-        }
+            variables, run.Console, appDirectory, inheritEnvironment: false);
+        await HealthProbe.WaitAsync(Name, $"{Url}/healthz", process, run.Options.HealthTimeout, cancellationToken);
         State = ResourceState.Running;
         _ = process.Exited.ContinueWith(exited =>
         {

@@ -7,26 +7,40 @@ namespace Platform.AppHost.Hosting;
 /// <summary>
 /// Makes a Next.js app ready to start, as Aspire's npm app resource does: <c>npm ci</c> when <c>node_modules</c> does
 /// not match <c>package-lock.json</c>, and <c>next build</c> when the sources changed since the last build (a hash of
-/// them is kept beside the build). Two processes preparing the same app take turns on a lock file.
+/// them and of Node's version is kept beside the build). Two processes preparing the same app take turns on a lock
+/// file. npm and Next.js run with a short list of the AppHost's environment (<see cref="ChildEnvironment"/>), never its
+/// secrets (the admin password, connection strings), and packages' install scripts do not run.
 /// </summary>
 public static class NextBuild
 {
-    /// <summary>What a build reads; anything else (tests, the build itself, dependencies) does not make it stale.</summary>
+    /// <summary>What a build reads besides the files at the app's root; tests, the build itself and dependencies do not make it stale.</summary>
     static readonly string[] SourceFolders = ["app", "components", "lib", "public"];
-    static readonly string[] SourceFiles = ["package.json", "package-lock.json", "next.config.ts", "tsconfig.json"];
+    static readonly string[] NotSources = [".platform-build.lock", "next-env.d.ts", "tsconfig.tsbuildinfo"];
+    static readonly Version MinimumNode = new(20, 9);
+
+    /// <summary>The variables npm, Next.js and Node need, from the AppHost's own environment, plus <paramref name="extra"/>.</summary>
+    public static Dictionary<string, string> ChildEnvironment(IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var variables = new Dictionary<string, string> { ["NEXT_TELEMETRY_DISABLED"] = "1" };
+        foreach (var name in new[] { "PATH", "HOME", "LANG", "TMPDIR", "USER", "npm_config_registry", "npm_config_cache", "NODE_EXTRA_CA_CERTS", "PLATFORM_TEST_MARKER" })
+            if (Environment.GetEnvironmentVariable(name) is { } value) variables[name] = value;
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>()) variables[key] = value;
+        return variables;
+    }
 
     public static async Task EnsureAsync(string appDirectory, Action<string> log, CancellationToken cancellationToken)
     {
+        var node = await NodeVersionAsync(appDirectory, cancellationToken);
         using var turn = await LockAsync(Path.Combine(appDirectory, ".platform-build.lock"), cancellationToken);
         var lockHash = Hash(appDirectory, [Path.Combine(appDirectory, "package-lock.json")]);
         var installed = Path.Combine(appDirectory, "node_modules", ".platform-lock-hash");
         if (!File.Exists(installed) || await File.ReadAllTextAsync(installed, cancellationToken) != lockHash)
         {
             log("installing the control panel's packages (npm ci)");
-            await RunAsync(appDirectory, "npm", ["ci", "--no-audit", "--no-fund"], log, cancellationToken);
+            await RunAsync(appDirectory, "npm", ["ci", "--no-audit", "--no-fund", "--ignore-scripts"], log, cancellationToken);
             await File.WriteAllTextAsync(installed, lockHash, cancellationToken);
         }
-        var sourceHash = Hash(appDirectory, Sources(appDirectory));
+        var sourceHash = Hash(appDirectory, Sources(appDirectory)) + "/node-" + node;
         var built = Path.Combine(appDirectory, ".next", "platform-source-hash");
         if (File.Exists(Path.Combine(appDirectory, ".next", "BUILD_ID")) && File.Exists(built) && await File.ReadAllTextAsync(built, cancellationToken) == sourceHash)
             return;
@@ -38,7 +52,18 @@ public static class NextBuild
     static IEnumerable<string> Sources(string appDirectory) =>
         SourceFolders.Select(f => Path.Combine(appDirectory, f)).Where(Directory.Exists)
             .SelectMany(f => Directory.EnumerateFiles(f, "*", SearchOption.AllDirectories))
-            .Concat(SourceFiles.Select(f => Path.Combine(appDirectory, f)).Where(File.Exists));
+            .Concat(Directory.EnumerateFiles(appDirectory).Where(f => !NotSources.Contains(Path.GetFileName(f))));
+
+    /// <summary>Node's version, or a clear refusal when it is missing or older than Next.js accepts.</summary>
+    static async Task<Version> NodeVersionAsync(string appDirectory, CancellationToken cancellationToken)
+    {
+        var printed = new List<string>();
+        await RunAsync(appDirectory, "node", ["--version"], printed.Add, cancellationToken);
+        var text = printed.FirstOrDefault(l => l.StartsWith('v'))?.TrimStart('v') ?? "";
+        if (!Version.TryParse(text, out var version) || version < MinimumNode)
+            throw new AppHostException($"web: Node.js {MinimumNode} or later is needed (found '{string.Join(' ', printed)}'); install it, or start with --no-web");
+        return version;
+    }
 
     static string Hash(string root, IEnumerable<string> files)
     {
@@ -70,7 +95,8 @@ public static class NextBuild
     {
         var info = new ProcessStartInfo(program) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
-        info.Environment["NEXT_TELEMETRY_DISABLED"] = "1";
+        info.Environment.Clear();
+        foreach (var (key, value) in ChildEnvironment()) info.Environment[key] = value;
         Process process;
         try
         {

@@ -11,7 +11,6 @@ public sealed class ProjectResource(string name, string projectPath, string targ
 {
     const int MaxRestarts = 3;
     static readonly TimeSpan RestartWindow = TimeSpan.FromSeconds(60);
-    static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
 
     readonly Dictionary<string, Func<string>> environment = [];
     readonly List<DateTimeOffset> restarts = [];
@@ -157,25 +156,8 @@ public sealed class ProjectResource(string name, string projectPath, string targ
         process = ChildProcess.Start(Name, DotnetHost.Path, ["exec", targetPath], variables, run.Console, Path.GetDirectoryName(projectPath));
     }
 
-    async Task WaitHealthyAsync(RunContext run, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + run.Options.HealthTimeout;
-        while (true)
-        {
-            if (process!.Exited.IsCompleted)
-                throw new AppHostException($"{Name} exited with code {process.Exited.Result} before it became healthy; its last lines:{Environment.NewLine}{process.LastLines()}");
-            if (DateTime.UtcNow > deadline)
-                throw new AppHostException($"{Name} did not become healthy within {run.Options.HealthTimeout.TotalSeconds:F0} s ({HttpUrl}/health)");
-            try
-            {
-                using var response = await Probe.GetAsync($"{HttpUrl}/health", cancellationToken);
-                if (response.IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested) { }
-            await Task.Delay(150, cancellationToken);
-        }
-    }
+    Task WaitHealthyAsync(RunContext run, CancellationToken cancellationToken) =>
+        HealthProbe.WaitAsync(Name, $"{HttpUrl}/health", process!, run.Options.HealthTimeout, cancellationToken);
 
     async Task SuperviseAsync()
     {

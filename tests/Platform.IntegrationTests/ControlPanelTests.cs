@@ -54,7 +54,15 @@ public sealed class ControlPanelTests(ControlPanelFixture fixture, ITestOutputHe
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(12));
-        await process.WaitForExitAsync(limit.Token);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true); // Chromium with it
+            throw;
+        }
         var text = await stdout + await stderr;
         output.WriteLine(text);
         Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{text}\n{fixture.Platform.ErrorLines()}");

@@ -151,16 +151,18 @@ public sealed class MetricIngestionTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_agent_reports_workload_usage_only_for_its_own_node_since_nodes_are_paid_by_it()
+    public async Task An_agent_reports_workload_usage_and_relay_bytes_only_for_its_own_node_since_nodes_are_paid_by_them()
     {
-        SampleBatch Usage(string node, ulong sequence) => new()
+        SampleBatch Usage(string node, ulong sequence, string name = "workload_cpu_seconds_total") => new()
         {
             AgentId = "node-w", Sequence = sequence,
-            Samples = { new Sample { Name = "workload_cpu_seconds_total", Value = 1e9, TimestampMs = Interlocked.Increment(ref lastTimestampMs), Labels = { ["node"] = node, ["workload_id"] = "w" } } },
+            Samples = { new Sample { Name = name, Value = 1e9, TimestampMs = Interlocked.Increment(ref lastTimestampMs), Labels = { ["node"] = node, ["workload_id"] = "w" } } },
         };
         var forged = await Assert.ThrowsAsync<RpcException>(() => PushAsync("node-w", Usage("node-rich", 1)));
         Assert.Equal(StatusCode.PermissionDenied, forged.StatusCode);
         Assert.Contains("node-rich", forged.Status.Detail);
+        var relayed = await Assert.ThrowsAsync<RpcException>(() => PushAsync("node-w", Usage("node-rich", 1, "relay_bytes_relayed_total")));
+        Assert.Equal(StatusCode.PermissionDenied, relayed.StatusCode);
         using var remote = await host.Http(TestInfrastructure.Token("node-w", "agent")).PostAsync("/v1/metrics", JsonContent.Create(new
         {
             resourceMetrics = new[] { new { scopeMetrics = new[] { new { metrics = new[] { new { name = "workload_cpu_seconds_total", gauge = new { dataPoints = new[]

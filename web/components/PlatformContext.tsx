@@ -23,8 +23,19 @@ export function PlatformProvider({ gateway, children }: { gateway: string; child
       // The browser's WebSocket types its handlers with `this` and full events; the client uses only what SocketLike names.
       (url) => new WebSocket(url) as unknown as SocketLike,
     );
+    // The socket speaks for whoever signed in: another user (or none) gets a new one, with nothing of the old stream.
+    let user = session.current()?.user.username;
+    const stopWatching = session.subscribe(() => {
+      const now = session.current()?.user.username;
+      if (now === user) return;
+      user = now;
+      realtime.restart();
+    });
     setPlatform({ gateway, session, api: new Api(gateway, session), realtime });
-    return () => realtime.close();
+    return () => {
+      stopWatching();
+      realtime.close();
+    };
   }, [gateway]);
   if (!platform) return null;
   return <PlatformContext.Provider value={platform}>{children}</PlatformContext.Provider>;
@@ -67,6 +78,10 @@ export function useResource<T>(path: string | null, topics: string[] = []): Reso
   const [error, setError] = useState<string>();
   const [version, setVersion] = useState(0);
   const reload = useCallback(() => setVersion((v) => v + 1), []);
+  useEffect(() => {
+    setData(undefined);
+    setError(undefined);
+  }, [path]);
   useEffect(() => {
     if (!path) return;
     let current = true;

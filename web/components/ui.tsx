@@ -80,3 +80,30 @@ export function Failure({ error }: { error: string | undefined }) {
     </p>
   ) : null;
 }
+
+/**
+ * A form's sending state: `submit(action)` runs the API call, and on failure shows the API's field errors under their
+ * fields and any other message below the form. Answers whether it succeeded.
+ */
+export function useSubmit() {
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [message, setMessage] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (action: () => Promise<unknown>): Promise<boolean> => {
+    setBusy(true);
+    setMessage(undefined);
+    try {
+      await action();
+      setErrors({});
+      return true;
+    } catch (e) {
+      const { fields, message } = apiErrors(e);
+      setErrors(fields);
+      setMessage(message);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { errors, setErrors, message, busy, submit };
+}

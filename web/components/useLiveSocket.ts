@@ -17,10 +17,20 @@ export function useLiveSocket<T>(path: string, onMessage: (message: T) => void):
     let retry: ReturnType<typeof setTimeout> | null = null;
     let stopped = false;
     const connect = async () => {
-      const token = await session.accessToken();
-      if (stopped || !token) return;
+      const token = await session.accessToken().catch(() => null);
+      if (stopped) return;
+      if (!token) {
+        retry = setTimeout(() => void connect(), 5000);
+        return;
+      }
       socket = new WebSocket(socketUrl(gateway, path, token));
-      socket.onmessage = (m) => latest.current(JSON.parse(String(m.data)) as T);
+      socket.onmessage = (m) => {
+        try {
+          latest.current(JSON.parse(String(m.data)) as T);
+        } catch {
+          // not JSON: ignored
+        }
+      };
       socket.onclose = () => {
         if (!stopped) retry = setTimeout(() => void connect(), 1000);
       };

@@ -53,6 +53,10 @@ const scenarios = [];
 const scenario = (name, run) => scenarios.push({ name, run });
 
 scenario("an admin signs in and the dashboard updates live", async ({ page }) => {
+  const headers = (await fetch(`${web}/login`)).headers;
+  const policy = headers.get("content-security-policy") ?? "";
+  if (!policy.includes(`connect-src 'self' ${gateway}`) || !policy.includes("frame-ancestors 'none'"))
+    throw new Error(`the page's Content-Security-Policy does not name this gateway: ${policy}`);
   await signIn(page, "admin", adminPassword);
   const navigated = await page.evaluate(() => performance.now());
   await page.getByTestId("dashboard-updated").waitFor({ timeout });
@@ -202,7 +206,9 @@ scenario("every page renders at a phone's width, and first-load JavaScript is me
     fresh.on("response", async (response) => {
       if (response.request().resourceType() === "script") sizes.set(response.url(), await response.body().catch(() => Buffer.alloc(0)));
     });
-    await fresh.goto(`${web}${path}`, { waitUntil: "networkidle" });
+    await fresh.goto(`${web}${path}`);
+    await fresh.getByRole("heading", { level: 1 }).waitFor({ timeout });
+    await fresh.waitForLoadState("load");
     const own = await fresh.evaluate(() => [...document.scripts].map((s) => s.src).filter(Boolean));
     const bodies = own.map((url) => sizes.get(url) ?? Buffer.alloc(0));
     const raw = bodies.reduce((sum, body) => sum + body.length, 0);
@@ -226,12 +232,14 @@ for (const { name, run } of chosen) {
     console.log(`ok: ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   } catch (error) {
     failed++;
+    if (name === chosen[0]?.name && !only) console.log("FAIL: signing in failed, so the other scenarios are not tried");
     console.log(`FAIL: ${name}: ${error instanceof Error ? error.stack : error}`);
     await page.screenshot({ path: `${artifacts}/failed-${name.replace(/[^a-z0-9]+/gi, "-")}.png`, fullPage: true }).catch(() => undefined);
     writeFileSync(`${artifacts}/failed-${name.replace(/[^a-z0-9]+/gi, "-")}.html`, await page.content().catch(() => ""));
   } finally {
     await context.close().catch(() => undefined);
   }
+  if (failed && name === chosen[0]?.name && !only) break;
 }
 await browser.close();
 console.log(failed ? `${failed} of ${chosen.length} scenarios failed` : `all ${chosen.length} scenarios passed`);

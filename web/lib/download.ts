@@ -7,5 +7,6 @@ export function saveFile(name: string, text: string, type = "text/plain"): void 
   document.body.append(link);
   link.click();
   link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  // Long enough for a slow browser to have read it.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

@@ -28,6 +28,8 @@ type HubMessage =
 
 const open = 1;
 const backoffMs = [500, 1000, 2000, 5000, 10000];
+/** How long a connection must have lasted for its drop to start the back-off again from the shortest wait. */
+const stableMs = 10_000;
 
 export class RealtimeClient {
   private socket: SocketLike | null = null;
@@ -39,6 +41,7 @@ export class RealtimeClient {
   private stopped = false;
   /** Between deciding to connect and having a socket (the URL waits for a token): a second connect would open a twin. */
   private connecting = false;
+  private everConnected = false;
   state: ConnectionState = "closed";
 
   constructor(
@@ -59,6 +62,8 @@ export class RealtimeClient {
       set.delete(listener);
       if (set.size > 0) return;
       this.listeners.delete(topic);
+      // Coming back to the topic later starts from then, after a REST load: nothing old is replayed.
+      this.lastIds.delete(topic);
       if (this.socket?.readyState === open) this.socket.send(JSON.stringify({ type: "unsubscribe", topics: [topic] }));
     };
   }
@@ -75,44 +80,87 @@ export class RealtimeClient {
 
   close(): void {
     this.stopped = true;
+    this.dropSocket();
+  }
+
+  /**
+   * Another user signed in, or nobody is: the socket (opened with the previous user's token) closes and the resume
+   * points are forgotten; the pages still subscribed connect again as the new user and reload what they show.
+   */
+  restart(): void {
+    this.dropSocket();
+    this.lastIds.clear();
+    this.attempts = 0;
+    if (this.listeners.size > 0) {
+      for (const topic of this.listeners.keys()) this.emit(topic, { kind: "resync" });
+      void this.connect();
+    }
+  }
+
+  private dropSocket(): void {
     if (this.reconnect) clearTimeout(this.reconnect);
-    this.socket?.close(1000);
+    this.reconnect = null;
+    const socket = this.socket;
     this.socket = null;
+    socket?.close(1000);
+    this.setState("closed");
   }
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
     this.connecting = true;
     this.setState("connecting");
-    const url = await this.url().finally(() => {
+    let url: string | null;
+    try {
+      url = await this.url();
+    } catch {
+      // No token now (the gateway did not answer a refresh, say): try again later, as after a dropped socket.
+      url = null;
       this.connecting = false;
-    });
+      this.scheduleReconnect();
+      return;
+    }
+    this.connecting = false;
     if (!url || this.stopped) {
       this.setState("closed");
       return;
     }
     const socket = this.createSocket(url);
     this.socket = socket;
+    let opened = 0;
     socket.onopen = () => {
-      this.attempts = 0;
+      opened = Date.now();
       this.setState("open");
-      if (this.listeners.size > 0) this.sendSubscribe([...this.listeners.keys()]);
+      if (this.listeners.size > 0) this.sendSubscribe([...this.listeners.keys()], this.everConnected);
+      this.everConnected = true;
     };
     socket.onmessage = (message) => this.receive(String(message.data));
     socket.onclose = () => {
       if (this.socket !== socket) return;
       this.socket = null;
       this.setState("closed");
-      if (this.stopped || this.listeners.size === 0) return;
-      const delay = backoffMs[Math.min(this.attempts++, backoffMs.length - 1)]!;
-      this.reconnect = setTimeout(() => {
-        this.reconnect = null;
-        void this.connect();
-      }, delay);
+      // Only a connection that stayed up a while counts as recovered: a hub that accepts and closes at once (an
+      // expired token, a limit) keeps backing off.
+      if (opened && Date.now() - opened > stableMs) this.attempts = 0;
+      this.scheduleReconnect();
     };
   }
 
-  private sendSubscribe(topics: string[]): void {
+  private scheduleReconnect(): void {
+    if (this.stopped || this.listeners.size === 0 || this.reconnect) return;
+    const delay = backoffMs[Math.min(this.attempts++, backoffMs.length - 1)]!;
+    this.reconnect = setTimeout(() => {
+      this.reconnect = null;
+      void this.connect();
+    }, delay);
+  }
+
+  /**
+   * Subscribes with `after` where an id is known. After a reconnect, a topic without one (nothing arrived before the
+   * drop) may have missed events that cannot be asked for: its page reloads by REST.
+   */
+  private sendSubscribe(topics: string[], reconnected = false): void {
+    if (reconnected) for (const topic of topics.filter((t) => !this.lastIds.has(t))) this.emit(topic, { kind: "resync" });
     const after = Object.fromEntries(topics.filter((t) => this.lastIds.has(t)).map((t) => [t, this.lastIds.get(t)!]));
     this.socket!.send(JSON.stringify({ type: "subscribe", topics, ...(Object.keys(after).length ? { after } : {}) }));
   }

@@ -24,6 +24,7 @@ export interface Locks {
 }
 
 export const storageKey = "platform.session";
+const refreshLock = "platform.session.refresh";
 /** Refresh this long before the access token expires, so a request never leaves with one about to lapse. */
 const refreshMarginMs = 30_000;
 
@@ -71,9 +72,13 @@ export class Session {
     return this.store((await response.json()) as TokenResponse, undefined);
   }
 
+  /** Signs out here and in every tab; under the refresh lock, so a refresh in flight cannot bring the session back. */
   async logout(): Promise<void> {
-    const tokens = this.current();
-    this.save(null);
+    const tokens = await this.locks.request(refreshLock, async () => {
+      const current = this.current();
+      this.save(null);
+      return current;
+    });
     if (tokens) await this.post("/api/auth/logout", { refreshToken: tokens.refreshToken }).catch(() => undefined);
   }
 
@@ -91,17 +96,22 @@ export class Session {
    */
   refresh(staleAccessToken: string): Promise<Tokens | null> {
     this.inFlight ??= this.locks
-      .request("platform.session.refresh", async () => {
+      .request(refreshLock, async () => {
         const stored = this.current();
         if (!stored) return null;
         if (stored.accessToken !== staleAccessToken && stored.expiresAtMs - refreshMarginMs > this.now()) return stored;
         const response = await this.post("/api/auth/refresh", { refreshToken: stored.refreshToken });
-        if (!response.ok) {
+        if (response.status === 400 || response.status === 401) {
           // Revoked, expired or reused: the session is over everywhere.
           this.save(null);
           return null;
         }
-        return this.store((await response.json()) as TokenResponse, stored.user);
+        // The gateway is restarting or busy (5xx, 429): the session stays; this call fails and a later one retries.
+        if (!response.ok) throw new SessionError(`The gateway did not renew the session (${response.status}); try again.`);
+        const renewed = (await response.json()) as TokenResponse;
+        // Signed out (or in as someone else) while the refresh was under way: this pair belongs to nobody now.
+        if (this.current()?.refreshToken !== stored.refreshToken) return this.current();
+        return this.store(renewed, stored.user);
       })
       .finally(() => {
         this.inFlight = null;
@@ -143,10 +153,10 @@ export function browserSession(gateway: string): Session {
     write: (value) =>
       value === null ? window.localStorage.removeItem(storageKey) : window.localStorage.setItem(storageKey, value),
   };
-  const locks: Locks =
-    typeof navigator !== "undefined" && navigator.locks
-      ? { request: <T>(name: string, critical: () => Promise<T>) => navigator.locks.request(name, critical) as Promise<T> }
-      : { request: (_name, critical) => critical() };
+  // Web Locks exist only in secure contexts (https, or loopback as here); without them two tabs could reuse one
+  // refresh token and the gateway would end the session — so refuse to run rather than risk it quietly.
+  if (!navigator.locks) throw new Error("This browser offers no Web Locks here: open the control panel over https or on localhost.");
+  const locks: Locks = { request: <T>(name: string, critical: () => Promise<T>) => navigator.locks.request(name, critical) as Promise<T> };
   const session = new Session(gateway, storage, locks);
   window.addEventListener("storage", (event) => {
     if (event.key === storageKey) session.changed();

@@ -83,4 +83,18 @@ describe("RealtimeClient", () => {
     await vi.advanceTimersByTimeAsync(600);
     expect(sockets).toHaveLength(3);
   });
+
+  it("starts over for a new user: the old socket closes, nothing is resumed and every page reloads", async () => {
+    const nodes: TopicMessage[] = [];
+    client.subscribe("nodes", (m) => nodes.push(m));
+    await vi.waitFor(() => expect(sockets).toHaveLength(1));
+    sockets[0]!.open();
+    sockets[0]!.hub(event("nodes", "9"));
+    client.restart();
+    expect(sockets[0]!.readyState).toBe(3);
+    expect(nodes.at(-1)).toEqual({ kind: "resync" });
+    await vi.waitFor(() => expect(sockets).toHaveLength(2));
+    sockets[1]!.open();
+    expect(sockets[1]!.sent).toEqual([{ type: "subscribe", topics: ["nodes"] }]);
+  });
 });

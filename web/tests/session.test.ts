@@ -96,4 +96,33 @@ describe("Session", () => {
     expect(await session.accessToken()).toBe("a1");
     expect(session.current()?.user).toEqual({ username: "bo", role: "viewer" });
   });
+
+  it("keeps the session when the gateway cannot renew it for now (503), and a sign-out during a refresh stays signed out", async () => {
+    const { storage, locks } = sharedBrowser();
+    let now = 0;
+    let refreshStatus = 503;
+    let release: () => void = () => undefined;
+    const fetcher = (async (url: string) => {
+      const path = new URL(url).pathname;
+      if (path === "/api/auth/login") return Response.json({ accessToken: "a0", refreshToken: "r0", expiresIn: 900, user: { username: "cy", role: "viewer" } });
+      if (path === "/api/auth/logout") return new Response(null, { status: 204 });
+      if (refreshStatus !== 200) return new Response("{}", { status: refreshStatus });
+      await new Promise<void>((resolve) => (release = resolve));
+      return Response.json({ accessToken: "a1", refreshToken: "r1", expiresIn: 900 });
+    }) as typeof fetch;
+    const session = new Session("http://gw", storage, locks, fetcher, () => now);
+    await session.login("cy", "pw");
+    now = 900_000;
+    await expect(session.accessToken()).rejects.toThrow(/did not renew/);
+    expect(session.current()?.refreshToken).toBe("r0");
+
+    refreshStatus = 200;
+    const refreshing = session.accessToken();
+    const signingOut = session.logout();   // waits for the lock the refresh holds
+    await new Promise((r) => setTimeout(r, 10));
+    release();
+    await refreshing;
+    await signingOut;
+    expect(session.current()).toBeNull();
+  });
 });

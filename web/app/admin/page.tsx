@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import { usePlatform, useResource } from "@/components/PlatformContext";
-import { ActionButton, apiErrors, Choice, Failure, Field } from "@/components/ui";
+import { ActionButton, Choice, Failure, Field, useSubmit } from "@/components/ui";
 import { saveFile } from "@/lib/download";
 import { time } from "@/lib/format";
 
@@ -19,8 +19,7 @@ export default function AdminPage() {
   const audit = useResource<{ events?: AuditEvent[] }>(`/api/audit${query ? `?${query}` : ""}`, ["audit"]);
   const [verification, setVerification] = useState<string>();
   const [draft, setDraft] = useState({ username: "", password: "", role: "viewer" });
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [message, setMessage] = useState<string>();
+  const { errors, message, busy, submit } = useSubmit();
   return (
     <>
       <h1>Administration</h1>
@@ -31,24 +30,16 @@ export default function AdminPage() {
         aria-label="Add a user"
         onSubmit={async (e) => {
           e.preventDefault();
-          setMessage(undefined);
-          try {
-            await api.post("/api/auth/users", draft);
-            setDraft({ username: "", password: "", role: "viewer" });
-            setErrors({});
-            users.reload();
-          } catch (err) {
-            const { fields, message } = apiErrors(err);
-            setErrors(fields);
-            setMessage(message);
-          }
+          if (!(await submit(() => api.post("/api/auth/users", draft)))) return;
+          setDraft({ username: "", password: "", role: "viewer" });
+          users.reload();
         }}
       >
         <div className="form-grid">
           <Field label="New username" name="username" value={draft.username} onChange={(e) => setDraft({ ...draft, username: e.target.value })} error={errors.username} />
           <Field label="New password" name="password" type="password" autoComplete="new-password" value={draft.password} onChange={(e) => setDraft({ ...draft, password: e.target.value })} error={errors.password} />
           <Choice label="Role" name="role" options={["viewer", "operator", "admin"]} value={draft.role} onChange={(e) => setDraft({ ...draft, role: e.target.value })} error={errors.role} />
-          <button type="submit" className="primary">Add user</button>
+          <button type="submit" className="primary" disabled={busy}>Add user</button>
         </div>
         <Failure error={message} />
       </form>
@@ -60,8 +51,8 @@ export default function AdminPage() {
               <tr key={u.username}>
                 <td>{u.username}</td><td>{u.role}</td><td>{u.disabled ? "disabled" : "active"}</td>
                 <td className="row">
-                  <ActionButton label={u.disabled ? `Enable ${u.username}` : `Disable ${u.username}`} run={async () => { await api.put(`/api/auth/users/${u.username}`, { disabled: !u.disabled }); users.reload(); }} />
-                  <ActionButton label={`Unlock ${u.username}`} run={() => api.post(`/api/auth/users/${u.username}/unlock`, {})} />
+                  <ActionButton label={u.disabled ? `Enable ${u.username}` : `Disable ${u.username}`} run={async () => { await api.put(`/api/auth/users/${encodeURIComponent(u.username)}`, { disabled: !u.disabled }); users.reload(); }} />
+                  <ActionButton label={`Unlock ${u.username}`} run={() => api.post(`/api/auth/users/${encodeURIComponent(u.username)}/unlock`, {})} />
                 </td>
               </tr>
             ))}

@@ -59,7 +59,8 @@ export default function MonitoringPage() {
                     <ActionButton
                       label={`Acknowledge ${a.name}`}
                       run={async () => {
-                        const comment = window.prompt(`Why acknowledge ${a.name}?`, "looking into it") ?? "";
+                        const comment = window.prompt(`Why acknowledge ${a.name}?`, "looking into it");
+                        if (comment === null) return;
                         await api.post(`/api/monitoring/alerts/${a.alertId}/acknowledge`, { comment });
                         alerts.reload();
                       }}

@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import { usePlatform, useResource } from "@/components/PlatformContext";
-import { ActionButton, apiErrors, Failure, Field } from "@/components/ui";
+import { ActionButton, Failure, Field, useSubmit } from "@/components/ui";
 import { saveFile } from "@/lib/download";
 import { time } from "@/lib/format";
 
@@ -12,8 +12,7 @@ export function VpnPeers() {
   const { api } = usePlatform();
   const peers = useResource<{ peers?: Peer[] }>("/api/privacy/vpn/peers");
   const [name, setName] = useState("");
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [message, setMessage] = useState<string>();
+  const { errors, setErrors, message, busy, submit } = useSubmit();
   return (
     <>
       <h2>VPN peers</h2>
@@ -23,26 +22,18 @@ export function VpnPeers() {
         aria-label="Add a VPN peer"
         onSubmit={async (e) => {
           e.preventDefault();
-          setMessage(undefined);
           if (!/^[a-z0-9-]{1,64}$/.test(name)) {
             setErrors({ name: "1-64 lowercase letters, digits and '-'" });
             return;
           }
-          try {
-            await api.post("/api/privacy/vpn/peers", { name });
-            setName("");
-            setErrors({});
-            peers.reload();
-          } catch (err) {
-            const { fields, message } = apiErrors(err);
-            setErrors(fields);
-            setMessage(message);
-          }
+          if (!(await submit(() => api.post("/api/privacy/vpn/peers", { name })))) return;
+          setName("");
+          peers.reload();
         }}
       >
         <div className="form-grid">
           <Field label="Peer name" name="name" value={name} onChange={(e) => setName(e.target.value)} error={errors.name} />
-          <button type="submit" className="primary">Add peer</button>
+          <button type="submit" className="primary" disabled={busy}>Add peer</button>
         </div>
         <Failure error={message} />
       </form>

@@ -2,16 +2,15 @@
 
 import { useState } from "react";
 import { usePlatform } from "@/components/PlatformContext";
-import { apiErrors, Choice, Failure, Field } from "@/components/ui";
-import { type FieldErrors, jobRequest, type JobForm } from "@/lib/forms";
+import { Choice, Failure, Field, useSubmit } from "@/components/ui";
+import { jobRequest, type JobForm } from "@/lib/forms";
 
 const empty: JobForm = { name: "", tier: "silver", cpu: "0.5", memoryMiB: "64", command: "", args: "", runtimeSeconds: "30" };
 
 export function SubmitJob({ onSubmitted }: { onSubmitted: () => void }) {
   const { api } = usePlatform();
   const [form, setForm] = useState(empty);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [message, setMessage] = useState<string>();
+  const { errors, setErrors, message, busy, submit } = useSubmit();
   const set = (field: keyof JobForm) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setForm({ ...form, [field]: e.target.value });
   return (
     <form
@@ -21,17 +20,9 @@ export function SubmitJob({ onSubmitted }: { onSubmitted: () => void }) {
         e.preventDefault();
         const { request, errors } = jobRequest(form);
         setErrors(errors);
-        setMessage(undefined);
-        if (!request) return;
-        try {
-          await api.post("/api/scheduler/jobs", request);
-          setForm(empty);
-          onSubmitted();
-        } catch (err) {
-          const { fields, message } = apiErrors(err);
-          setErrors(fields);
-          setMessage(message);
-        }
+        if (!request || !(await submit(() => api.post("/api/scheduler/jobs", request)))) return;
+        setForm(empty);
+        onSubmitted();
       }}
     >
       <h2>Submit a job</h2>
@@ -43,7 +34,7 @@ export function SubmitJob({ onSubmitted }: { onSubmitted: () => void }) {
         <Field label="Job command" name="command" value={form.command} onChange={set("command")} error={errors.command} />
         <Field label="Job arguments" name="args" value={form.args} onChange={set("args")} error={errors.args} />
         <Field label="Estimated runtime (s)" name="estimated_runtime_seconds" value={form.runtimeSeconds} onChange={set("runtimeSeconds")} error={errors.estimated_runtime_seconds} />
-        <button type="submit" className="primary">Submit job</button>
+        <button type="submit" className="primary" disabled={busy}>Submit job</button>
       </div>
       <Failure error={message} />
     </form>

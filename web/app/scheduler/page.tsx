@@ -20,7 +20,9 @@ type Decision = { decisionId?: string; madeAtMs?: string; objectives?: string[];
 
 export default function SchedulerPage() {
   const { api } = usePlatform();
-  const role = useTokens()?.user.role;
+  const tokens = useTokens();
+  const role = tokens?.user.role;
+  const user = tokens?.user.username;
   const jobs = useResource<{ jobs?: Job[] }>("/api/scheduler/jobs?pageSize=100", ["jobs"]);
   const stats = useResource<Stats>("/api/scheduler/stats", ["jobs"]);
   const decision = useResource<Decision>("/api/scheduler/decisions/latest", ["jobs"]);
@@ -56,7 +58,7 @@ export default function SchedulerPage() {
                 <td>{number(j.priority, 3)}</td>
                 <td>{ago(j.submittedAtMs)}</td>
                 <td>
-                  {["pending", "scheduled", "running"].includes(j.status) && atLeast(role, "viewer") && (
+                  {["pending", "scheduled", "running"].includes(j.status) && (atLeast(role, "operator") || j.owner === user) && (
                     <ActionButton label={`Cancel ${j.name}`} confirm={`Cancel ${j.name}?`} run={() => api.delete(`/api/scheduler/jobs/${j.jobId}`)} />
                   )}
                 </td>

@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import { usePlatform, useResource, useTokens } from "@/components/PlatformContext";
-import { ActionButton, apiErrors, Failure, Field } from "@/components/ui";
+import { ActionButton, Failure, Field, useSubmit } from "@/components/ui";
 import { ago, bytes, number, time } from "@/lib/format";
 
 type Session = { sessionId: string; user: string; application: string; cpuCores?: number; memoryBytes?: string; nodeId?: string; status: string; workloadState?: string; createdAtMs?: string };
@@ -13,11 +13,10 @@ export default function SessionsPage() {
   const { api } = usePlatform();
   const user = useTokens()?.user;
   const sessions = useResource<{ sessions?: Session[] }>("/api/compute/sessions", ["workloads"]);
-  const quota = useResource<Quota>(user ? `/api/compute/quotas/${user.username}` : null, ["workloads"]);
+  const quota = useResource<Quota>(user ? `/api/compute/quotas/${encodeURIComponent(user.username)}` : null, ["workloads"]);
   const devices = useResource<{ devices?: Device[] }>("/api/compute/devices", ["nodes"]);
   const [draft, setDraft] = useState({ application: "", command: "", cpuCores: "1" });
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [message, setMessage] = useState<string>();
+  const { errors, message, busy, submit } = useSubmit();
   const q = quota.data;
   return (
     <>
@@ -36,17 +35,9 @@ export default function SessionsPage() {
         aria-label="Open a session"
         onSubmit={async (e) => {
           e.preventDefault();
-          setMessage(undefined);
-          try {
-            await api.post("/api/compute/sessions", { application: draft.application, command: draft.command, cpuCores: Number(draft.cpuCores) });
-            setErrors({});
-            sessions.reload();
-            quota.reload();
-          } catch (err) {
-            const { fields, message } = apiErrors(err);
-            setErrors(fields);
-            setMessage(message);
-          }
+          if (!(await submit(() => api.post("/api/compute/sessions", { application: draft.application, command: draft.command, cpuCores: Number(draft.cpuCores) })))) return;
+          sessions.reload();
+          quota.reload();
         }}
       >
         <h2>Open a session</h2>
@@ -54,7 +45,7 @@ export default function SessionsPage() {
           <Field label="Application" name="application" value={draft.application} onChange={(e) => setDraft({ ...draft, application: e.target.value })} error={errors.application} />
           <Field label="Session command" name="command" value={draft.command} onChange={(e) => setDraft({ ...draft, command: e.target.value })} error={errors.command} />
           <Field label="Cores" name="cpu_cores" inputMode="numeric" value={draft.cpuCores} onChange={(e) => setDraft({ ...draft, cpuCores: e.target.value })} error={errors.cpu_cores} />
-          <button type="submit" className="primary">Open session</button>
+          <button type="submit" className="primary" disabled={busy}>Open session</button>
         </div>
         <Failure error={message} />
       </form>

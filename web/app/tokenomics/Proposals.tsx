@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import { usePlatform, useResource } from "@/components/PlatformContext";
-import { ActionButton, apiErrors, Failure, Field } from "@/components/ui";
+import { ActionButton, Failure, Field, useSubmit } from "@/components/ui";
 import { number, time } from "@/lib/format";
 
 type Proposal = {
@@ -18,8 +18,7 @@ export function Proposals() {
   const parameters = useResource<{ parameters?: Parameter[] }>("/api/tokenomics/parameters", ["governance"]);
   const power = useResource<{ power?: string; votingPower?: string }>("/api/tokenomics/voting-power", ["governance", "ledger"]);
   const [draft, setDraft] = useState({ title: "", description: "", parameter: "", value: "" });
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [message, setMessage] = useState<string>();
+  const { errors, message, busy, submit } = useSubmit();
   const vote = (p: Proposal, support: string) => api.post("/api/tokenomics/vote", { proposalId: p.proposalId, support }).then(proposals.reload);
   return (
     <>
@@ -54,17 +53,10 @@ export function Proposals() {
         aria-label="New proposal"
         onSubmit={async (e) => {
           e.preventDefault();
-          setMessage(undefined);
-          try {
-            await api.post("/api/tokenomics/proposals", { title: draft.title, description: draft.description, actions: [{ parameter: { name: draft.parameter, value: draft.value } }] });
-            setDraft({ title: "", description: "", parameter: "", value: "" });
-            setErrors({});
-            proposals.reload();
-          } catch (err) {
-            const { fields, message } = apiErrors(err);
-            setErrors(fields);
-            setMessage(message);
-          }
+          const action = { parameter: { name: draft.parameter, value: draft.value } };
+          if (!(await submit(() => api.post("/api/tokenomics/proposals", { title: draft.title, description: draft.description, actions: [action] })))) return;
+          setDraft({ title: "", description: "", parameter: "", value: "" });
+          proposals.reload();
         }}
       >
         <h3>New proposal</h3>
@@ -80,7 +72,7 @@ export function Proposals() {
             {(errors["actions[0].parameter.name"] ?? errors.actions) && <span className="field-error">{errors["actions[0].parameter.name"] ?? errors.actions}</span>}
           </label>
           <Field label="New value" name="value" value={draft.value} onChange={(e) => setDraft({ ...draft, value: e.target.value })} error={errors["actions[0].parameter.value"]} />
-          <button type="submit" className="primary">Propose</button>
+          <button type="submit" className="primary" disabled={busy}>Propose</button>
         </div>
         <Failure error={message} />
       </form>

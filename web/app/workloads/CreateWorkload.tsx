@@ -2,18 +2,16 @@
 
 import { useState } from "react";
 import { usePlatform } from "@/components/PlatformContext";
-import { apiErrors, Choice, Failure, Field } from "@/components/ui";
+import { Choice, Failure, Field, useSubmit } from "@/components/ui";
 import { newKey } from "@/lib/api";
-import { type FieldErrors, workloadRequest, type WorkloadForm } from "@/lib/forms";
+import { workloadRequest, type WorkloadForm } from "@/lib/forms";
 
 const empty: WorkloadForm = { name: "", driver: "process", command: "", args: "", cpuCores: "0.5", memoryMiB: "128", nodeId: "", restartPolicy: "never" };
 
 export function CreateWorkload({ nodes, onCreated }: { nodes: { nodeId: string; name: string }[]; onCreated: () => void }) {
   const { api } = usePlatform();
   const [form, setForm] = useState(empty);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [message, setMessage] = useState<string>();
-  const [busy, setBusy] = useState(false);
+  const { errors, setErrors, message, busy, submit } = useSubmit();
   // One key per form filled in: a double click or a retry after a lost answer creates one workload, not two.
   const [key, setKey] = useState(newKey);
   const set = (field: keyof WorkloadForm) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setForm({ ...form, [field]: e.target.value });
@@ -25,21 +23,10 @@ export function CreateWorkload({ nodes, onCreated }: { nodes: { nodeId: string; 
         e.preventDefault();
         const { request, errors } = workloadRequest(form, key);
         setErrors(errors);
-        setMessage(undefined);
-        if (!request) return;
-        setBusy(true);
-        try {
-          await api.post("/api/compute/workloads", request);
-          setForm(empty);
-          setKey(newKey());
-          onCreated();
-        } catch (err) {
-          const { fields, message } = apiErrors(err);
-          setErrors(fields);
-          setMessage(message);
-        } finally {
-          setBusy(false);
-        }
+        if (!request || !(await submit(() => api.post("/api/compute/workloads", request)))) return;
+        setForm(empty);
+        setKey(newKey());
+        onCreated();
       }}
     >
       <h2>Create a workload</h2>

@@ -13,7 +13,7 @@ type Ports = { ports?: { protocol?: string; address?: string; port?: number; pid
 type Benchmarks = { results?: { benchmark?: string; metric?: string; value?: number; unit?: string; measuredAtMs?: string; nodeId?: string }[] };
 
 export default function NodePage({ params }: { params: Promise<{ id: string }> }) {
-  const { id } = use(params);
+  const id = encodeURIComponent(decodeURIComponent(use(params).id));
   const { api } = usePlatform();
   const role = useTokens()?.user.role;
   const node = useResource<Node>(`/api/compute/nodes/${id}`, ["nodes"]);
