@@ -54,7 +54,7 @@ scheduler.WithReference(tokenomics);
 // The control panel: the browser loads it from here and then talks to the gateway alone, which lets its origin in.
 if (builder.AddControlPanel("web") is { } web)
 {
-    web.WithEnvironment("PLATFORM_GATEWAY_URL", () => gateway.HttpUrl);
+    web.WithEnvironment("services__gateway__http__0", () => gateway.HttpUrl);
     gateway.WithEnvironment("Gateway__Cors__Origins", web.Origins);
 }
 

@@ -1,11 +1,12 @@
 import { NextResponse } from "next/server";
+import { gatewayAddress } from "@/lib/gatewayAddress";
 
 // Security headers for every page, made per request: the browser may load code from this server only and talk to the
 // gateway only (its address comes from the environment the AppHost sets at start, not from the build), and no page
 // may frame this one (its buttons drain nodes and revoke peers). Next.js inlines its hydration data as scripts, hence
 // 'unsafe-inline' for scripts; React renders every API string as text.
 export function proxy(): NextResponse {
-  const gateway = process.env.PLATFORM_GATEWAY_URL ?? "http://127.0.0.1:8080";
+  const gateway = gatewayAddress();
   const policy = [
     "default-src 'self'",
     "script-src 'self' 'unsafe-inline'",

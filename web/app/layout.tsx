@@ -3,6 +3,7 @@ import "uplot/dist/uPlot.min.css";
 import type { Metadata } from "next";
 import { PlatformProvider } from "@/components/PlatformContext";
 import { Shell } from "@/components/Shell";
+import { gatewayAddress } from "@/lib/gatewayAddress";
 
 // Rendered per request: the gateway's address is read from the environment the AppHost sets, not baked into the build.
 export const dynamic = "force-dynamic";
@@ -13,7 +14,7 @@ export const metadata: Metadata = { title: "Fog platform", description: "The fog
 const themeScript = `try{var t=localStorage.getItem("platform.theme")||(matchMedia("(prefers-color-scheme: dark)").matches?"dark":"light");document.documentElement.dataset.theme=t}catch(e){}`;
 
 export default function RootLayout({ children }: { children: React.ReactNode }) {
-  const gateway = process.env.PLATFORM_GATEWAY_URL ?? "http://127.0.0.1:8080";
+  const gateway = gatewayAddress();
   return (
     <html lang="en" suppressHydrationWarning>
       <head>

@@ -98,16 +98,28 @@ scenario("a workload made with the form reaches active without a reload", async 
   await page.waitForFunction((n) => document.querySelector(`[data-testid="state-${n}"]`)?.textContent === "stopped", name, { timeout });
 });
 
-scenario("an operator acknowledges a firing alert", async ({ page, admin }) => {
+scenario("an operator adds an alert rule, sees it fire and acknowledges it", async ({ page }) => {
   const rule = `e2e-cpu-${stamp}`;
-  await rest("POST", "/api/telemetry/alerts/rules", { name: rule, metric: "node_cpu_usage_percent", aggregation: "max", comparator: ">=", threshold: 0, windowMs: "60000", severity: "warning", summary: "always fires: an end-to-end test's alert" }, admin);
   await signIn(page, "admin", adminPassword);
   await page.getByRole("link", { name: "Monitoring" }).click();
+  const form = page.getByRole("form", { name: "New alert rule" });
+  await form.getByLabel("Rule name").fill(rule);
+  await form.getByLabel("Rule metric").fill("node_cpu_usage_percent");
+  await form.getByLabel("Rule aggregation").selectOption("max");
+  await form.getByLabel("Comparator").selectOption(">=");
+  await form.getByLabel("Threshold").fill("0");
+  await form.getByLabel("For (seconds)").fill("0");
+  await form.getByLabel("Summary").fill("always fires: an end-to-end test's alert");
+  await form.getByRole("button", { name: "Add rule" }).click();
+  await page.getByRole("table", { name: "Alert rules" }).getByRole("cell", { name: rule, exact: true }).waitFor({ timeout });
   const button = page.getByRole("button", { name: `Acknowledge ${rule}` });
   await button.waitFor({ timeout });
   page.once("dialog", (dialog) => dialog.accept("the e2e test is on it"));
   await button.click();
   await page.getByRole("row", { name: `alert ${rule}` }).getByText("by admin").waitFor({ timeout });
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: `Delete rule ${rule}` }).click();
+  await page.getByRole("table", { name: "Alert rules" }).getByRole("cell", { name: rule, exact: true }).waitFor({ state: "detached", timeout });
   await page.getByRole("combobox", { name: "Metric" }).fill("node_cpu_usage_percent");
   await page.getByRole("button", { name: "Query" }).click();
   await page.getByRole("img", { name: /node_cpu_usage_percent/ }).waitFor({ timeout });
@@ -125,6 +137,7 @@ scenario("a job submitted with the form completes", async ({ page }) => {
   await page.waitForFunction((n) => document.querySelector(`[data-testid="job-status-${n}"]`)?.textContent?.startsWith("completed"), name, { timeout });
   await page.getByRole("button", { name: `Details of ${name}` }).click();
   await page.getByRole("region", { name: `Job ${name}` }).getByText("completed").first().waitFor({ timeout });
+  await page.getByRole("table", { name: "Priority factors" }).getByRole("cell", { name: "tier", exact: true }).waitFor({ timeout });
   await shot(page, "scheduler");
 });
 
@@ -151,6 +164,13 @@ scenario("a staker votes on an active proposal", async ({ page, admin }) => {
   const region = page.getByRole("region", { name: `Proposal ${title}` });
   await region.getByRole("button", { name: "Vote for" }).click({ timeout });
   await region.getByText(/For [1-9]/).waitFor({ timeout });
+  const payee = `payee${stamp}`;
+  await rest("POST", "/api/auth/users", { username: payee, password: "a long enough password", role: "viewer" }, admin);
+  const send = page.getByRole("form", { name: "Send tokens" });
+  await send.getByLabel("To user").fill(payee);
+  await send.getByLabel("Amount to send").fill("250");
+  await send.getByRole("button", { name: "Send" }).click();
+  await page.getByRole("table", { name: "Transfers" }).getByRole("cell", { name: `user:${payee}` }).first().waitFor({ timeout });
   await shot(page, "tokenomics");
 });
 
@@ -174,6 +194,11 @@ scenario("an admin sees the audit log; a viewer sees no action it cannot take", 
   await signIn(page, "admin", adminPassword);
   await page.getByRole("link", { name: "Administration" }).click();
   await page.getByRole("table", { name: "Audit log" }).locator("tbody tr").first().waitFor({ timeout });
+  const tokenForm = page.getByRole("form", { name: "Make a token" });
+  await tokenForm.getByLabel("Token name").fill(`script-${stamp}`);
+  await tokenForm.getByRole("button", { name: "Make token" }).click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="new-token"]')?.textContent?.startsWith("fogp_"), null, { timeout });
+  await page.getByRole("table", { name: "Tokens" }).getByRole("cell", { name: `script-${stamp}`, exact: true }).waitFor({ timeout });
   await shot(page, "admin");
   const viewer = `viewer${stamp}`;
   await rest("POST", "/api/auth/users", { username: viewer, password: "a long enough password", role: "viewer" }, admin);

@@ -5,15 +5,14 @@ import { usePlatform, useResource } from "@/components/PlatformContext";
 import { ActionButton, Choice, Failure, Field, useSubmit } from "@/components/ui";
 import { saveFile } from "@/lib/download";
 import { time } from "@/lib/format";
+import { Tokens } from "./Tokens";
 
 type User = { username: string; role: string; disabled?: boolean; createdAt?: string; lastLoginAt?: string };
-type ApiToken = { tokenId: string; name: string; role: string; prefix?: string; createdAt?: string; lastUsedAt?: string; expiresAt?: string; owner?: string };
 type AuditEvent = { seq: number; at: string; actor: string; role: string; action: string; target: string; status: number };
 
 export default function AdminPage() {
   const { api } = usePlatform();
   const users = useResource<{ users?: User[] }>("/api/auth/users");
-  const tokens = useResource<{ tokens?: ApiToken[] }>("/api/auth/tokens?all=true");
   const [filters, setFilters] = useState({ user: "", action: "" });
   const query = new URLSearchParams(Object.entries(filters).filter(([, v]) => v)).toString();
   const audit = useResource<{ events?: AuditEvent[] }>(`/api/audit${query ? `?${query}` : ""}`, ["audit"]);
@@ -59,21 +58,7 @@ export default function AdminPage() {
           </tbody>
         </table>
       </div>
-      <h2>API and agent tokens</h2>
-      <Failure error={tokens.error} />
-      <div className="table-wrap">
-        <table aria-label="Tokens">
-          <thead><tr><th>Name</th><th>Owner</th><th>Role</th><th>Prefix</th><th>Last used</th><th>Expires</th><th>Actions</th></tr></thead>
-          <tbody>
-            {(tokens.data?.tokens ?? []).map((t) => (
-              <tr key={t.tokenId}>
-                <td>{t.name}</td><td>{t.owner}</td><td>{t.role}</td><td><code>{t.prefix}</code></td><td>{t.lastUsedAt ?? "never"}</td><td>{t.expiresAt ?? "never"}</td>
-                <td><ActionButton label={`Revoke token ${t.name}`} run={async () => { await api.delete(`/api/auth/tokens/${t.tokenId}`); tokens.reload(); }} /></td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Tokens />
       <h2>Audit log</h2>
       <div className="row">
         <Field label="Filter by user" name="audit-user" value={filters.user} onChange={(e) => setFilters({ ...filters, user: e.target.value })} />

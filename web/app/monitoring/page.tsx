@@ -5,6 +5,7 @@ import { ActionButton, Failure } from "@/components/ui";
 import { ago, number } from "@/lib/format";
 import { atLeast } from "@/lib/session";
 import { MetricExplorer } from "./MetricExplorer";
+import { NewRule } from "./NewRule";
 
 type Alert = {
   alertId: string;
@@ -74,10 +75,11 @@ export default function MonitoringPage() {
       </div>
       <MetricExplorer />
       <h2>Alert rules</h2>
+      {atLeast(role, "operator") && <NewRule onCreated={rules.reload} />}
       <Failure error={rules.error} />
       <div className="table-wrap">
         <table aria-label="Alert rules">
-          <thead><tr><th>Rule</th><th>Condition</th><th>For</th><th>Severity</th></tr></thead>
+          <thead><tr><th>Rule</th><th>Condition</th><th>For</th><th>Severity</th><th>Actions</th></tr></thead>
           <tbody>
             {(rules.data?.rules ?? []).map((r) => (
               <tr key={r.ruleId}>
@@ -85,6 +87,11 @@ export default function MonitoringPage() {
                 <td><code>{r.aggregation ?? "avg"}({r.metric}{r.match?.length ? `{${r.match.join(",")}}` : ""}) {r.comparator} {r.threshold}</code></td>
                 <td>{Number(r.forMs ?? 0) / 1000} s</td>
                 <td>{r.severity}</td>
+                <td>
+                  {atLeast(role, "operator") && (
+                    <ActionButton label={`Delete rule ${r.name}`} confirm={`Delete the rule ${r.name}? Its alerts resolve.`} run={async () => { await api.delete(`/api/telemetry/alerts/rules/${encodeURIComponent(r.ruleId)}`); rules.reload(); }} />
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>

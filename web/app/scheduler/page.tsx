@@ -15,6 +15,7 @@ type Job = {
   blockers?: { nodeId: string; nodeName?: string; blockers?: { constraint: string; message?: string }[] }[];
   waitingFor?: string[]; estimatedStartMs?: string; estimateBasis?: string;
 };
+type Priority = { priority?: number; factors?: { name: string; factor?: number; weight?: number; contribution?: number; explanation?: string }[] };
 type Stats = Record<string, unknown> & { queueByTier?: Record<string, number> };
 type Decision = { decisionId?: string; madeAtMs?: string; objectives?: string[]; front?: { objectives: number[] }[]; chosen?: { objectives: number[] }; why?: string; solveMs?: number; placedJobs?: number; pendingJobs?: number };
 
@@ -28,6 +29,7 @@ export default function SchedulerPage() {
   const decision = useResource<Decision>("/api/scheduler/decisions/latest", ["jobs"]);
   const [selected, setSelected] = useState<string>();
   const detail = useResource<Job>(selected ? `/api/scheduler/jobs/${selected}` : null, ["jobs"]);
+  const priority = useResource<Priority>(selected ? `/api/scheduler/jobs/${selected}/priority` : null, ["jobs"]);
   const [axes, setAxes] = useState<[number, number]>([0, 1]);
   const objectives = decision.data?.objectives ?? [];
   return (
@@ -80,6 +82,19 @@ export default function SchedulerPage() {
               </ul>
               {detail.data.waitingFor?.length ? <p>Waiting for: {detail.data.waitingFor.join(", ")}</p> : null}
               <p className="muted">Estimated start: {detail.data.estimatedStartMs && detail.data.estimatedStartMs !== "0" ? time(detail.data.estimatedStartMs) : "none"} {detail.data.estimateBasis}</p>
+            </>
+          )}
+          {priority.data && (
+            <>
+              <h3>Priority {number(priority.data.priority, 4)}</h3>
+              <table aria-label="Priority factors">
+                <thead><tr><th>Factor</th><th>Value</th><th>Weight</th><th>Contribution</th><th>Why</th></tr></thead>
+                <tbody>
+                  {(priority.data.factors ?? []).map((f) => (
+                    <tr key={f.name}><td>{f.name}</td><td>{number(f.factor, 3)}</td><td>{number(f.weight, 3)}</td><td>{number(f.contribution, 4)}</td><td className="muted">{f.explanation}</td></tr>
+                  ))}
+                </tbody>
+              </table>
             </>
           )}
           <h3>History</h3>

@@ -7,6 +7,7 @@ import { newKey } from "@/lib/api";
 import { amountError } from "@/lib/forms";
 import { number, time } from "@/lib/format";
 import { Proposals } from "./Proposals";
+import { Transfers } from "./Transfers";
 
 type Balance = { accountId?: string; balance?: string; available?: string };
 type Validator = { node: string; commissionRate?: string; tokens?: string; delegators?: number; jailed?: boolean };
@@ -92,6 +93,7 @@ export default function TokenomicsPage() {
           </tbody>
         </table>
       </div>
+      {user && <Transfers account={`user:${user.username}`} onMoved={reloadAll} />}
       <Proposals />
     </>
   );
