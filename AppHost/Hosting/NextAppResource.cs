@@ -25,7 +25,7 @@ public sealed class NextAppResource(string name, string appDirectory, int port) 
     public override async Task StartAsync(RunContext run, CancellationToken cancellationToken)
     {
         State = ResourceState.Starting;
-        await NextBuild.EnsureAsync(appDirectory, line => run.Console.Line(Name, line), cancellationToken);
+        await NextBuild.EnsureAsync(appDirectory, Name, run.Console, cancellationToken);
         var variables = NextBuild.ChildEnvironment(environment.ToDictionary(e => e.Key, e => e.Value()));
         variables["NODE_ENV"] = "production";
         process = ChildProcess.Start(Name, "node", [Path.Combine("node_modules", "next", "dist", "bin", "next"), "start", "-H", "127.0.0.1", "-p", port.ToString()],

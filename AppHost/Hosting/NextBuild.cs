@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -28,24 +27,24 @@ public static class NextBuild
         return variables;
     }
 
-    public static async Task EnsureAsync(string appDirectory, Action<string> log, CancellationToken cancellationToken)
+    public static async Task EnsureAsync(string appDirectory, string resource, ResourceConsole console, CancellationToken cancellationToken)
     {
-        var node = await NodeVersionAsync(appDirectory, cancellationToken);
+        var node = await NodeVersionAsync(appDirectory, resource, console, cancellationToken);
         using var turn = await LockAsync(Path.Combine(appDirectory, ".platform-build.lock"), cancellationToken);
         var lockHash = Hash(appDirectory, [Path.Combine(appDirectory, "package-lock.json")]);
         var installed = Path.Combine(appDirectory, "node_modules", ".platform-lock-hash");
         if (!File.Exists(installed) || await File.ReadAllTextAsync(installed, cancellationToken) != lockHash)
         {
-            log("installing the control panel's packages (npm ci)");
-            await RunAsync(appDirectory, "npm", ["ci", "--no-audit", "--no-fund", "--ignore-scripts"], log, cancellationToken);
+            console.Line(resource, "installing the control panel's packages (npm ci)");
+            await RunAsync(appDirectory, "npm", ["ci", "--no-audit", "--no-fund", "--ignore-scripts"], resource, console, cancellationToken);
             await File.WriteAllTextAsync(installed, lockHash, cancellationToken);
         }
         var sourceHash = Hash(appDirectory, Sources(appDirectory)) + "/node-" + node;
         var built = Path.Combine(appDirectory, ".next", "platform-source-hash");
         if (File.Exists(Path.Combine(appDirectory, ".next", "BUILD_ID")) && File.Exists(built) && await File.ReadAllTextAsync(built, cancellationToken) == sourceHash)
             return;
-        log("building the control panel (next build)");
-        await RunAsync(appDirectory, "node", [Path.Combine("node_modules", "next", "dist", "bin", "next"), "build"], log, cancellationToken);
+        console.Line(resource, "building the control panel (next build)");
+        await RunAsync(appDirectory, "node", [Path.Combine("node_modules", "next", "dist", "bin", "next"), "build"], resource, console, cancellationToken);
         await File.WriteAllTextAsync(built, sourceHash, cancellationToken);
     }
 
@@ -55,13 +54,19 @@ public static class NextBuild
             .Concat(Directory.EnumerateFiles(appDirectory).Where(f => !NotSources.Contains(Path.GetFileName(f))));
 
     /// <summary>Node's version, or a clear refusal when it is missing or older than Next.js accepts.</summary>
-    static async Task<Version> NodeVersionAsync(string appDirectory, CancellationToken cancellationToken)
+    static async Task<Version> NodeVersionAsync(string appDirectory, string resource, ResourceConsole console, CancellationToken cancellationToken)
     {
-        var printed = new List<string>();
-        await RunAsync(appDirectory, "node", ["--version"], printed.Add, cancellationToken);
-        var text = printed.FirstOrDefault(l => l.StartsWith('v'))?.TrimStart('v') ?? "";
-        if (!Version.TryParse(text, out var version) || version < MinimumNode)
-            throw new AppHostException($"web: Node.js {MinimumNode} or later is needed (found '{string.Join(' ', printed)}'); install it, or start with --no-web");
+        string printed;
+        try
+        {
+            printed = (await RunAsync(appDirectory, "node", ["--version"], resource, console, cancellationToken)).Trim();
+        }
+        catch (AppHostException ex)
+        {
+            printed = ex.Message;
+        }
+        if (!Version.TryParse(printed.TrimStart('v'), out var version) || version < MinimumNode)
+            throw new AppHostException($"{resource}: Node.js {MinimumNode} or later is needed (found '{printed}'); install it, or start with --no-web");
         return version;
     }
 
@@ -91,47 +96,23 @@ public static class NextBuild
         }
     }
 
-    static async Task RunAsync(string directory, string program, IReadOnlyList<string> arguments, Action<string> log, CancellationToken cancellationToken)
+    /// <summary>Runs one step as a child of the AppHost (its output under the resource's name); answers what it printed last.</summary>
+    static async Task<string> RunAsync(string directory, string program, IReadOnlyList<string> arguments, string resource, ResourceConsole console,
+        CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo(program) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
-        info.Environment.Clear();
-        foreach (var (key, value) in ChildEnvironment()) info.Environment[key] = value;
-        Process process;
+        using var child = ChildProcess.Start(resource, program, arguments, ChildEnvironment(), console, directory, inheritEnvironment: false);
+        int code;
         try
         {
-            process = Process.Start(info)!;
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new AppHostException($"web: cannot run {program} ({ex.Message}); install Node.js 20 or later with npm");
-        }
-        using var _ = process;
-        var tail = new Queue<string>();
-        void OnLine(string? line)
-        {
-            if (line is null) return;
-            lock (tail)
-            {
-                tail.Enqueue(line);
-                if (tail.Count > 30) tail.Dequeue();
-            }
-            log(line);
-        }
-        process.OutputDataReceived += (_, e) => OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            await process.WaitForExitAsync(cancellationToken);
+            code = await child.Exited.WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
+            await child.StopAsync(ChildProcess.SIGTERM, TimeSpan.FromSeconds(5));
             throw;
         }
-        if (process.ExitCode != 0)
-            throw new AppHostException($"web: {program} {string.Join(' ', arguments)} failed with code {process.ExitCode}:{Environment.NewLine}{string.Join(Environment.NewLine, tail)}");
+        if (code != 0)
+            throw new AppHostException($"{resource}: {program} {string.Join(' ', arguments)} failed with code {code}:{Environment.NewLine}{child.LastLines()}");
+        return child.LastLines();
     }
 }

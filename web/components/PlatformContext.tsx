@@ -58,12 +58,16 @@ export function useTokens(): Tokens | null {
   return useMemo(() => JSON.parse(snapshot) as Tokens | null, [snapshot]);
 }
 
-/** Calls `listener` for each event of `topic`, and with `resync` when the page should reload by REST. */
-export function useTopic(topic: string | null, listener: (message: TopicMessage) => void): void {
+/** Calls `listener` for each event of every topic in `topics`, and with `resync` when the page should reload by REST. */
+export function useTopics(topics: string[], listener: (message: TopicMessage) => void): void {
   const { realtime } = usePlatform();
   const latest = useRef(listener);
   latest.current = listener;
-  useEffect(() => (topic ? realtime.subscribe(topic, (m) => latest.current(m)) : undefined), [realtime, topic]);
+  const key = topics.join(",");
+  useEffect(() => {
+    const stops = (key ? key.split(",") : []).map((topic) => realtime.subscribe(topic, (m) => latest.current(m)));
+    return () => stops.forEach((stop) => stop());
+  }, [realtime, key]);
 }
 
 export type Resource<T> = { data: T | undefined; error: string | undefined; reload: () => void };
@@ -98,14 +102,13 @@ export function useResource<T>(path: string | null, topics: string[] = []): Reso
     };
   }, [api, path, version]);
   const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
-  const onMessage = useCallback(() => {
+  useEffect(() => () => clearTimeout(pending.current ?? undefined), []);
+  useTopics(topics, () => {
     if (pending.current) return;
     pending.current = setTimeout(() => {
       pending.current = null;
       reload();
     }, 300);
-  }, [reload]);
-  useTopic(topics[0] ?? null, onMessage);
-  useTopic(topics[1] ?? null, onMessage);
+  });
   return { data, error, reload };
 }

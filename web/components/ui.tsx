@@ -68,7 +68,7 @@ export function Choice({ label, name, options, error, ...select }: { label: stri
 }
 
 /** The API's field errors by our field names, or the whole message when it named no field. */
-export function apiErrors(e: unknown): { fields: Record<string, string>; message?: string } {
+function apiErrors(e: unknown): { fields: Record<string, string>; message?: string } {
   if (e instanceof ApiError) return { fields: e.fields, message: Object.keys(e.fields).length ? undefined : e.message };
   return { fields: {}, message: e instanceof Error ? e.message : String(e) };
 }

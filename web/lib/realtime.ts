@@ -91,6 +91,8 @@ export class RealtimeClient {
     this.dropSocket();
     this.lastIds.clear();
     this.attempts = 0;
+    // The pages are told here; the new socket's first subscribe is not a reconnect that would tell them again.
+    this.everConnected = false;
     if (this.listeners.size > 0) {
       for (const topic of this.listeners.keys()) this.emit(topic, { kind: "resync" });
       void this.connect();

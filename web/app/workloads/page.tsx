@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import { usePlatform, useResource, useTokens, useTopic } from "@/components/PlatformContext";
+import { usePlatform, useResource, useTokens, useTopics } from "@/components/PlatformContext";
 import { ActionButton, Failure } from "@/components/ui";
 import { bytes, time } from "@/lib/format";
 import { atLeast } from "@/lib/session";
@@ -46,7 +46,7 @@ export default function WorkloadsPage() {
   const nodes = useResource<{ nodes: { nodeId: string; name: string }[] }>("/api/compute/nodes", ["nodes"]);
   const [logs, setLogs] = useState<{ name: string; text: string }>();
   const [migrations, setMigrations] = useState<Record<string, Migration>>({});
-  useTopic("workloads", (m) => {
+  useTopics(["workloads"], (m) => {
     if (m.kind !== "event" || !m.event.type.startsWith("migration.")) return;
     const data = m.event.data as { migration?: Migration & { workloadId?: string } };
     if (data.migration?.workloadId) setMigrations((all) => ({ ...all, [data.migration!.workloadId!]: { ...data.migration, phase: data.migration!.phase ?? m.event.type } }));
