@@ -44,6 +44,22 @@ public sealed class ControlPanelTests(ControlPanelFixture fixture, ITestOutputHe
         });
     }
 
+    [Fact]
+    public void The_panels_server_holds_none_of_the_platforms_secrets()
+    {
+        // A workload on this machine can reach the panel's port; what it could coax out of the Node.js process must
+        // not include the admin password, the database's or cache's credentials, or any service's client secret.
+        var node = fixture.Platform.LiveProcesses().Where(p => p.Command.StartsWith("next-server", StringComparison.Ordinal)).ToList(); // Next.js names its process so
+        Assert.NotEmpty(node);
+        foreach (var (pid, command) in node)
+        {
+            var environment = File.ReadAllText($"/proc/{pid}/environ").Split('\0');
+            Assert.DoesNotContain(environment, v => v.StartsWith("Platform__AdminPassword=", StringComparison.Ordinal)
+                || v.StartsWith("ConnectionStrings__", StringComparison.Ordinal) || v.StartsWith("Auth__ClientSecret=", StringComparison.Ordinal));
+            Assert.Contains(environment, v => v.StartsWith("services__gateway__http__0=", StringComparison.Ordinal));
+        }
+    }
+
     async Task RunAsync(string program, string[] arguments, Dictionary<string, string> environment)
     {
         var info = new ProcessStartInfo(program) { WorkingDirectory = WebDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
