@@ -1,7 +1,9 @@
 // The signed-in user's tokens, kept in localStorage so every tab shares one session. Access tokens live 15 minutes;
 // the refresh token rotates on every use and the gateway revokes the whole family when a rotated one is presented
 // again (RFC 9700 §4.14) — so two tabs must never refresh with the same refresh token. A refresh therefore runs
-// under a Web Lock held across tabs, and inside it a tab first looks whether another one already rotated the pair.
+// under a Web Lock held across tabs, and inside it a tab first looks whether another one already rotated the pair —
+// in IndexedDB, whose committed writes every tab reads at once, because Chromium hands localStorage writes to other
+// tabs' renderers asynchronously: a tab taking the lock just after another released it could still read the old pair.
 
 export type Role = "viewer" | "operator" | "admin";
 export type User = { username: string; role: Role };
@@ -15,8 +17,15 @@ export function atLeast(role: Role | undefined, needed: Role): boolean {
 }
 
 export interface TokenStorage {
+  /** Fast and synchronous (localStorage), but another tab's write may reach it a moment late. */
   read(): string | null;
   write(value: string | null): void;
+  /**
+   * The pair as last written by any tab, read inside the refresh lock (IndexedDB); undefined when nothing was ever
+   * written there, so `read` decides.
+   */
+  readLatest?(): Promise<string | null | undefined>;
+  writeLatest?(value: string | null): Promise<void>;
 }
 
 export interface Locks {
@@ -69,14 +78,14 @@ export class Session {
     if (response.status === 401) throw new SessionError("Wrong username or password.");
     if (response.status === 429) throw new SessionError("Too many attempts: wait a minute and try again.");
     if (!response.ok) throw new SessionError(`Sign-in failed (${response.status}).`);
-    return this.store((await response.json()) as TokenResponse, undefined);
+    return await this.store((await response.json()) as TokenResponse, undefined);
   }
 
   /** Signs out here and in every tab; under the refresh lock, so a refresh in flight cannot bring the session back. */
   async logout(): Promise<void> {
     const tokens = await this.locks.request(refreshLock, async () => {
-      const current = this.current();
-      this.save(null);
+      const current = await this.latest();
+      await this.save(null);
       return current;
     });
     if (tokens) await this.post("/api/auth/logout", { refreshToken: tokens.refreshToken }).catch(() => undefined);
@@ -97,21 +106,22 @@ export class Session {
   refresh(staleAccessToken: string): Promise<Tokens | null> {
     this.inFlight ??= this.locks
       .request(refreshLock, async () => {
-        const stored = this.current();
+        const stored = await this.latest();
         if (!stored) return null;
         if (stored.accessToken !== staleAccessToken && stored.expiresAtMs - refreshMarginMs > this.now()) return stored;
         const response = await this.post("/api/auth/refresh", { refreshToken: stored.refreshToken });
         if (response.status === 400 || response.status === 401) {
           // Revoked, expired or reused: the session is over everywhere.
-          this.save(null);
+          await this.save(null);
           return null;
         }
         // The gateway is restarting or busy (5xx, 429): the session stays; this call fails and a later one retries.
         if (!response.ok) throw new SessionError(`The gateway did not renew the session (${response.status}); try again.`);
         const renewed = (await response.json()) as TokenResponse;
         // Signed out (or in as someone else) while the refresh was under way: this pair belongs to nobody now.
-        if (this.current()?.refreshToken !== stored.refreshToken) return this.current();
-        return this.store(renewed, stored.user);
+        const now = await this.latest();
+        if (now?.refreshToken !== stored.refreshToken) return now;
+        return await this.store(renewed, stored.user);
       })
       .finally(() => {
         this.inFlight = null;
@@ -119,7 +129,17 @@ export class Session {
     return this.inFlight;
   }
 
-  private store(response: TokenResponse, previousUser: User | undefined): Tokens {
+  /** The pair every tab agrees on (IndexedDB where there is one), copied to the fast store when that lags. */
+  private async latest(): Promise<Tokens | null> {
+    const latest = await this.storage.readLatest?.().catch(() => undefined);
+    if (latest !== undefined && latest !== this.storage.read()) {
+      this.storage.write(latest);
+      this.changed();
+    }
+    return this.current();
+  }
+
+  private async store(response: TokenResponse, previousUser: User | undefined): Promise<Tokens> {
     const user = response.user ?? previousUser;
     if (!user) throw new SessionError("The gateway's answer named no user.");
     const tokens: Tokens = {
@@ -128,12 +148,16 @@ export class Session {
       expiresAtMs: this.now() + response.expiresIn * 1000,
       user,
     };
-    this.save(tokens);
+    await this.save(tokens);
     return tokens;
   }
 
-  private save(tokens: Tokens | null): void {
-    this.storage.write(tokens ? JSON.stringify(tokens) : null);
+  /** IndexedDB first (committed before the lock is let go), then localStorage, whose `storage` event tells other tabs. */
+  private async save(tokens: Tokens | null): Promise<void> {
+    const value = tokens ? JSON.stringify(tokens) : null;
+    // Should IndexedDB fail here, reads of it fail too (they fall back to localStorage); sign-in must not.
+    await this.storage.writeLatest?.(value).catch(() => undefined);
+    this.storage.write(value);
     this.changed();
   }
 
@@ -152,6 +176,7 @@ export function browserSession(gateway: string): Session {
     read: () => window.localStorage.getItem(storageKey),
     write: (value) =>
       value === null ? window.localStorage.removeItem(storageKey) : window.localStorage.setItem(storageKey, value),
+    ...indexedDbTokens(),
   };
   // Web Locks exist only in secure contexts (https, or loopback as here); without them two tabs could reuse one
   // refresh token and the gateway would end the session — so refuse to run rather than risk it quietly.
@@ -162,4 +187,31 @@ export function browserSession(gateway: string): Session {
     if (event.key === storageKey) session.changed();
   });
   return session;
+}
+
+/** One IndexedDB record holding the pair; each call is a transaction that has committed when its promise resolves. */
+function indexedDbTokens(): Pick<TokenStorage, "readLatest" | "writeLatest"> {
+  if (typeof indexedDB === "undefined") return {};
+  let database: Promise<IDBDatabase> | undefined;
+  const open = () =>
+    new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open("platform.session", 1);
+      request.onupgradeneeded = () => request.result.createObjectStore("tokens");
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  const transact = <T>(mode: IDBTransactionMode, act: (store: IDBObjectStore) => IDBRequest<T>) =>
+    (database ??= open()).then(
+      (db) =>
+        new Promise<T>((resolve, reject) => {
+          const transaction = db.transaction("tokens", mode);
+          const request = act(transaction.objectStore("tokens"));
+          transaction.oncomplete = () => resolve(request.result);
+          transaction.onerror = transaction.onabort = () => reject(transaction.error);
+        }),
+    );
+  return {
+    readLatest: () => transact<string | null | undefined>("readonly", (store) => store.get(storageKey)),
+    writeLatest: (value) => transact("readwrite", (store) => store.put(value, storageKey)).then(() => undefined),
+  };
 }

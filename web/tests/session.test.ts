@@ -72,6 +72,38 @@ describe("Session", () => {
     expect(gateway.revoked).toBe(false);
   });
 
+  it("reads the pair inside the lock from the store every tab agrees on, even while the second tab's localStorage lags", async () => {
+    // Chromium hands localStorage writes to other tabs asynchronously; IndexedDB's committed writes are seen at once.
+    const { locks } = sharedBrowser();
+    let latest: string | null | undefined;
+    let laggingCopy: string | null = null; // tab B's localStorage: it never hears of tab A's rotation in this test
+    const tabAStorage: TokenStorage = {
+      read: () => latest ?? null,
+      write: () => undefined,
+      readLatest: async () => latest,
+      writeLatest: async (v) => void (latest = v),
+    };
+    const tabBStorage: TokenStorage = {
+      read: () => laggingCopy,
+      write: (v) => void (laggingCopy = v),
+      readLatest: async () => latest,
+      writeLatest: async (v) => void (latest = v),
+    };
+    const gateway = fakeGateway();
+    let now = 0;
+    const tabA = new Session("http://gw", tabAStorage, locks, gateway.fetcher, () => now);
+    const tabB = new Session("http://gw", tabBStorage, locks, gateway.fetcher, () => now);
+    await tabA.login("ada", "pw");
+    laggingCopy = latest!; // B saw the sign-in
+    now = 900_000;
+    expect(await tabA.accessToken()).toBe("access-1");
+    expect(tabB.current()?.refreshToken).toBe("refresh-0"); // stale here
+    expect(await tabB.accessToken()).toBe("access-1");
+    expect(gateway.calls.filter((c) => c === "/api/auth/refresh")).toHaveLength(1);
+    expect(gateway.revoked).toBe(false);
+    expect(tabB.current()?.refreshToken).toBe("refresh-1"); // copied over
+  });
+
   it("retries a call refused with 401 once after refreshing, and signs out when the refresh is refused", async () => {
     const { storage, locks } = sharedBrowser();
     const gateway = fakeGateway();
