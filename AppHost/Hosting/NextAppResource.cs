@@ -28,7 +28,10 @@ public sealed class NextAppResource(string name, string appDirectory, int port) 
         await NextBuild.EnsureAsync(appDirectory, Name, run.Console, cancellationToken);
         var variables = NextBuild.ChildEnvironment(environment.ToDictionary(e => e.Key, e => e.Value()));
         variables["NODE_ENV"] = "production";
-        process = ChildProcess.Start(Name, "node", [Path.Combine("node_modules", "next", "dist", "bin", "next"), "start", "-H", "127.0.0.1", "-p", port.ToString()],
+        // Ends next start should this AppHost be SIGKILLed, as ParentProcessWatcher does for the services.
+        variables["PLATFORM_PARENT_PID"] = Environment.ProcessId.ToString();
+        process = ChildProcess.Start(Name, "node",
+            ["--require", Path.Combine(".", "server", "parent-watch.cjs"), Path.Combine("node_modules", "next", "dist", "bin", "next"), "start", "-H", "127.0.0.1", "-p", port.ToString()],
             variables, run.Console, appDirectory, inheritEnvironment: false);
         await HealthProbe.WaitAsync(Name, $"{Url}/healthz", process, run.Options.HealthTimeout, cancellationToken);
         State = ResourceState.Running;

@@ -32,8 +32,10 @@ public sealed class LifecycleTests
     public async Task After_SIGKILL_services_exit_on_their_own_and_the_next_start_stops_the_orphaned_PostgreSQL()
     {
         using var data = new TestDataFolder();
-        await using var killed = await PlatformProcess.StartAsync(data.Path);
+        // With the control panel: its Node.js server must go too.
+        await using var killed = await PlatformProcess.StartAsync(data.Path, web: true);
         var dataDirectory = killed.DataDirectory;
+        Assert.Contains(killed.LiveProcesses(), p => p.Command.StartsWith("next-server", StringComparison.Ordinal));
 
         killed.Signal("KILL");
         await killed.WaitForExitAsync(TimeSpan.FromSeconds(10));
