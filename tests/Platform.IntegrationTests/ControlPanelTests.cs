@@ -12,6 +12,8 @@ public sealed class ControlPanelFixture : IAsyncLifetime
     {
         // A proposal's vote opens at once, so the browser can vote on the proposal it just made.
         ["Tokenomics__Genesis__voting_delay_seconds"] = "0",
+        // New agents wait for an admin, who admits them from the Nodes page (seed 000's discover action).
+        ["Compute__Admission__Mode"] = "Manual",
     });
 
     public async Task DisposeAsync() => await Platform.DisposeAsync();
@@ -19,9 +21,10 @@ public sealed class ControlPanelFixture : IAsyncLifetime
 
 /// <summary>
 /// The control panel's own tests, run by the README's test command: Vitest for the data hooks and forms, and the
-/// end-to-end scenarios of <c>web/e2e/run.mjs</c> in Debian's Chromium against the real platform — sign in, two nodes,
-/// a workload created and watched to active, an alert acknowledged, a job to completion, a vote, a WireGuard config
-/// downloaded, and a viewer who sees no action it cannot take. Screenshots of every page stay in <c>web/e2e/artifacts/</c>.
+/// end-to-end scenarios of <c>web/e2e/run.mjs</c> in Debian's Chromium against the real platform — sign in, two nodes
+/// discovered and admitted, a workload created, watched to active and migrated, an alert acknowledged, a job changed
+/// while pending and run to completion, quotas, a vote, a WireGuard config downloaded, and a viewer who sees no action
+/// it cannot take. Screenshots of every page stay in <c>web/e2e/artifacts/</c>.
 /// </summary>
 public sealed class ControlPanelTests(ControlPanelFixture fixture, ITestOutputHelper output) : IClassFixture<ControlPanelFixture>
 {

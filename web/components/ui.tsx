@@ -1,6 +1,6 @@
 "use client";
 
-import { useState } from "react";
+import { useId, useState } from "react";
 import { ApiError } from "@/lib/api";
 
 /** A button that runs an action, shows it running, and says what went wrong beside it. */
@@ -38,12 +38,13 @@ export function ActionButton({ label, run, primary, confirm }: { label: string; 
 
 /** A labelled input whose error (from the form's own checks or the API's 400) shows under it. */
 export function Field({ label, name, error, ...input }: { label: string; name: string; error?: string } & React.InputHTMLAttributes<HTMLInputElement>) {
+  const errorId = useId(); // two forms on a page may share field names
   return (
     <label>
       {label}
-      <input name={name} aria-invalid={error ? true : undefined} aria-describedby={error ? `${name}-error` : undefined} {...input} />
+      <input name={name} aria-invalid={error ? true : undefined} aria-describedby={error ? errorId : undefined} {...input} />
       {error && (
-        <span id={`${name}-error`} className="field-error">
+        <span id={errorId} className="field-error">
           {error}
         </span>
       )}

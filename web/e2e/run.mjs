@@ -32,6 +32,12 @@ async function rest(method, path, body, token) {
 }
 const login = async (username, password) => (await rest("POST", "/api/auth/login", { username, password })).accessToken;
 
+/** The fixture runs with manual admission; a scenario run alone (E2E_ONLY) without the nodes scenario admits by REST. */
+async function admitWaitingNodes(admin) {
+  for (const node of (await rest("POST", "/api/actions/discover_nodes", {}, admin)).nodes ?? [])
+    await rest("POST", `/api/compute/nodes/${node.nodeId}/admit`, {}, admin);
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -67,10 +73,24 @@ scenario("an admin signs in and the dashboard updates live", async ({ page }) =>
   await shot(page, "dashboard");
 });
 
-scenario("the nodes page lists both nodes, Ready", async ({ page }) => {
+scenario("an admin discovers the two waiting nodes, admits them, and sees them Ready", async ({ page }) => {
   await signIn(page, "admin", adminPassword);
   await page.getByRole("link", { name: "Nodes" }).click();
   const rows = page.getByRole("table", { name: "Nodes" }).locator("tbody tr");
+  await page.getByRole("button", { name: "Discover nodes" }).click();
+  const waiting = page.getByRole("region", { name: "Waiting for admission" });
+  await waiting.waitFor({ timeout });
+  await shot(page, "nodes-discover");
+  // Both agents registered as pending (manual admission); the list follows node events, so admit until none waits.
+  const deadline = Date.now() + timeout;
+  const admitted = () => page.evaluate(() => [...document.querySelectorAll('table[aria-label="Nodes"] tbody td')].filter((td) => td.textContent === "schedulable").length);
+  while ((await admitted()) < 2) {
+    if (Date.now() > deadline) throw new Error("two nodes were not admitted");
+    const admit = waiting.getByRole("button", { name: /^Admit / });
+    if ((await admit.count()) > 0) await admit.first().click({ timeout: 10_000 }).catch(() => undefined); // the list may change under it
+    else await page.waitForTimeout(250);
+  }
+  await waiting.getByText("No node is waiting").waitFor({ timeout });
   await page.waitForFunction(() => document.querySelectorAll('table[aria-label="Nodes"] tbody td.status-Ready').length >= 2, null, { timeout });
   if ((await rows.count()) < 2) throw new Error("fewer than two nodes listed");
   await shot(page, "nodes");
@@ -93,6 +113,15 @@ scenario("a workload made with the form reaches active without a reload", async 
   await form.getByLabel("Arguments").fill("600");
   await form.getByRole("button", { name: "Create workload" }).click();
   await page.waitForFunction((n) => document.querySelector(`[data-testid="state-${n}"]`)?.textContent === "active", name, { timeout });
+  // Migrated to the other node, with its progress shown live from migration.* events.
+  const row = page.getByRole("row", { name: `workload ${name}` });
+  const from = await row.getByRole("cell").nth(2).textContent();
+  await row.getByRole("button", { name: "Migrate" }).click();
+  await row.getByLabel(`migration of ${name}`).getByText(/migration (migration\.)?completed/).waitFor({ timeout });
+  await page.waitForFunction(([n, was]) => {
+    const cells = document.querySelector(`tr[aria-label="workload ${n}"]`)?.querySelectorAll("td");
+    return cells?.[2]?.textContent !== was && cells?.[1]?.querySelector("[data-testid]")?.textContent === "active";
+  }, [name, from], { timeout });
   await shot(page, "workloads");
   await page.getByRole("row", { name: `workload ${name}` }).getByRole("button", { name: "Stop", exact: true }).click();
   await page.waitForFunction((n) => document.querySelector(`[data-testid="state-${n}"]`)?.textContent === "stopped", name, { timeout });
@@ -126,19 +155,47 @@ scenario("an operator adds an alert rule, sees it fire and acknowledges it", asy
   await shot(page, "monitoring");
 });
 
-scenario("a job submitted with the form completes", async ({ page }) => {
+scenario("a job too big for any node waits with its blockers, is made smaller while pending, and completes", async ({ page }) => {
   await signIn(page, "admin", adminPassword);
   await page.getByRole("link", { name: "Scheduler" }).click();
   const form = page.getByRole("form", { name: "Submit a job" });
   const name = `e2e-job-${stamp}`;
   await form.getByLabel("Job name").fill(name);
+  await form.getByLabel("CPU cores needed").fill("512");
   await form.getByLabel("Job command").fill("true");
   await form.getByRole("button", { name: "Submit job" }).click();
-  await page.waitForFunction((n) => document.querySelector(`[data-testid="job-status-${n}"]`)?.textContent?.startsWith("completed"), name, { timeout });
   await page.getByRole("button", { name: `Details of ${name}` }).click();
-  await page.getByRole("region", { name: `Job ${name}` }).getByText("completed").first().waitFor({ timeout });
+  const detail = page.getByRole("region", { name: `Job ${name}` });
+  await detail.getByText("Why it waits").waitFor({ timeout });
+  const edit = detail.getByRole("form", { name: `Edit job ${name}` });
+  await edit.getByLabel("CPU cores needed").fill("-1");
+  await edit.getByRole("button", { name: "Save changes" }).click();
+  await edit.getByText("cores: a number from 0.001 to 1000").waitFor({ timeout: 5000 });
+  await edit.getByLabel("CPU cores needed").fill("0.5");
+  await edit.getByRole("button", { name: "Save changes" }).click();
+  await page.waitForFunction((n) => document.querySelector(`[data-testid="job-status-${n}"]`)?.textContent?.startsWith("completed"), name, { timeout });
+  await detail.getByText("completed").first().waitFor({ timeout });
+  await detail.getByText(/updated by/).waitFor({ timeout });
   await page.getByRole("table", { name: "Priority factors" }).getByRole("cell", { name: "tier", exact: true }).waitFor({ timeout });
   await shot(page, "scheduler");
+});
+
+scenario("an admin sees every user's quota and changes one", async ({ page, admin }) => {
+  const user = `quota${stamp}`;
+  await rest("POST", "/api/auth/users", { username: user, password: "a long enough password", role: "operator" }, admin);
+  await signIn(page, "admin", adminPassword);
+  await page.getByRole("link", { name: "Sessions" }).click();
+  const quotas = page.getByRole("table", { name: "Quotas of every user" });
+  await quotas.getByRole("row", { name: `quota of ${user}` }).waitFor({ timeout });
+  await page.getByRole("button", { name: `Change quota of ${user}` }).click();
+  const form = page.getByRole("form", { name: `Quota of ${user}` });
+  await form.getByLabel("Open sessions at once").fill("7");
+  await form.getByLabel("Cores in all").fill("3");
+  await form.getByRole("button", { name: "Save quota" }).click();
+  await quotas.getByRole("row", { name: `quota of ${user}` }).getByRole("cell", { name: "0 of 7", exact: true }).waitFor({ timeout });
+  const stored = await rest("GET", `/api/compute/quotas/${user}`, undefined, admin);
+  if (stored.sessions !== 7 || stored.cpuCores !== 3) throw new Error(`the quota stored is ${JSON.stringify(stored)}`);
+  await shot(page, "sessions");
 });
 
 scenario("a staker votes on an active proposal", async ({ page, admin }) => {
@@ -253,6 +310,7 @@ for (const { name, run } of chosen) {
   const started = Date.now();
   try {
     const admin = await login("admin", adminPassword);
+    if (only) await admitWaitingNodes(admin);
     await run({ page, context, admin });
     console.log(`ok: ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   } catch (error) {

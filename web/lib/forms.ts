@@ -62,16 +62,9 @@ export function workloadRequest(form: WorkloadForm, idempotencyKey: string): { r
 export type JobForm = { name: string; tier: string; cpu: string; memoryMiB: string; command: string; args: string; runtimeSeconds: string };
 
 export function jobRequest(form: JobForm): { request?: Record<string, unknown>; errors: FieldErrors } {
-  const errors: FieldErrors = {};
-  const cpu = Number(form.cpu);
-  const memory = Number(form.memoryMiB);
-  const runtime = Number(form.runtimeSeconds);
+  const { errors, cpu, memory, runtime } = jobNeeds(form);
   if (form.name.trim() === "") errors.name = "a name is required";
-  if (!["gold", "silver", "bronze"].includes(form.tier)) errors.sla_tier = "gold, silver or bronze";
-  if (!Number.isFinite(cpu) || cpu <= 0) errors.cpu_required = "cores: a number above 0";
-  if (!Number.isInteger(memory) || memory <= 0) errors.memory_required = "MiB: a whole number above 0";
   if (form.command.trim() === "") errors.command = "the program to run is required";
-  if (!Number.isInteger(runtime) || runtime <= 0) errors.estimated_runtime_seconds = "seconds: a whole number above 0";
   if (Object.keys(errors).length > 0) return { errors };
   return {
     errors,
@@ -85,6 +78,33 @@ export function jobRequest(form: JobForm): { request?: Record<string, unknown>; 
       estimated_runtime_seconds: runtime,
     },
   };
+}
+
+export type JobNeedsForm = Pick<JobForm, "tier" | "cpu" | "memoryMiB" | "runtimeSeconds">;
+
+/** A job's tier and resources, checked as the Scheduler checks them on submit and on change. */
+function jobNeeds(form: JobNeedsForm) {
+  const errors: FieldErrors = {};
+  const cpu = Number(form.cpu);
+  const memory = Number(form.memoryMiB);
+  const runtime = Number(form.runtimeSeconds);
+  if (!["gold", "silver", "bronze"].includes(form.tier)) errors.sla_tier = "gold, silver or bronze";
+  if (!Number.isFinite(cpu) || cpu < 0.001 || cpu > 1000) errors.cpu_required = "cores: a number from 0.001 to 1000";
+  if (!Number.isInteger(memory) || memory <= 0) errors.memory_required = "MiB: a whole number above 0";
+  if (!Number.isInteger(runtime) || runtime <= 0) errors.estimated_runtime_seconds = "seconds: a whole number above 0";
+  return { errors, cpu, memory, runtime };
+}
+
+/** The PATCH body for a pending job: only the fields that differ from `was` (the Scheduler keeps the others). */
+export function jobUpdate(form: JobNeedsForm, was: JobNeedsForm): { request?: Record<string, unknown>; errors: FieldErrors } {
+  const { errors, cpu, memory, runtime } = jobNeeds(form);
+  if (Object.keys(errors).length > 0) return { errors };
+  const request: Record<string, unknown> = {};
+  if (form.tier !== was.tier) request.sla_tier = form.tier;
+  if (cpu !== Number(was.cpu)) request.cpu_required = cpu;
+  if (memory !== Number(was.memoryMiB)) request.memory_required = memory;
+  if (runtime !== Number(was.runtimeSeconds)) request.estimated_runtime_seconds = runtime;
+  return { errors, request };
 }
 
 /** Token amounts are int64 strings in the smallest unit. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "@/lib/api";
-import { amountError, jobRequest, splitArgs, workloadRequest } from "@/lib/forms";
+import { amountError, jobRequest, jobUpdate, splitArgs, workloadRequest } from "@/lib/forms";
 
 const good = { name: "web-1", driver: "process", command: "sleep", args: "60", cpuCores: "0.5", memoryMiB: "128", nodeId: "", restartPolicy: "never" };
 
@@ -26,6 +26,21 @@ describe("job form and amounts", () => {
   it("refuses a job without command or with a bad tier", () => {
     const { errors } = jobRequest({ name: "j", tier: "platinum", cpu: "1", memoryMiB: "64", command: "", args: "", runtimeSeconds: "10" });
     expect(Object.keys(errors).sort()).toEqual(["command", "sla_tier"]);
+  });
+
+  it("changes a pending job by sending only the fields that differ", () => {
+    const was = { tier: "silver", cpu: "512", memoryMiB: "64", runtimeSeconds: "30" };
+    expect(jobUpdate({ ...was, cpu: "0.5" }, was)).toEqual({ errors: {}, request: { cpu_required: 0.5 } });
+    expect(jobUpdate({ ...was, cpu: "512.0", tier: "gold" }, was).request).toEqual({ sla_tier: "gold" });
+    expect(jobUpdate(was, was).request).toEqual({});
+  });
+
+  it("refuses a change the Scheduler would refuse, by field", () => {
+    const was = { tier: "silver", cpu: "1", memoryMiB: "64", runtimeSeconds: "30" };
+    const { request, errors } = jobUpdate({ tier: "silver", cpu: "-1", memoryMiB: "1.5", runtimeSeconds: "0" }, was);
+    expect(request).toBeUndefined();
+    expect(Object.keys(errors).sort()).toEqual(["cpu_required", "estimated_runtime_seconds", "memory_required"]);
+    expect(jobUpdate({ ...was, cpu: "1001" }, was).errors.cpu_required).toBeDefined();
   });
 
   it("takes token amounts as whole positive units", () => {

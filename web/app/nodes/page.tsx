@@ -6,6 +6,7 @@ import { usePlatform, useResource, useTokens } from "@/components/PlatformContex
 import { ActionButton, Failure } from "@/components/ui";
 import { ago, bytes } from "@/lib/format";
 import { atLeast } from "@/lib/session";
+import { useDiscovery, WaitingNodes } from "./Admission";
 
 export type Node = {
   nodeId: string;
@@ -30,6 +31,7 @@ export default function NodesPage() {
   const role = useTokens()?.user.role;
   const nodes = useResource<{ nodes: Node[] }>("/api/compute/nodes", ["nodes", "workloads"]);
   const [health, setHealth] = useState<HealthReport>();
+  const [waiting, discover] = useDiscovery();
   const operator = atLeast(role, "operator");
   return (
     <>
@@ -38,8 +40,10 @@ export default function NodesPage() {
       {operator && (
         <div className="row">
           <ActionButton label="Run health checks" run={async () => setHealth(await api.post<HealthReport>("/api/actions/health_check", {}))} />
+          <ActionButton label="Discover nodes" run={discover} />
         </div>
       )}
+      {waiting && <WaitingNodes nodes={waiting} role={role} onChange={discover} />}
       {health && (
         <section className="panel" aria-label="Health checks">
           <h2>Health checks</h2>
@@ -68,7 +72,7 @@ export default function NodesPage() {
                 <td>{bytes(n.capacity?.memoryBytes)}</td>
                 <td>{((n.reserved?.cpuMillis ?? 0) / 1000).toFixed(1)} cores, {bytes(n.reserved?.memoryBytes)}</td>
                 <td>{ago(n.lastHeartbeatAtMs)}</td>
-                <td>{n.draining ? "draining" : n.schedulable === false ? `cordoned${n.cordonReason ? `: ${n.cordonReason}` : ""}` : "schedulable"}</td>
+                <td>{n.admission === "pending" ? "waiting for admission" : n.admission === "rejected" ? "rejected" : n.draining ? "draining" : n.schedulable === false ? `cordoned${n.cordonReason ? `: ${n.cordonReason}` : ""}` : "schedulable"}</td>
                 {operator && (
                   <td className="row">
                     {n.schedulable === false ? (

@@ -6,11 +6,12 @@ import { usePlatform, useResource, useTokens } from "@/components/PlatformContex
 import { ActionButton, Failure } from "@/components/ui";
 import { ago, number, time } from "@/lib/format";
 import { atLeast } from "@/lib/session";
+import { EditJob } from "./EditJob";
 import { SubmitJob } from "./SubmitJob";
 
 type Job = {
   jobId: string; name: string; owner?: string; slaTier?: string; status: string; reason?: string; cpuRequired?: number; memoryRequired?: string;
-  attempts?: number; exitCode?: number; submittedAtMs?: string; priority?: number; nodeId?: string;
+  estimatedRuntimeSeconds?: string; attempts?: number; exitCode?: number; submittedAtMs?: string; priority?: number; nodeId?: string;
   history?: { status: string; reason?: string; message?: string; nodeId?: string; attempt?: number; atMs?: string }[];
   blockers?: { nodeId: string; nodeName?: string; blockers?: { constraint: string; message?: string }[] }[];
   waitingFor?: string[]; estimatedStartMs?: string; estimateBasis?: string;
@@ -83,6 +84,9 @@ export default function SchedulerPage() {
               {detail.data.waitingFor?.length ? <p>Waiting for: {detail.data.waitingFor.join(", ")}</p> : null}
               <p className="muted">Estimated start: {detail.data.estimatedStartMs && detail.data.estimatedStartMs !== "0" ? time(detail.data.estimatedStartMs) : "none"} {detail.data.estimateBasis}</p>
             </>
+          )}
+          {detail.data.status === "pending" && atLeast(role, "operator") && (
+            <EditJob key={`${detail.data.jobId}-${detail.data.history?.length}`} job={detail.data} onSaved={() => { detail.reload(); jobs.reload(); }} />
           )}
           {priority.data && (
             <>

@@ -4,9 +4,10 @@ import { useState } from "react";
 import { usePlatform, useResource, useTokens } from "@/components/PlatformContext";
 import { ActionButton, Failure, Field, useSubmit } from "@/components/ui";
 import { ago, bytes, number, time } from "@/lib/format";
+import { atLeast } from "@/lib/session";
+import { Quotas, type Quota } from "./Quotas";
 
 type Session = { sessionId: string; user: string; application: string; cpuCores?: number; memoryBytes?: string; nodeId?: string; status: string; workloadState?: string; createdAtMs?: string };
-type Quota = { user: string; cpuCores?: number; memoryBytes?: string; sessions?: number; usedCpuCores?: number; usedMemoryBytes?: string; usedSessions?: number };
 type Device = { deviceId: string; name: string; type?: string; owner?: string; cpuCores?: number; memoryBytes?: string; state: string; stateReason?: string; idleSeconds?: string; cpuLoad?: number; batteryPercent?: number; charging?: boolean; lastHeartbeatAtMs?: string; offeredHours?: number };
 
 export default function SessionsPage() {
@@ -30,6 +31,7 @@ export default function SessionsPage() {
           </p>
         )}
       </section>
+      {atLeast(user?.role, "admin") && <Quotas />}
       <form
         className="panel"
         aria-label="Open a session"

@@ -77,7 +77,7 @@ export default function WorkloadsPage() {
                   {w.exitCode !== undefined && <div className="muted">exit code {w.exitCode}</div>}
                   {migrations[w.workloadId] && (
                     <div className="muted" aria-label={`migration of ${w.name}`}>
-                      migration {migrations[w.workloadId]!.phase}: {bytes(migrations[w.workloadId]!.bytesSent)} of {bytes(migrations[w.workloadId]!.bytesTotal)}
+                      migration {migrations[w.workloadId]!.phase}: {bytes(migrations[w.workloadId]!.bytesSent)} sent, all rounds compressed (folder {bytes(migrations[w.workloadId]!.bytesTotal)})
                     </div>
                   )}
                 </td>
