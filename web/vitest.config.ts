@@ -1,6 +1,7 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  test: { include: ["tests/**/*.test.ts"], environment: "node" },
+  // Plain modules run in Node; component tests (.tsx) in happy-dom.
+  test: { include: ["tests/**/*.test.{ts,tsx}"], environment: "node" },
   resolve: { alias: { "@": new URL(".", import.meta.url).pathname } },
 });

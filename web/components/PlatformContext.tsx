@@ -7,7 +7,7 @@ import { Api } from "@/lib/api";
 import { RealtimeClient, type SocketLike, socketUrl, type TopicMessage } from "@/lib/realtime";
 import { browserSession, type Session, type Tokens } from "@/lib/session";
 
-type Platform = { gateway: string; session: Session; api: Api; realtime: RealtimeClient };
+export type Platform = { gateway: string; session: Session; api: Api; realtime: RealtimeClient };
 
 const PlatformContext = createContext<Platform | null>(null);
 
@@ -38,6 +38,11 @@ export function PlatformProvider({ gateway, children }: { gateway: string; child
     };
   }, [gateway]);
   if (!platform) return null;
+  return <PlatformContext.Provider value={platform}>{children}</PlatformContext.Provider>;
+}
+
+/** The pages' hooks over a given session, API client and realtime client: what the component tests render in. */
+export function ProvidePlatform({ platform, children }: { platform: Platform; children: React.ReactNode }) {
   return <PlatformContext.Provider value={platform}>{children}</PlatformContext.Provider>;
 }
 

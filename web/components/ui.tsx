@@ -36,36 +36,53 @@ export function ActionButton({ label, run, primary, confirm }: { label: string; 
   );
 }
 
-/** A labelled input whose error (from the form's own checks or the API's 400) shows under it. */
+/**
+ * A labelled input whose error (from the form's own checks or the API's 400) shows under it: outside the label, so
+ * the field's accessible name stays its label, and tied to the input by aria-describedby.
+ */
 export function Field({ label, name, error, ...input }: { label: string; name: string; error?: string } & React.InputHTMLAttributes<HTMLInputElement>) {
   const errorId = useId(); // two forms on a page may share field names
   return (
-    <label>
-      {label}
-      <input name={name} aria-invalid={error ? true : undefined} aria-describedby={error ? errorId : undefined} {...input} />
-      {error && (
-        <span id={errorId} className="field-error">
-          {error}
-        </span>
-      )}
-    </label>
+    <div className="field">
+      <label>
+        {label}
+        <input name={name} aria-invalid={error ? true : undefined} aria-describedby={error ? errorId : undefined} {...input} />
+      </label>
+      <FieldError id={errorId} error={error} />
+    </div>
   );
 }
 
-export function Choice({ label, name, options, error, ...select }: { label: string; name: string; options: string[]; error?: string } & React.SelectHTMLAttributes<HTMLSelectElement>) {
+type Option = string | { value: string; label: string };
+
+export function Choice({ label, name, options, error, ...select }: { label: string; name: string; options: Option[]; error?: string } & React.SelectHTMLAttributes<HTMLSelectElement>) {
+  const errorId = useId();
   return (
-    <label>
-      {label}
-      <select name={name} aria-invalid={error ? true : undefined} {...select}>
-        {options.map((o) => (
-          <option key={o} value={o}>
-            {o}
-          </option>
-        ))}
-      </select>
-      {error && <span className="field-error">{error}</span>}
-    </label>
+    <div className="field">
+      <label>
+        {label}
+        <select name={name} aria-invalid={error ? true : undefined} aria-describedby={error ? errorId : undefined} {...select}>
+          {options.map((o) => {
+            const { value, label } = typeof o === "string" ? { value: o, label: o } : o;
+            return (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            );
+          })}
+        </select>
+      </label>
+      <FieldError id={errorId} error={error} />
+    </div>
   );
+}
+
+function FieldError({ id, error }: { id: string; error: string | undefined }) {
+  return error ? (
+    <span id={id} className="field-error">
+      {error}
+    </span>
+  ) : null;
 }
 
 /** The API's field errors by our field names, or the whole message when it named no field. */

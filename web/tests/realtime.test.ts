@@ -1,19 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { RealtimeClient, type SocketLike, type TopicMessage } from "@/lib/realtime";
-
-class FakeSocket implements SocketLike {
-  readyState = 0;
-  sent: unknown[] = [];
-  onopen: (() => void) | null = null;
-  onmessage: ((message: { data: unknown }) => void) | null = null;
-  onclose: (() => void) | null = null;
-  constructor(readonly url: string) {}
-  send(data: string) { this.sent.push(JSON.parse(data)); }
-  close() { this.readyState = 3; this.onclose?.(); }
-  open() { this.readyState = 1; this.onopen?.(); }
-  hub(message: unknown) { this.onmessage?.({ data: JSON.stringify(message) }); }
-  drop() { this.readyState = 3; this.onclose?.(); }
-}
+import { RealtimeClient, type TopicMessage } from "@/lib/realtime";
+import { FakeSocket } from "./fakes";
 
 const event = (topic: string, id: string) => ({ type: "event", topic, id, event: { id: `e${id}`, type: "node.ready", source: "compute", time: "", data: {} } });
 

@@ -37,16 +37,7 @@ export function CreateWorkload({ nodes, onCreated }: { nodes: { nodeId: string; 
         <Field label="Arguments" name="args" value={form.args} onChange={set("args")} error={errors.args} />
         <Field label="CPU cores" name="cpu_millis" value={form.cpuCores} onChange={set("cpuCores")} error={errors.cpu_millis} inputMode="decimal" />
         <Field label="Memory (MiB)" name="memory_bytes" value={form.memoryMiB} onChange={set("memoryMiB")} error={errors.memory_bytes} inputMode="numeric" />
-        <label>
-          Node
-          <select name="node_id" value={form.nodeId} onChange={set("nodeId")}>
-            <option value="">best fit</option>
-            {nodes.map((n) => (
-              <option key={n.nodeId} value={n.nodeId}>{n.name}</option>
-            ))}
-          </select>
-          {errors.node_id && <span className="field-error">{errors.node_id}</span>}
-        </label>
+        <Choice label="Node" name="node_id" options={[{ value: "", label: "best fit" }, ...nodes.map((n) => ({ value: n.nodeId, label: n.name }))]} value={form.nodeId} onChange={set("nodeId")} error={errors.node_id} />
         <Choice label="Restart policy" name="restart_policy" options={["never", "on-failure", "always"]} value={form.restartPolicy} onChange={set("restartPolicy")} error={errors.restart_policy} />
         <button type="submit" className="primary" disabled={busy}>Create workload</button>
       </div>
