@@ -106,14 +106,21 @@ export function useResource<T>(path: string | null, topics: string[] = []): Reso
       current = false;
     };
   }, [api, path, version]);
+  useReloadOn(topics, reload);
+  return { data, error, reload };
+}
+
+/** Calls `reload` after events of `topics` (and resyncs): at most every 300 ms, however many arrive. */
+export function useReloadOn(topics: string[], reload: () => void): void {
   const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const latest = useRef(reload);
+  latest.current = reload;
   useEffect(() => () => clearTimeout(pending.current ?? undefined), []);
   useTopics(topics, () => {
     if (pending.current) return;
     pending.current = setTimeout(() => {
       pending.current = null;
-      reload();
+      latest.current();
     }, 300);
   });
-  return { data, error, reload };
 }

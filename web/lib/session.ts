@@ -1,9 +1,11 @@
 // The signed-in user's tokens, kept in localStorage so every tab shares one session. Access tokens live 15 minutes;
 // the refresh token rotates on every use and the gateway revokes the whole family when a rotated one is presented
 // again (RFC 9700 §4.14) — so two tabs must never refresh with the same refresh token. A refresh therefore runs
-// under a Web Lock held across tabs, and inside it a tab first looks whether another one already rotated the pair —
-// in IndexedDB, whose committed writes every tab reads at once, because Chromium hands localStorage writes to other
-// tabs' renderers asynchronously: a tab taking the lock just after another released it could still read the old pair.
+// under a Web Lock held across tabs, and inside it a tab first looks whether another one already rotated the pair.
+// Chromium hands localStorage writes to other tabs' renderers asynchronously, so a tab taking the lock just after
+// another released it could still read the old pair there: every write under the lock therefore also goes to
+// IndexedDB (whose committed writes every tab sees at once) and carries a generation, one higher each time, so a tab
+// takes whichever store holds the newer record — a lagging localStorage, or an IndexedDB whose write failed, loses.
 
 export type Role = "viewer" | "operator" | "admin";
 export type User = { username: string; role: Role };
@@ -20,12 +22,9 @@ export interface TokenStorage {
   /** Fast and synchronous (localStorage), but another tab's write may reach it a moment late. */
   read(): string | null;
   write(value: string | null): void;
-  /**
-   * The pair as last written by any tab, read inside the refresh lock (IndexedDB); undefined when nothing was ever
-   * written there, so `read` decides.
-   */
-  readLatest?(): Promise<string | null | undefined>;
-  writeLatest?(value: string | null): Promise<void>;
+  /** The record as last written by any tab (IndexedDB), read under the refresh lock; undefined when there is none. */
+  readLatest?(): Promise<string | undefined>;
+  writeLatest?(value: string): Promise<void>;
 }
 
 export interface Locks {
@@ -34,6 +33,43 @@ export interface Locks {
 
 export const storageKey = "platform.session";
 const refreshLock = "platform.session.refresh";
+/** An IndexedDB call that has not settled by then is given up (the browser's store is stuck): localStorage decides. */
+export const sharedStoreTimeoutMs = 2_000;
+
+/** What both stores hold: the pair (null once signed out) and the generation of the write that left it. */
+type StoredSession = { generation?: number; tokens: Tokens | null };
+
+function parseStored(value: string | null): StoredSession {
+  if (!value) return { tokens: null };
+  try {
+    const parsed = JSON.parse(value) as { generation?: number; tokens?: Tokens | null } & Partial<Tokens>;
+    if (typeof parsed.generation === "number") return { generation: parsed.generation, tokens: parsed.tokens ?? null };
+    return { tokens: parsed.accessToken ? (parsed as Tokens) : null }; // written before generations existed
+  } catch {
+    return { tokens: null };
+  }
+}
+
+/**
+ * The newer of the two records. A localStorage record without a generation was written by a tab still running the
+ * code from before them, which never writes IndexedDB: a pair there is newer than anything IndexedDB holds.
+ */
+function newer(local: StoredSession, shared: StoredSession | undefined): StoredSession {
+  if (!shared) return local;
+  if (local.generation === undefined) return local.tokens ? local : shared;
+  return (shared.generation ?? 0) > local.generation ? shared : local;
+}
+
+function settleWithin<T>(promise: Promise<T> | undefined, ms: number): Promise<T | undefined> {
+  if (!promise) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    promise.then(
+      (value) => (clearTimeout(timer), resolve(value)),
+      () => (clearTimeout(timer), resolve(undefined)),
+    );
+  });
+}
 /** Refresh this long before the access token expires, so a request never leaves with one about to lapse. */
 const refreshMarginMs = 30_000;
 
@@ -54,13 +90,7 @@ export class Session {
   ) {}
 
   current(): Tokens | null {
-    const stored = this.storage.read();
-    if (!stored) return null;
-    try {
-      return JSON.parse(stored) as Tokens;
-    } catch {
-      return null;
-    }
+    return parseStored(this.storage.read()).tokens;
   }
 
   /** Called when the session changes here or in another tab (the caller wires the `storage` event to `changed`). */
@@ -78,7 +108,9 @@ export class Session {
     if (response.status === 401) throw new SessionError("Wrong username or password.");
     if (response.status === 429) throw new SessionError("Too many attempts: wait a minute and try again.");
     if (!response.ok) throw new SessionError(`Sign-in failed (${response.status}).`);
-    return await this.store((await response.json()) as TokenResponse, undefined);
+    const signedIn = (await response.json()) as TokenResponse;
+    // Under the lock like every write, so a refresh in another tab cannot store the previous user's pair over it.
+    return await this.locks.request(refreshLock, () => this.store(signedIn, undefined));
   }
 
   /** Signs out here and in every tab; under the refresh lock, so a refresh in flight cannot bring the session back. */
@@ -129,14 +161,20 @@ export class Session {
     return this.inFlight;
   }
 
-  /** The pair every tab agrees on (IndexedDB where there is one), copied to the fast store when that lags. */
-  private async latest(): Promise<Tokens | null> {
-    const latest = await this.storage.readLatest?.().catch(() => undefined);
-    if (latest !== undefined && latest !== this.storage.read()) {
-      this.storage.write(latest);
+  /** Under the lock: the newest record of the two stores, copied to localStorage when that lags. */
+  private async latestRecord(): Promise<StoredSession> {
+    const local = parseStored(this.storage.read());
+    const sharedValue = await settleWithin(this.storage.readLatest?.(), sharedStoreTimeoutMs);
+    const newest = newer(local, sharedValue === undefined ? undefined : parseStored(sharedValue));
+    if (newest !== local) {
+      this.storage.write(JSON.stringify(newest));
       this.changed();
     }
-    return this.current();
+    return newest;
+  }
+
+  private async latest(): Promise<Tokens | null> {
+    return (await this.latestRecord()).tokens;
   }
 
   private async store(response: TokenResponse, previousUser: User | undefined): Promise<Tokens> {
@@ -152,11 +190,15 @@ export class Session {
     return tokens;
   }
 
-  /** IndexedDB first (committed before the lock is let go), then localStorage, whose `storage` event tells other tabs. */
+  /**
+   * Under the lock: the next generation to IndexedDB first (committed before the lock is let go), then to
+   * localStorage, whose `storage` event tells the other tabs. A failed or stuck IndexedDB write leaves an older
+   * generation there, which loses to localStorage's; signed out is a record too, so nothing brings the pair back.
+   */
   private async save(tokens: Tokens | null): Promise<void> {
-    const value = tokens ? JSON.stringify(tokens) : null;
-    // Should IndexedDB fail here, reads of it fail too (they fall back to localStorage); sign-in must not.
-    await this.storage.writeLatest?.(value).catch(() => undefined);
+    const previous = await this.latestRecord();
+    const value = JSON.stringify({ generation: (previous.generation ?? 0) + 1, tokens } satisfies StoredSession);
+    await settleWithin(this.storage.writeLatest?.(value), sharedStoreTimeoutMs);
     this.storage.write(value);
     this.changed();
   }
@@ -189,7 +231,11 @@ export function browserSession(gateway: string): Session {
   return session;
 }
 
-/** One IndexedDB record holding the pair; each call is a transaction that has committed when its promise resolves. */
+/**
+ * One IndexedDB record holding the session; each call is a transaction that has committed when its promise
+ * resolves. A connection the browser closes, or asks to give up for a newer version, is dropped and opened again on
+ * the next call; an open that is blocked fails (the caller then goes by localStorage).
+ */
 function indexedDbTokens(): Pick<TokenStorage, "readLatest" | "writeLatest"> {
   if (typeof indexedDB === "undefined") return {};
   let database: Promise<IDBDatabase> | undefined;
@@ -197,21 +243,37 @@ function indexedDbTokens(): Pick<TokenStorage, "readLatest" | "writeLatest"> {
     new Promise<IDBDatabase>((resolve, reject) => {
       const request = indexedDB.open("platform.session", 1);
       request.onupgradeneeded = () => request.result.createObjectStore("tokens");
-      request.onsuccess = () => resolve(request.result);
+      request.onblocked = () => reject(new Error("IndexedDB is blocked by another tab"));
       request.onerror = () => reject(request.error);
+      request.onsuccess = () => {
+        const db = request.result;
+        db.onversionchange = () => {
+          db.close();
+          database = undefined;
+        };
+        db.onclose = () => (database = undefined);
+        resolve(db);
+      };
     });
-  const transact = <T>(mode: IDBTransactionMode, act: (store: IDBObjectStore) => IDBRequest<T>) =>
-    (database ??= open()).then(
-      (db) =>
-        new Promise<T>((resolve, reject) => {
-          const transaction = db.transaction("tokens", mode);
-          const request = act(transaction.objectStore("tokens"));
-          transaction.oncomplete = () => resolve(request.result);
-          transaction.onerror = transaction.onabort = () => reject(transaction.error);
-        }),
-    );
+  const transact = <T>(mode: IDBTransactionMode, act: (store: IDBObjectStore) => IDBRequest<T>) => {
+    const opened = (database ??= open());
+    return opened
+      .then(
+        (db) =>
+          new Promise<T>((resolve, reject) => {
+            const transaction = db.transaction("tokens", mode);
+            const request = act(transaction.objectStore("tokens"));
+            transaction.oncomplete = () => resolve(request.result);
+            transaction.onerror = transaction.onabort = () => reject(transaction.error);
+          }),
+      )
+      .catch((error: unknown) => {
+        if (database === opened) database = undefined; // open afresh next time
+        throw error;
+      });
+  };
   return {
-    readLatest: () => transact<string | null | undefined>("readonly", (store) => store.get(storageKey)),
+    readLatest: () => transact<string | undefined>("readonly", (store) => store.get(storageKey)),
     writeLatest: (value) => transact("readwrite", (store) => store.put(value, storageKey)).then(() => undefined),
   };
 }

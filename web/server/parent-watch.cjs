@@ -5,13 +5,26 @@
 "use strict";
 const { readFileSync } = require("node:fs");
 
+/** The parent's PID from /proc/self/stat: the fields after the command name, which ends at the last ")". */
+function currentParent() {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+}
+
 const parent = Number(process.env.PLATFORM_PARENT_PID);
 if (Number.isInteger(parent) && parent > 0 && process.platform === "linux") {
-  const currentParent = () => Number(readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ")[1]);
-  setInterval(() => {
-    if (currentParent() === parent) return;
+  const watch = setInterval(() => {
+    let now;
+    try {
+      now = currentParent();
+    } catch {
+      return; // /proc unreadable for a moment (EMFILE under load): look again next time
+    }
+    if (now === parent) return;
+    clearInterval(watch);
     console.error(`parent process ${parent} is gone; stopping`);
     process.kill(process.pid, "SIGTERM"); // Next closes its server on SIGTERM
     setTimeout(() => process.exit(1), 10_000).unref();
-  }, 500).unref();
+  }, 500);
+  watch.unref();
 }

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { act, cleanup, configure, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { EditJob } from "@/app/scheduler/EditJob";
 import { SubmitJob } from "@/app/scheduler/SubmitJob";
@@ -7,6 +7,8 @@ import { ProvidePlatform, useResource } from "@/components/PlatformContext";
 import { badRequest, type Call, fakePlatform } from "./fakes";
 
 afterEach(cleanup);
+// The suite runs beside the whole platform's on two cores: give renders and the 300 ms reload throttle room.
+configure({ asyncUtilTimeout: 10_000 });
 
 const inForm = (name: string) => screen.getByRole("form", { name });
 const field = (label: string) => screen.getByLabelText(label) as HTMLInputElement;

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Api } from "@/lib/api";
-import { type Locks, Session, type TokenStorage } from "@/lib/session";
+import { type Locks, Session, sharedStoreTimeoutMs, type TokenStorage } from "@/lib/session";
 
 /** localStorage shared by "tabs", and a Web Lock that runs one critical section at a time across them. */
 function sharedBrowser() {
@@ -15,6 +15,27 @@ function sharedBrowser() {
     },
   };
   return { storage, locks };
+}
+
+/**
+ * Two tabs' localStorage, which reach each other only when the test says so (propagate), over one IndexedDB whose
+ * writes can be made to fail.
+ */
+function twoTabs() {
+  let shared: string | undefined;
+  const local = { a: null as string | null, b: null as string | null };
+  let lastWritten: string | null = null;
+  const state = { failWrites: false };
+  const tab = (own: "a" | "b"): TokenStorage => ({
+    read: () => local[own],
+    write: (v) => void (local[own] = lastWritten = v),
+    readLatest: async () => shared,
+    writeLatest: async (v) => {
+      if (state.failWrites) throw new Error("QuotaExceededError");
+      shared = v;
+    },
+  });
+  return { state, tabA: tab("a"), tabB: tab("b"), propagate: () => void (local.a = local.b = lastWritten) };
 }
 
 /** A gateway that rotates refresh tokens and revokes the family when a rotated one comes back (RFC 9700 §4.14). */
@@ -75,33 +96,68 @@ describe("Session", () => {
   it("reads the pair inside the lock from the store every tab agrees on, even while the second tab's localStorage lags", async () => {
     // Chromium hands localStorage writes to other tabs asynchronously; IndexedDB's committed writes are seen at once.
     const { locks } = sharedBrowser();
-    let latest: string | null | undefined;
-    let laggingCopy: string | null = null; // tab B's localStorage: it never hears of tab A's rotation in this test
-    const tabAStorage: TokenStorage = {
-      read: () => latest ?? null,
-      write: () => undefined,
-      readLatest: async () => latest,
-      writeLatest: async (v) => void (latest = v),
-    };
-    const tabBStorage: TokenStorage = {
-      read: () => laggingCopy,
-      write: (v) => void (laggingCopy = v),
-      readLatest: async () => latest,
-      writeLatest: async (v) => void (latest = v),
-    };
+    const browser = twoTabs();
     const gateway = fakeGateway();
     let now = 0;
-    const tabA = new Session("http://gw", tabAStorage, locks, gateway.fetcher, () => now);
-    const tabB = new Session("http://gw", tabBStorage, locks, gateway.fetcher, () => now);
+    const tabA = new Session("http://gw", browser.tabA, locks, gateway.fetcher, () => now);
+    const tabB = new Session("http://gw", browser.tabB, locks, gateway.fetcher, () => now);
     await tabA.login("ada", "pw");
-    laggingCopy = latest!; // B saw the sign-in
+    browser.propagate(); // B saw the sign-in
     now = 900_000;
     expect(await tabA.accessToken()).toBe("access-1");
-    expect(tabB.current()?.refreshToken).toBe("refresh-0"); // stale here
+    expect(tabB.current()?.refreshToken).toBe("refresh-0"); // stale here: the rotation has not reached B's localStorage
     expect(await tabB.accessToken()).toBe("access-1");
     expect(gateway.calls.filter((c) => c === "/api/auth/refresh")).toHaveLength(1);
     expect(gateway.revoked).toBe(false);
     expect(tabB.current()?.refreshToken).toBe("refresh-1"); // copied over
+  });
+
+  it("never lets an IndexedDB record left stale by a failed write override a newer localStorage", async () => {
+    const { locks } = sharedBrowser();
+    const browser = twoTabs();
+    const gateway = fakeGateway();
+    let now = 0;
+    const tabA = new Session("http://gw", browser.tabA, locks, gateway.fetcher, () => now);
+    const tabB = new Session("http://gw", browser.tabB, locks, gateway.fetcher, () => now);
+    await tabA.login("ada", "pw");
+    browser.propagate();
+    browser.state.failWrites = true; // the rotation reaches localStorage only
+    now = 900_000;
+    expect(await tabA.accessToken()).toBe("access-1");
+    browser.propagate();
+    now = 1_800_000; // B must refresh: IndexedDB's generation-1 record (refresh-0) loses to localStorage's generation 2
+    expect(await tabB.accessToken()).toBe("access-2");
+    expect(gateway.revoked).toBe(false);
+
+    // Signed out while IndexedDB still fails: the other tab stays signed out, the old pair does not come back.
+    await tabA.logout();
+    browser.propagate();
+    now = 2_700_000;
+    expect(await tabB.accessToken()).toBeNull();
+    expect(tabB.current()).toBeNull();
+  });
+
+  it("goes by localStorage when IndexedDB does not answer, and reads a pair stored before generations existed", async () => {
+    vi.useFakeTimers();
+    try {
+      let stored: string | null = JSON.stringify({ accessToken: "access-0", refreshToken: "refresh-0", expiresAtMs: 0, user: { username: "ada", role: "operator" } });
+      const stuck: TokenStorage = {
+        read: () => stored,
+        write: (v) => void (stored = v),
+        readLatest: () => new Promise(() => undefined), // never settles
+        writeLatest: () => new Promise(() => undefined),
+      };
+      const { locks } = sharedBrowser();
+      const gateway = fakeGateway();
+      const session = new Session("http://gw", stuck, locks, gateway.fetcher, () => 900_000);
+      expect(session.current()?.user.username).toBe("ada");
+      const token = session.accessToken();
+      for (let i = 0; i < 10; i++) await vi.advanceTimersByTimeAsync(sharedStoreTimeoutMs);
+      expect(await token).toBe("access-1");
+      expect(JSON.parse(stored!).generation).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("retries a call refused with 401 once after refreshing, and signs out when the refresh is refused", async () => {

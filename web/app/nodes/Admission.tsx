@@ -1,7 +1,7 @@
 "use client";
 
-import { useCallback, useState } from "react";
-import { usePlatform, useTopics } from "@/components/PlatformContext";
+import { useCallback, useRef, useState } from "react";
+import { usePlatform, useReloadOn } from "@/components/PlatformContext";
 import { ActionButton } from "@/components/ui";
 import { ago } from "@/lib/format";
 import { atLeast, type Role } from "@/lib/session";
@@ -14,8 +14,13 @@ import type { Node } from "./page";
 export function useDiscovery(): [Node[] | undefined, () => Promise<void>] {
   const { api } = usePlatform();
   const [waiting, setWaiting] = useState<Node[]>();
-  const discover = useCallback(async () => setWaiting((await api.post<{ nodes?: Node[] }>("/api/actions/discover_nodes", {})).nodes ?? []), [api]);
-  useTopics(waiting ? ["nodes"] : [], () => void discover().catch(() => undefined));
+  const asked = useRef(0);
+  const discover = useCallback(async () => {
+    const ask = ++asked.current;
+    const answer = await api.post<{ nodes?: Node[] }>("/api/actions/discover_nodes", {});
+    if (ask === asked.current) setWaiting(answer.nodes ?? []); // an older answer arriving last must not bring back an admitted node
+  }, [api]);
+  useReloadOn(waiting ? ["nodes"] : [], () => void discover().catch(() => undefined));
   return [waiting, discover];
 }
 

@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useState } from "react";
-import { usePlatform, useResource } from "@/components/PlatformContext";
+import { usePlatform, useReloadOn, useResource } from "@/components/PlatformContext";
 import { Failure, Field, useSubmit } from "@/components/ui";
 import { bytes, number } from "@/lib/format";
 
@@ -12,12 +12,14 @@ const mib = 1024 * 1024;
 /** Admins: every user's quota beside what their open sessions use, and a form to change one (PUT replaces it whole). */
 export function Quotas() {
   const { api } = usePlatform();
-  const users = useResource<{ users?: { username: string }[] }>("/api/auth/users", ["workloads"]);
+  const users = useResource<{ users?: { username: string }[] }>("/api/auth/users");
   const [quotas, setQuotas] = useState<Quota[]>([]);
   const [error, setError] = useState<string>();
   const [editing, setEditing] = useState<Quota>();
   const names = (users.data?.users ?? []).map((u) => u.username).join("\n");
   const [version, setVersion] = useState(0);
+  // What sessions use changes with their workloads.
+  useReloadOn(["workloads"], () => setVersion((v) => v + 1));
   useEffect(() => {
     if (!names) return;
     let current = true;
@@ -28,7 +30,7 @@ export function Quotas() {
     return () => {
       current = false;
     };
-  }, [api, names, version, users.data]);
+  }, [api, names, version]);
   return (
     <section className="panel" aria-label="Quotas">
       <h2>Quotas</h2>
@@ -57,10 +59,11 @@ export function Quotas() {
 
 function QuotaForm({ quota, onSaved }: { quota: Quota; onSaved: () => void }) {
   const { api } = usePlatform();
+  const initialMiB = String(Math.round(Number(quota.memoryBytes ?? 0) / mib));
   const [form, setForm] = useState({
     sessions: String(quota.sessions ?? 0),
     cpuCores: String(quota.cpuCores ?? 0),
-    memoryMiB: String(Math.round(Number(quota.memoryBytes ?? 0) / mib)),
+    memoryMiB: initialMiB,
     gpuUnits: String(quota.gpuUnits ?? 0),
   });
   const { errors, setErrors, message, busy, submit } = useSubmit();
@@ -79,7 +82,9 @@ function QuotaForm({ quota, onSaved }: { quota: Quota; onSaved: () => void }) {
         );
         setErrors(bad);
         if (Object.keys(bad).length > 0) return;
-        const body = { ...request, memoryBytes: String(request.memoryBytes! * mib) };
+        // A PUT replaces the whole quota: memory that was not a whole number of MiB stays as it was unless edited.
+        const memoryBytes = form.memoryMiB === initialMiB ? String(quota.memoryBytes ?? 0) : String(request.memoryBytes! * mib);
+        const body = { ...request, memoryBytes };
         if (await submit(() => api.put(`/api/compute/quotas/${encodeURIComponent(quota.user)}`, body))) onSaved();
       }}
     >
