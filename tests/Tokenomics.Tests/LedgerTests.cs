@@ -75,6 +75,41 @@ public sealed class LedgerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_http_client_may_send_the_key_as_an_Idempotency_Key_header_and_a_retry_moves_nothing_twice()
+    {
+        await FundAsync("hana", 500);
+        using var http = host.Http(TestInfrastructure.Token("hana", "viewer"));
+        async Task<(HttpStatusCode Status, string Body)> PostAsync(string path, object body, string? key)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+            if (key is not null) request.Headers.Add("Idempotency-Key", key);
+            using var response = await http.SendAsync(request);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        foreach (var attempt in new[] { false, true })
+        {
+            var (status, body) = await PostAsync("/api/tokenomics/transfers", new { creditAccountId = "user:hugo", amount = "120" }, "hana-rent");
+            Assert.True(status == HttpStatusCode.OK, body);
+            Assert.Equal(attempt, System.Text.Json.JsonDocument.Parse(body).RootElement.TryGetProperty("replayed", out var flag) && flag.GetBoolean());
+        }
+        var (burned, burnBody) = await PostAsync("/api/tokenomics/burn", new { amount = "30" }, "hana-burn");
+        Assert.True(burned == HttpStatusCode.OK, burnBody);
+        Assert.Equal((350L, 120L), (await BalanceAsync("user:hana"), await BalanceAsync("user:hugo")));
+
+        // The same key with another payload is a conflict, the body's key and the header's must agree, and one is required.
+        Assert.Equal(HttpStatusCode.Conflict, (await PostAsync("/api/tokenomics/transfers", new { creditAccountId = "user:hugo", amount = "121" }, "hana-rent")).Status);
+        var (mismatch, mismatchBody) = await PostAsync("/api/tokenomics/burn", new { amount = "1", idempotencyKey = "body" }, "header");
+        Assert.Equal(HttpStatusCode.BadRequest, mismatch);
+        Assert.Contains("differs from the Idempotency-Key header", mismatchBody);
+        var (missing, missingBody) = await PostAsync("/api/tokenomics/burn", new { amount = "1" }, null);
+        Assert.Equal(HttpStatusCode.BadRequest, missing);
+        Assert.Contains("idempotency_key", missingBody);
+        Assert.Equal((350L, 120L), (await BalanceAsync("user:hana"), await BalanceAsync("user:hugo")));
+        await AssertInvariantsAsync(Admin);
+    }
+
+    [Fact]
     public async Task An_overdraft_is_refused_and_moves_nothing()
     {
         await FundAsync("olga", 100);

@@ -32,6 +32,7 @@ public sealed class LedgerService(LedgerStore store, TransferBatches batches, Ev
     public override async Task<Transfer> CreateTransfer(CreateTransferRequest request, ServerCallContext context)
     {
         var user = context.GetHttpContext().User;
+        request.IdempotencyKey = IdempotencyKeys.Resolve(request.IdempotencyKey, context);
         var transfer = TransferRequests.Transfer(request, context.Caller(), LedgerAccess.Requester(user), clock.GetUtcNow());
         LedgerAccess.EnsureMayDebit(user, transfer.DebitAccountId);
         LedgerAccess.EnsureMayCredit(user, transfer.CreditAccountId);
@@ -120,6 +121,7 @@ public sealed class LedgerService(LedgerStore store, TransferBatches batches, Ev
     public override Task<Transfer> Mint(MintRequest request, ServerCallContext context)
     {
         var user = context.GetHttpContext().User;
+        request.IdempotencyKey = IdempotencyKeys.Resolve(request.IdempotencyKey, context);
         var mint = TransferRequests.Mint(request, LedgerAccess.Requester(user), clock.GetUtcNow());
         LedgerAccess.EnsureMayCredit(user, mint.CreditAccountId);
         // Treasury policy: an admin mints into the treasury, never straight into an account of their choosing.
@@ -132,6 +134,7 @@ public sealed class LedgerService(LedgerStore store, TransferBatches batches, Ev
     public override async Task<Transfer> Burn(BurnRequest request, ServerCallContext context)
     {
         var user = context.GetHttpContext().User;
+        request.IdempotencyKey = IdempotencyKeys.Resolve(request.IdempotencyKey, context);
         var transfer = TransferRequests.Burn(request, context.Caller(), LedgerAccess.Requester(user), clock.GetUtcNow());
         LedgerAccess.EnsureMayDebit(user, transfer.DebitAccountId);
         return await ApplyAsync(transfer, context.CancellationToken);

@@ -69,7 +69,8 @@ public static partial class TransferRequests
     public static bool IsAccount(string id) => SystemAccounts.All.Contains(id) || PersonalAccount().IsMatch(id);
 
     static RequestValidation Check(RequestValidation validation, string key, long amount, string memo, string prefix) => validation
-        .Require(key.Length is > 0 and <= 128, $"{prefix}idempotency_key", "is required: 1-128 characters, unique per caller (a retry with the same key moves nothing twice)")
+        .Require(key.Length is > 0 and <= 128, $"{prefix}idempotency_key",
+            $"is required{(prefix == "" ? " (or the Idempotency-Key header)" : "")}: 1-128 characters, unique per caller (a retry with the same key moves nothing twice)")
         .Require(amount is > 0 and <= MaxAmount, $"{prefix}amount", $"must be between 1 and {MaxAmount.ToString(CultureInfo.InvariantCulture)} (the token's smallest unit)")
         .Require(memo.Length <= 256, $"{prefix}memo", "at most 256 characters");
 

@@ -122,20 +122,17 @@ public sealed class StakingService(StakingStore staking, Redelegations redelegat
     }
 
     /// <summary>
-    /// Checks a movement of stake and answers its idempotency key: the body's <c>idempotency_key</c> or, for HTTP
-    /// clients, the <c>Idempotency-Key</c> header (IETF httpapi-idempotency-key-header); one of them is required, so a
-    /// retried request never stakes twice.
+    /// Checks a movement of stake and answers its idempotency key (<see cref="IdempotencyKeys"/>: the body's or the
+    /// header's); one of them is required, so a retried request never stakes twice.
     /// </summary>
     static string Validate(string node, string field, long amount, string bodyKey, ServerCallContext context)
     {
-        var headerKey = context.RequestHeaders.GetValue("idempotency-key") ?? "";
-        var key = bodyKey != "" ? bodyKey : headerKey;
+        var key = IdempotencyKeys.Resolve(bodyKey, context);
         new RequestValidation()
             .Require(TransferRequests.IsNodeName(node), field, "must be a validator's node name (see GET /api/tokenomics/validators)")
             .Require(amount is > 0 and <= TransferRequests.MaxAmount, "amount", $"must be between 1 and {TransferRequests.MaxAmount} (the token's smallest unit)")
             .Require(key.Length is > 0 and <= 128, "idempotency_key",
                 "is required (or the Idempotency-Key header): 1-128 characters, unique per caller, so a retry moves nothing twice")
-            .Require(bodyKey == "" || headerKey == "" || bodyKey == headerKey, "idempotency_key", "differs from the Idempotency-Key header")
             .ThrowIfInvalid();
         return key;
     }
