@@ -45,6 +45,7 @@ public sealed class JobPaymentTests : IAsyncLifetime
     }
 
     Tokenomics.V1.Tokenomics.TokenomicsClient Ledger => new(ledgerChannel);
+    Staking.StakingClient Stakes => new(ledgerChannel);
 
     async Task<Account> AccountAsync(string id) => await Ledger.GetBalanceAsync(new GetBalanceRequest { AccountId = id });
 
@@ -94,6 +95,45 @@ public sealed class JobPaymentTests : IAsyncLifetime
         var stats = await Ledger.GetStatsAsync(new Tokenomics.V1.GetStatsRequest());
         Assert.True(stats.Invariants.BalancesEqualSupply && stats.Invariants.DebitsEqualCredits && stats.Invariants.NegativeAccounts == 0, stats.Invariants.ToString());
     }
+
+    [Fact]
+    public async Task A_node_that_loses_a_job_which_then_misses_its_deadline_has_its_validator_slashed_once_for_an_SLA_breach()
+    {
+        // 500 tokens staked on sla-a (ada keeps 500 to pay for the job); sla_slash_fraction is 0.001 by default.
+        await Ledger.MintAsync(new MintRequest { IdempotencyKey = "mint-sla", Amount = 1_000 * Tokens });
+        await Ledger.CreateTransferAsync(new CreateTransferRequest { IdempotencyKey = "grant-sla", DebitAccountId = "treasury", CreditAccountId = "user:ada", Amount = 1_000 * Tokens });
+        await Stakes.RegisterValidatorAsync(new RegisterValidatorRequest { Node = "sla-a", CommissionRate = "0" });
+        await Stakes.StakeAsync(new StakeRequest { Node = "sla-a", Amount = 500 * Tokens, IdempotencyKey = "stake-sla" });
+        var a = await world.AddNodeAsync("sla-a");
+
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(25);
+        var job = await world.Jobs("ada", "operator").SubmitJobAsync(new SubmitJobRequest
+        {
+            Name = "due", SlaTier = "gold", CpuRequired = 1, MemoryRequired = 128, Command = "sleep", Args = { "600" }, EstimatedRuntimeSeconds = 5,
+            DeadlineMs = deadline.ToUnixTimeMilliseconds(),
+        });
+        await world.WaitForAsync(job.JobId, "running");
+        var b = await world.AddNodeAsync("sla-b");
+        world.Silent[a.NodeId] = true;
+        var again = await world.WaitForAsync(job.JobId, "running", TimeSpan.FromSeconds(60), attempt: 2);
+        Assert.Equal(b.NodeId, again.NodeId);
+        if (DateTimeOffset.UtcNow < deadline.AddSeconds(-3)) // (on a machine slow enough to get here late, the next step says it all)
+            Assert.Equal(0, await SlashedAsync("sla-a"));   // lost, but the deadline may still be met: no breach yet
+
+        // The deadline passes with the job still running elsewhere: sla-a breached its SLA, and is slashed once.
+        await Eventually.HoldsAsync(async () => await SlashedAsync("sla-a") > 0, "sla-a slashed for the SLA breach", TimeSpan.FromSeconds(90));
+        Assert.Equal(500 * Tokens / 1000, await SlashedAsync("sla-a"));
+        await world.ExitAsync(b.NodeId, again.WorkloadId, 0);
+        await world.WaitForAsync(job.JobId, "completed");
+        await Task.Delay(TimeSpan.FromSeconds(2));   // more rounds: the breach is not reported again
+        Assert.Equal(500 * Tokens / 1000, await SlashedAsync("sla-a"));
+        Assert.Equal(0, await SlashedAsync("sla-b"));
+        var stats = await Ledger.GetStatsAsync(new Tokenomics.V1.GetStatsRequest());
+        Assert.True(stats.Invariants.BalancesEqualSupply && stats.Invariants.DebitsEqualCredits && stats.Invariants.NegativeAccounts == 0, stats.Invariants.ToString());
+    }
+
+    async Task<long> SlashedAsync(string node) =>
+        (await Stakes.ListValidatorsAsync(new ListValidatorsRequest())).Validators.FirstOrDefault(v => v.Node == node)?.Slashed ?? 0;
 
     [Fact]
     public async Task A_job_whose_owner_cannot_pay_fails_and_nothing_moves()

@@ -10,14 +10,15 @@ using Platform.ServiceDefaults.Data;
 namespace Platform.Scheduler.Dispatch;
 
 /// <summary>
-/// The scheduler's loop, on one replica at a time, every interval or sooner when woken (<see cref="LoopWakeups"/>): follow the placed jobs; finish dispatching jobs a
+/// The scheduler's loop, on one replica at a time, every interval or sooner when woken (<see cref="LoopWakeups"/>): follow the placed jobs; settle their
+/// payments and report nodes' SLA breaches (when the token economy is on); finish dispatching jobs a
 /// crash left scheduled without a workload (same idempotency key, so no twin); cancel jobs whose dependencies failed;
 /// then, when the queue or the cluster changed, solve for the pending jobs whose dependencies completed, record the
 /// decision, mark each placement scheduled and dispatch it; and let gold jobs that found no room preempt bronze ones.
 /// </summary>
 public sealed class SchedulingLoop(
     NpgsqlDataSource db, JobStore jobs, ClusterReader cluster, JobFollower follower, JobDispatcher dispatcher, DependencyGate dependencies,
-    PlacementRecorder recorder, Preemption preemption, FairShareStore fairShare, LoopWakeups wakeups, JobPayments payments, JobEvents events,
+    PlacementRecorder recorder, Preemption preemption, FairShareStore fairShare, LoopWakeups wakeups, JobPayments payments, SlaBreaches slaBreaches, JobEvents events,
     IOptions<PlacementOptions> options, TimeProvider clock, ILogger<SchedulingLoop> logger) : BackgroundService
 {
     const long LockKey = 0x7363686564; // "sched"
@@ -57,7 +58,11 @@ public sealed class SchedulingLoop(
         {
             logger.LogWarning("Placed jobs not followed this round: Compute did not answer ({Status}: {Detail})", ex.StatusCode, ex.Status.Detail);
         }
-        if (payments.Enabled) await payments.SettleAsync(cancellationToken);
+        if (payments.Enabled)
+        {
+            await payments.SettleAsync(cancellationToken);
+            await slaBreaches.ReportAsync(cancellationToken);
+        }
         try
         {
             IReadOnlyList<ClusterNode>? nodes = null;

@@ -8,7 +8,9 @@ public static class PaymentsExtensions
     {
         builder.Services.Configure<PaymentOptions>(builder.Configuration.GetSection("Scheduler:Payments"));
         builder.AddPlatformGrpcClient<Tokenomics.V1.Tokenomics.TokenomicsClient>("tokenomics");
+        builder.AddPlatformGrpcClient<Tokenomics.V1.Staking.StakingClient>("tokenomics");
         builder.Services.AddSingleton<JobPayments>();
+        builder.Services.AddSingleton<SlaBreaches>();
         return builder;
     }
 }
